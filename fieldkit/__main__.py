@@ -1,0 +1,3 @@
+from fieldkit.cli.main import entry
+
+entry()

@@ -1,0 +1,1 @@
+"""The command line: parse input, call services, show output. Nothing else."""

@@ -1,0 +1,136 @@
+"""attach, attachment list/extract/describe/remove."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.record_commands import attachment_json, opened
+from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    a = sub.add_parser("attach", parents=[common], help="add a file to a record")
+    a.add_argument("id", help="record id")
+    a.add_argument("file", help="the file to store (audio, photo of a document, ...)")
+    a.add_argument(
+        "--description-file",
+        metavar="FILE|-",
+        help="read a description from FILE or stdin (kept out of argv and history)",
+    )
+    a.add_argument("--media-type", help="e.g. audio/ogg; guessed from the name if omitted")
+    a.set_defaults(func=cmd_attach)
+
+    at = sub.add_parser("attachment", parents=[common], help="work with stored attachments")
+    ats = at.add_subparsers(
+        dest="attachment_cmd", required=True, metavar="{list,extract,describe,remove}"
+    )
+    ls = ats.add_parser("list", parents=[common], help="a record's attachments")
+    ls.add_argument("id", help="record id")
+    ls.set_defaults(func=cmd_list)
+    ex = ats.add_parser(
+        "extract", parents=[common], help="write a plaintext copy to a path you name"
+    )
+    ex.add_argument("attachment_id")
+    ex.add_argument("--out", required=True, metavar="PATH")
+    ex.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    ex.set_defaults(func=cmd_extract)
+    de = ats.add_parser("describe", parents=[common], help="set an attachment's description")
+    de.add_argument("attachment_id")
+    de.add_argument("--description-file", metavar="FILE|-", required=True)
+    de.set_defaults(func=cmd_describe)
+    rm = ats.add_parser("remove", parents=[common], help="delete an attachment")
+    rm.add_argument("attachment_id")
+    rm.set_defaults(func=cmd_remove)
+
+
+def _progress(ctx: Context) -> object:
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        if ctx.as_json or not ctx.stderr.isatty() or total <= 0:
+            return
+        pct = done * 100 // total
+        if pct != last[0]:
+            last[0] = pct
+            ctx.stderr.write(
+                f"\r{pct:3d}%  {done // (1024 * 1024)} of {total // (1024 * 1024)} MiB"
+            )
+            if done >= total:
+                ctx.stderr.write("\n")
+            ctx.stderr.flush()
+
+    return report
+
+
+def cmd_attach(ctx: Context) -> int:
+    description = ""
+    if ctx.args.description_file:
+        description = ctx.read_text_input(ctx.args.description_file, "description", MAX_DESCRIPTION)
+    with opened(ctx) as vault:
+        row = AttachmentService(vault.db).add(
+            ctx.args.id,
+            Path(ctx.args.file),
+            description=description,
+            media_type=ctx.args.media_type,
+            progress=_progress(ctx),  # type: ignore[arg-type]
+        )
+    if ctx.as_json:
+        ctx.emit_json(attachment_json(row))
+    else:
+        ctx.out(row.id)
+        ctx.info(f"stored {row.size} bytes, sha256 {row.sha256.hex()}")
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        rows = AttachmentService(vault.db).for_record(ctx.args.id)
+    if ctx.as_json:
+        ctx.emit_json([attachment_json(r) for r in rows])
+    elif not rows:
+        ctx.out("No attachments.")
+    else:
+        for r in rows:
+            ctx.out(f"{r.id}  {r.media_type:<24} {r.size:>12}  {r.sha256.hex()[:16]}  {r.filename}")
+    return 0
+
+
+def cmd_extract(ctx: Context) -> int:
+    out = Path(ctx.args.out)
+    with opened(ctx) as vault:
+        row = AttachmentService(vault.db).extract(
+            ctx.args.attachment_id,
+            out,
+            overwrite=ctx.args.force,
+            progress=_progress(ctx),  # type: ignore[arg-type]
+        )
+    if ctx.as_json:
+        ctx.emit_json({**attachment_json(row), "path": str(out)})
+    else:
+        ctx.out(str(out))
+        ctx.info("this copy is NOT encrypted; delete it when you no longer need it")
+    return 0
+
+
+def cmd_describe(ctx: Context) -> int:
+    text = ctx.read_text_input(ctx.args.description_file, "description", MAX_DESCRIPTION)
+    with opened(ctx) as vault:
+        row = AttachmentService(vault.db).describe(ctx.args.attachment_id, text)
+    if ctx.as_json:
+        ctx.emit_json(attachment_json(row))
+    else:
+        ctx.out(f"{row.id} described")
+    return 0
+
+
+def cmd_remove(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        AttachmentService(vault.db).remove(ctx.args.attachment_id)
+    if ctx.as_json:
+        ctx.emit_json({"ok": True})
+    else:
+        ctx.out("removed")
+    return 0

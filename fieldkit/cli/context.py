@@ -1,0 +1,167 @@
+"""What one CLI invocation works with: streams, options, and how secrets are read.
+
+Secrets come from a TTY prompt, a file, or standard input (`-`), never from argv.
+Standard input is read as lines, in order, so one pipe can feed several secrets
+(for example the old and the new passphrase).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from fieldkit.crypto.kdf import Argon2Params
+from fieldkit.errors import Cancelled, FileAccessError, InvalidInput, UsageError
+from fieldkit.locations import default_vault_dir
+
+MAX_SECRET_FILE = 64 * 1024
+MAX_JSON_INPUT = 16 * 1024 * 1024
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    # Set only by in-process callers (tests, benchmarks). There is no flag or
+    # environment variable for it: production always calibrates.
+    kdf_params: Argon2Params | None = None
+    tty_available: bool | None = None
+    _stdin_used_for: str | None = None
+
+    # ---- options ---------------------------------------------------------
+    @property
+    def vault_dir(self) -> Path:
+        given = getattr(self.args, "vault", None)
+        return Path(given).expanduser() if given else default_vault_dir()
+
+    @property
+    def as_json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    # ---- output ------------------------------------------------------------
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def info(self, text: str) -> None:
+        print(text, file=self.stderr)
+
+    def emit_json(self, value: Any) -> None:
+        json.dump(value, self.stdout, ensure_ascii=False, indent=2, sort_keys=False)
+        self.stdout.write("\n")
+
+    # ---- input -------------------------------------------------------------
+    def _claim_stdin(self, purpose: str) -> None:
+        if self._stdin_used_for is not None and self._stdin_used_for != "secrets":
+            raise UsageError(
+                f"standard input is already used for {self._stdin_used_for}",
+                hint=f"read the {purpose} from a file instead of '-'",
+            )
+        self._stdin_used_for = "secrets" if purpose in ("passphrase", "recovery code") else purpose
+
+    def _has_tty(self) -> bool:
+        if self.tty_available is not None:
+            return self.tty_available
+        try:
+            with open("/dev/tty"):
+                return True
+        except OSError:
+            return False
+
+    def read_secret(
+        self, what: str, source: str | None, *, prompt: str, confirm: bool = False
+    ) -> str:
+        """A secret from a file, from stdin ('-'), or typed on the TTY (no echo)."""
+        if source == "-":
+            self._claim_stdin("passphrase" if "pass" in what else what)
+            line = self.stdin.readline(MAX_SECRET_FILE)
+            if not line:
+                raise InvalidInput(f"no {what} on standard input")
+            return line.rstrip("\r\n")
+        if source is not None:
+            return _first_line(Path(source), what)
+        if not self._has_tty():
+            raise UsageError(
+                f"no {what} given and no terminal to ask on",
+                hint="pass --passphrase-file FILE (or - for standard input)",
+            )
+        try:
+            first = getpass.getpass(prompt)
+            if confirm:
+                again = getpass.getpass("Repeat to confirm: ")
+                if again != first:
+                    raise InvalidInput(
+                        f"the two {what}s differ", hint="nothing was changed; try again"
+                    )
+        except (EOFError, KeyboardInterrupt):
+            raise Cancelled("cancelled at the prompt") from None
+        return first
+
+    def passphrase(self, *, prompt: str = "Passphrase: ") -> str:
+        return self.read_secret(
+            "passphrase", getattr(self.args, "passphrase_file", None), prompt=prompt
+        )
+
+    def read_json(self, source: str) -> Any:
+        if source == "-":
+            self._claim_stdin("the JSON record")
+            text = self.stdin.read(MAX_JSON_INPUT + 1)
+        else:
+            text = _read_text(Path(source), MAX_JSON_INPUT, "JSON file")
+        if len(text) > MAX_JSON_INPUT:
+            raise InvalidInput("the JSON input is larger than 16 MiB")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            # Position only: the message must not echo testimony text.
+            raise InvalidInput(
+                f"not valid JSON (line {exc.lineno}, column {exc.colno})",
+                hint="check the file with 'fieldkit record template' as a model",
+            ) from None
+
+    def read_text_input(self, source: str, what: str, limit: int) -> str:
+        if source == "-":
+            self._claim_stdin(what)
+            text = self.stdin.read(limit + 1)
+        else:
+            text = _read_text(Path(source), limit, what)
+        if len(text) > limit:
+            raise InvalidInput(f"the {what} is longer than {limit} characters")
+        return text.rstrip("\r\n")
+
+    def confirm(self, question: str, *, typed: str) -> bool:
+        if not self._has_tty():
+            return False
+        try:
+            with open("/dev/tty", "r+", encoding="utf-8") as tty:
+                tty.write(f"{question} Type {typed} to continue: ")
+                tty.flush()
+                return tty.readline().strip() == typed
+        except (OSError, KeyboardInterrupt):
+            return False
+
+
+def _first_line(path: Path, what: str) -> str:
+    text = _read_text(path, MAX_SECRET_FILE, f"{what} file")
+    line = text.splitlines()[0] if text else ""
+    if not line:
+        raise InvalidInput(f"the {what} file {path} is empty")
+    return line
+
+
+def _read_text(path: Path, limit: int, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(limit + 1)
+    except FileNotFoundError:
+        raise FileAccessError(f"{what} {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {what} {path}: {exc.strerror or exc}") from None

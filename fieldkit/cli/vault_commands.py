@@ -1,0 +1,167 @@
+"""init, passphrase change, recover, recovery-code new, wipe."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.crypto import kdf
+from fieldkit.errors import Cancelled, UsageError, VaultExists
+from fieldkit.services import passphrase_policy
+from fieldkit.services.vault import Vault, vault_exists, wipe
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("init", parents=[common], help="create a new vault")
+    p.set_defaults(func=cmd_init)
+
+    pc = sub.add_parser("passphrase", parents=[common], help="passphrase management")
+    pcs = pc.add_subparsers(dest="passphrase_cmd", required=True, metavar="change")
+    change = pcs.add_parser("change", parents=[common], help="set a new passphrase")
+    change.add_argument(
+        "--new-passphrase-file",
+        metavar="FILE",
+        help="read the new passphrase from FILE (- for stdin)",
+    )
+    change.set_defaults(func=cmd_passphrase_change)
+
+    r = sub.add_parser(
+        "recover", parents=[common], help="unlock with the recovery code and set a new passphrase"
+    )
+    r.add_argument(
+        "--recovery-code-file", metavar="FILE", help="read the code from FILE (- for stdin)"
+    )
+    r.add_argument(
+        "--new-passphrase-file",
+        metavar="FILE",
+        help="read the new passphrase from FILE (- for stdin)",
+    )
+    r.set_defaults(func=cmd_recover)
+
+    rc = sub.add_parser("recovery-code", parents=[common], help="recovery code management")
+    rcs = rc.add_subparsers(dest="recovery_cmd", required=True, metavar="new")
+    new = rcs.add_parser(
+        "new", parents=[common], help="replace the recovery code (the old one stops working)"
+    )
+    new.set_defaults(func=cmd_recovery_new)
+
+    w = sub.add_parser(
+        "wipe", parents=[common], help="crypto-shred the vault: nothing opens it afterwards"
+    )
+    w.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    w.set_defaults(func=cmd_wipe)
+
+
+def _kdf_params(ctx: Context) -> tuple[kdf.Argon2Params, float | None]:
+    if ctx.kdf_params is not None:
+        return ctx.kdf_params, None
+    if not ctx.as_json:
+        ctx.info("Calibrating Argon2id for this machine (about two seconds)...")
+    return kdf.calibrate()
+
+
+def _new_passphrase(ctx: Context, source: str | None) -> str:
+    value = ctx.read_secret("new passphrase", source, prompt="New passphrase: ", confirm=True)
+    passphrase_policy.check(value)
+    return value
+
+
+def cmd_init(ctx: Context) -> int:
+    root = ctx.vault_dir
+    if vault_exists(root):
+        raise VaultExists(f"a vault already exists at {root}")
+    passphrase = ctx.read_secret(
+        "passphrase",
+        getattr(ctx.args, "passphrase_file", None),
+        prompt="Choose a passphrase: ",
+        confirm=True,
+    )
+    passphrase_policy.check(passphrase)
+    params, seconds = _kdf_params(ctx)
+    vault, code = Vault.create(root, passphrase, kdf_params=params)
+    vault.lock()
+    timing = f" ({seconds:.2f} s per unlock here)" if seconds else ""
+    if ctx.as_json:
+        ctx.emit_json(
+            {
+                "vault": str(root),
+                "kdf": {
+                    "algorithm": "argon2id",
+                    "time_cost": params.time_cost,
+                    "memory_kib": params.memory_kib,
+                    "parallelism": params.parallelism,
+                },
+                "recovery_code": code,
+            }
+        )
+        return 0
+    ctx.out(f"Created vault at {root}")
+    ctx.out(f"Key derivation: {params.describe()}{timing}")
+    ctx.out("")
+    ctx.out("Recovery code (shown once; write it on paper and keep it apart from this laptop):")
+    ctx.out("")
+    ctx.out(f"    {code}")
+    ctx.out("")
+    ctx.out("Anyone with this code can open the vault. fieldkit does not store it anywhere.")
+    return 0
+
+
+def cmd_passphrase_change(ctx: Context) -> int:
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt="Current passphrase: "))
+    try:
+        new = _new_passphrase(ctx, ctx.args.new_passphrase_file)
+        vault.change_passphrase(new)
+    finally:
+        vault.lock()
+    _done(ctx, "Passphrase changed. The recovery code is unchanged.")
+    return 0
+
+
+def cmd_recover(ctx: Context) -> int:
+    code = ctx.read_secret("recovery code", ctx.args.recovery_code_file, prompt="Recovery code: ")
+    vault = Vault.unlock_with_recovery_code(ctx.vault_dir, code)
+    try:
+        new = _new_passphrase(ctx, ctx.args.new_passphrase_file)
+        vault.change_passphrase(new)
+    finally:
+        vault.lock()
+    _done(ctx, "New passphrase set. Consider 'fieldkit recovery-code new' if the code was exposed.")
+    return 0
+
+
+def cmd_recovery_new(ctx: Context) -> int:
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
+    try:
+        code = vault.new_recovery_code()
+    finally:
+        vault.lock()
+    if ctx.as_json:
+        ctx.emit_json({"recovery_code": code})
+    else:
+        ctx.out("New recovery code (shown once; the old one no longer works):")
+        ctx.out(f"    {code}")
+    return 0
+
+
+def cmd_wipe(ctx: Context) -> int:
+    root = ctx.vault_dir
+    if not ctx.args.yes:
+        if not ctx.confirm(f"This destroys the vault at {root} for good.", typed="WIPE"):
+            if not ctx._has_tty():
+                raise UsageError(
+                    "wipe needs confirmation", hint="pass --yes to wipe without asking"
+                )
+            raise Cancelled("wipe cancelled")
+    start = time.perf_counter()
+    wipe(root)
+    _done(ctx, f"Vault wiped in {time.perf_counter() - start:.2f} s. It cannot be opened again.")
+    return 0
+
+
+def _done(ctx: Context, message: str) -> None:
+    if ctx.as_json:
+        ctx.emit_json({"ok": True, "message": message})
+    else:
+        ctx.out(message)

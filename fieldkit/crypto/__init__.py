@@ -1,0 +1,1 @@
+"""Pure functions over bytes: KDF, AEAD, hashes. No files, no database, no UI."""

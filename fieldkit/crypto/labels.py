@@ -1,0 +1,22 @@
+"""Every domain-separation label fieldkit uses, defined once.
+
+A label names its purpose and its format version. Changing what a label
+protects means a new label, never a reuse of an old one.
+"""
+
+from __future__ import annotations
+
+# AEAD associated-data prefix for a keyslot wrapping the vault master key.
+KEYSLOT_WRAP = b"fieldkit/v1 keyslot wrap"
+
+# Hash of one stored version of a record (canonical JSON of id, version, document).
+RECORD_VERSION = b"fieldkit/v1 record version"
+
+# Hash of an attachment's metadata as recorded in the edit history.
+ATTACHMENT_META = b"fieldkit/v1 attachment metadata"
+
+# Hash of one edit-history entry; each entry includes the previous entry's hash.
+HISTORY_ENTRY = b"fieldkit/v1 history entry"
+
+# The first history entry's "previous hash" input.
+HISTORY_GENESIS = b"fieldkit/v1 history genesis"

@@ -1,0 +1,121 @@
+"""One root error class; each subclass carries its exit code and a hint.
+
+Only the CLI and the UI turn these into output. Messages never contain testimony
+plaintext, passphrases or key material: they name fields, files and problems.
+The exit codes are part of the interface and are listed in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+
+class FieldkitError(Exception):
+    """Root of every error fieldkit raises on purpose."""
+
+    exit_code: int = 1
+    hint: str = "this is a bug in fieldkit; please report it (see SECURITY.md)"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+
+class UsageError(FieldkitError):
+    """The command line itself is wrong."""
+
+    exit_code = 2
+    hint = "run 'fieldkit --help' or 'fieldkit COMMAND --help'"
+
+
+class VaultNotFound(FieldkitError):
+    """No vault at the given place."""
+
+    exit_code = 3
+    hint = "create one with 'fieldkit init', or point --vault (or FIELDKIT_VAULT) at it"
+
+
+class VaultExists(FieldkitError):
+    """Refusing to create a vault over an existing one."""
+
+    exit_code = 3
+    hint = "choose another --vault directory; fieldkit never overwrites a vault"
+
+
+class AuthenticationFailed(FieldkitError):
+    """Wrong passphrase or recovery code.
+
+    One opaque error for every authentication failure, so nothing tells an
+    attacker which check failed.
+    """
+
+    exit_code = 4
+    hint = (
+        "check the keyboard layout and Caps Lock; if the passphrase is lost, use 'fieldkit recover'"
+    )
+
+
+class InvalidInput(FieldkitError):
+    """A record, JSON document or argument does not pass validation."""
+
+    exit_code = 5
+    hint = "see 'fieldkit record template' for a complete valid example"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: list[tuple[str, str]] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems: list[tuple[str, str]] = problems or []
+
+
+class NotFound(FieldkitError):
+    """A record or attachment id that the vault does not hold."""
+
+    exit_code = 6
+    hint = "list what the vault holds with 'fieldkit record list'"
+
+
+class WeakPassphrase(FieldkitError):
+    """The chosen passphrase is refused by the policy."""
+
+    exit_code = 7
+    hint = "use at least four unrelated words, or 12+ characters mixing several kinds"
+
+
+class CorruptVault(FieldkitError):
+    """Vault files are malformed (not an authentication failure)."""
+
+    exit_code = 8
+    hint = "restore the vault directory from a backup; do not edit its files"
+
+
+class MalformedData(FieldkitError):
+    """Bytes from outside do not parse. Wraps the cause, never the bytes."""
+
+    exit_code = 8
+    hint = "the file is damaged or is not what fieldkit expects"
+
+
+class FileAccessError(FieldkitError):
+    """A file the user named cannot be read or written."""
+
+    exit_code = 9
+    hint = "check the path and its permissions"
+
+
+class IntegrityError(FieldkitError):
+    """Stored data does not match its recorded hashes (tampering or corruption)."""
+
+    exit_code = 10
+    hint = "the vault was changed outside fieldkit; keep a copy and contact your security contact"
+
+
+class Cancelled(FieldkitError):
+    """The user declined or interrupted."""
+
+    exit_code = 12
+    hint = "nothing was changed"

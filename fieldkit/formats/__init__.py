@@ -1,0 +1,1 @@
+"""Parse and serialise bytes. Never touches files, the database or the UI."""

@@ -1,0 +1,1 @@
+"""What fieldkit does: vault, records, attachments, history. No UI, no SQL."""

@@ -1,0 +1,86 @@
+"""File operations that must not lose data or leave secrets behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from fieldkit.errors import FileAccessError
+
+SECRET_DIR_MODE = 0o700
+SECRET_FILE_MODE = 0o600
+
+
+def make_secret_dir(path: Path) -> None:
+    """Create a directory readable only by its owner (and tighten an existing empty one)."""
+    try:
+        path.mkdir(mode=SECRET_DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path, SECRET_DIR_MODE)
+    except OSError as exc:
+        raise FileAccessError(f"cannot create directory {path}: {exc.strerror}") from None
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[BinaryIO]:
+    """Write to a temp file in the same folder, fsync, rename over `path`, fsync the folder.
+
+    A crash at any point leaves either the old file or the new one, never a mix.
+    On an exception the temp file is removed and `path` is untouched.
+    """
+    folder = path.parent
+    tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except OSError as exc:
+        raise FileAccessError(f"cannot write in {folder}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> None:
+    try:
+        with atomic_writer(path, mode=mode) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise FileAccessError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def overwrite_and_unlink(path: Path, *, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
+    """Overwrite a small file in place with random bytes, fsync, then remove it.
+
+    On journaling file systems and flash storage an in-place overwrite is not a
+    guarantee that old blocks are gone (SECURITY.md says so); what makes a wipe
+    final is that the master key existed only inside this file.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with open(path, "r+b", buffering=0) as fh:
+        fh.write(random_bytes(size))
+        os.fsync(fh.fileno())
+        fh.seek(0)
+        fh.write(b"\0" * size)
+        os.fsync(fh.fileno())
+    path.unlink()

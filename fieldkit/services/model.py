@@ -1,0 +1,611 @@
+"""The record data model (after the HURIDOCS Events Standard Formats) and its validation.
+
+A record is one testimony: the interview, the persons, the incidents, consent,
+the narrative, risk, tags and status. It is stored as one JSON document per
+version; docs/data-model.md describes every field. Validation is strict: an
+unknown field is an error (a typo must not silently drop testimony), and every
+problem names its field, e.g. ``incidents[1].date.earliest: not a date``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fieldkit.errors import InvalidInput
+
+SCHEMA_VERSION = 1
+
+INCIDENT_TYPES: dict[str, str] = {
+    "arbitrary_detention": "Arbitrary arrest or detention",
+    "administrative_charge": "Administrative charge or fine",
+    "expulsion_order": "Expulsion or deportation order",
+    "forcible_return": "Forcible return or rendition",
+    "enforced_disappearance": "Enforced disappearance",
+    "family_pressure": "Threats or pressure on family",
+    "coercion_to_denounce": "Coercion to denounce",
+    "criminal_charge_threat": "Threat of criminal (e.g. terrorism) charges",
+    "ill_treatment": "Ill-treatment",
+    "document_revocation": "Revocation of citizenship or documents",
+    "surveillance": "Surveillance",
+    "other": "Other",
+}
+ACTOR_TYPES: dict[str, str] = {
+    "police": "Police",
+    "security_service": "Security service",
+    "migration_authority": "Migration authority",
+    "court": "Court",
+    "prosecutor": "Prosecutor",
+    "diplomatic_mission": "Embassy or consulate",
+    "military": "Military",
+    "prison_staff": "Prison or detention staff",
+    "local_official": "Local official",
+    "employer": "Employer",
+    "non_state": "Other non-state actor",
+    "unknown": "Unknown",
+}
+PERSON_ROLES = ("informant", "victim", "relative", "witness", "other")
+CONSENT_SCOPES = ("hq_only", "anonymised_publication", "named_publication")
+RISK_LEVELS = ("low", "medium", "high", "critical")
+STATUSES = ("draft", "complete", "exported", "delivered")
+USER_STATUSES = ("draft", "complete")
+SENSITIVE_PERSON_FIELDS = ("real_name", "contacts", "exact_address")
+
+MAX_SHORT = 200
+MAX_TEXT = 20_000
+MAX_NARRATIVE = 1_000_000
+MAX_PERSONS = 100
+MAX_INCIDENTS = 100
+MAX_TAGS = 40
+MAX_VICTIMS = 100
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_TAG_RE = re.compile(r"^[\w][\w .:/+-]{0,63}$")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, problem: str) -> None:
+        self.items.append((path, problem))
+
+
+def validate(doc: Any) -> dict[str, Any]:
+    """Return the normalised record document, or raise InvalidInput listing every problem."""
+    p = _Problems()
+    out = _record(doc, p)
+    if p.items:
+        first = f"{p.items[0][0]}: {p.items[0][1]}"
+        more = f" (and {len(p.items) - 1} more)" if len(p.items) > 1 else ""
+        raise InvalidInput(f"invalid record: {first}{more}", problems=p.items)
+    return out
+
+
+# ---- record -------------------------------------------------------------
+
+
+def _record(doc: Any, p: _Problems) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        p.add("record", "must be a JSON object")
+        return {}
+    _unknown(
+        doc,
+        {
+            "schema",
+            "pseudonym",
+            "status",
+            "risk",
+            "tags",
+            "interview",
+            "narrative",
+            "persons",
+            "incidents",
+            "consent",
+        },
+        "",
+        p,
+    )
+    schema = doc.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        p.add("schema", f"must be {SCHEMA_VERSION}")
+    out: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    out["pseudonym"] = _text(doc.get("pseudonym"), "pseudonym", p, required=True)
+    out["status"] = _choice(doc.get("status", "draft"), "status", STATUSES, p)
+    out["risk"] = _choice(doc.get("risk", "medium"), "risk", RISK_LEVELS, p)
+    out["tags"] = _tags(doc.get("tags", []), p)
+    out["interview"] = _interview(doc.get("interview", {}), p)
+    out["narrative"] = _text(doc.get("narrative", ""), "narrative", p, limit=MAX_NARRATIVE)
+    out["persons"] = _list(doc.get("persons", []), "persons", MAX_PERSONS, _person, p)
+    _assign_ids(out["persons"], "p")
+    _unique_ids(out["persons"], "persons", p)
+    person_ids = {person.get("id") for person in out["persons"]}
+    for i, person in enumerate(out["persons"]):
+        rel = person.get("related_to")
+        if rel is not None and rel not in person_ids:
+            p.add(f"persons[{i}].related_to", f"no person with id '{rel}' in this record")
+    out["incidents"] = _list(doc.get("incidents", []), "incidents", MAX_INCIDENTS, _incident, p)
+    _assign_ids(out["incidents"], "i")
+    _unique_ids(out["incidents"], "incidents", p)
+    for i, inc in enumerate(out["incidents"]):
+        for v in inc.get("victims", []):
+            if v not in person_ids:
+                p.add(f"incidents[{i}].victims", f"no person with id '{v}' in this record")
+    out["consent"] = _consent(doc.get("consent"), p)
+    return out
+
+
+def _interview(v: Any, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add("interview", "must be an object")
+        return {}
+    _unknown(v, {"date", "place", "language", "interviewer", "interpreter"}, "interview", p)
+    out: dict[str, Any] = {}
+    d = v.get("date")
+    if d is None or d == "":
+        out["date"] = None
+    else:
+        out["date"] = _iso_date(d, "interview.date", p)
+    out["place"] = _text(v.get("place", ""), "interview.place", p, limit=MAX_SHORT)
+    lang = v.get("language", "")
+    if lang and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
+        p.add("interview.language", "use a language code such as ru, tg, en or uz")
+    out["language"] = lang if isinstance(lang, str) else ""
+    out["interviewer"] = _text(
+        v.get("interviewer", ""), "interview.interviewer", p, limit=MAX_SHORT
+    )
+    out["interpreter"] = _text(
+        v.get("interpreter", ""), "interview.interpreter", p, limit=MAX_SHORT
+    )
+    return out
+
+
+def _person(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add(path, "must be an object")
+        return {}
+    _unknown(
+        v,
+        {
+            "id",
+            "role",
+            "pseudonym",
+            "relationship",
+            "related_to",
+            "gender",
+            "birth_year",
+            "nationality",
+            "sensitive",
+        },
+        path,
+        p,
+    )
+    out: dict[str, Any] = {}
+    if "id" in v:
+        out["id"] = _ident(v["id"], f"{path}.id", p)
+    out["role"] = _choice(v.get("role"), f"{path}.role", PERSON_ROLES, p)
+    out["pseudonym"] = _text(v.get("pseudonym", ""), f"{path}.pseudonym", p, limit=MAX_SHORT)
+    out["relationship"] = _text(
+        v.get("relationship", ""), f"{path}.relationship", p, limit=MAX_SHORT
+    )
+    if out["role"] == "relative" and not out["relationship"]:
+        p.add(f"{path}.relationship", "a relative needs a relationship (e.g. mother, brother)")
+    rel = v.get("related_to")
+    out["related_to"] = None if rel in (None, "") else _ident(rel, f"{path}.related_to", p)
+    out["gender"] = _text(v.get("gender", ""), f"{path}.gender", p, limit=64)
+    by = v.get("birth_year")
+    if by is not None and (
+        not isinstance(by, int) or isinstance(by, bool) or not 1900 <= by <= 2100
+    ):
+        p.add(f"{path}.birth_year", "must be a year between 1900 and 2100")
+        by = None
+    out["birth_year"] = by
+    out["nationality"] = _country(v.get("nationality", ""), f"{path}.nationality", p)
+    sens = v.get("sensitive", {})
+    if not isinstance(sens, dict):
+        p.add(f"{path}.sensitive", "must be an object")
+        sens = {}
+    _unknown(sens, set(SENSITIVE_PERSON_FIELDS), f"{path}.sensitive", p)
+    out["sensitive"] = {
+        f: _text(sens.get(f, ""), f"{path}.sensitive.{f}", p, limit=MAX_TEXT)
+        for f in SENSITIVE_PERSON_FIELDS
+    }
+    return out
+
+
+def _incident(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add(path, "must be an object")
+        return {}
+    _unknown(
+        v,
+        {
+            "id",
+            "type",
+            "type_other",
+            "victims",
+            "date",
+            "place",
+            "perpetrator",
+            "description",
+            "legal",
+        },
+        path,
+        p,
+    )
+    out: dict[str, Any] = {}
+    if "id" in v:
+        out["id"] = _ident(v["id"], f"{path}.id", p)
+    out["type"] = _choice(v.get("type"), f"{path}.type", tuple(INCIDENT_TYPES), p)
+    out["type_other"] = _text(v.get("type_other", ""), f"{path}.type_other", p, limit=MAX_SHORT)
+    if out["type"] == "other" and not out["type_other"]:
+        p.add(f"{path}.type_other", "say what kind of incident 'other' is")
+    victims = v.get("victims", [])
+    if not isinstance(victims, list) or len(victims) > MAX_VICTIMS:
+        p.add(f"{path}.victims", f"must be a list of at most {MAX_VICTIMS} person ids")
+        victims = []
+    out["victims"] = [_ident(x, f"{path}.victims[{j}]", p) for j, x in enumerate(victims)]
+    out["date"] = approx_date(v.get("date"), f"{path}.date", p)
+    out["place"] = _place(v.get("place", {}), f"{path}.place", p)
+    out["perpetrator"] = _perpetrator(v.get("perpetrator", {}), f"{path}.perpetrator", p)
+    out["description"] = _text(v.get("description", ""), f"{path}.description", p, limit=MAX_TEXT)
+    out["legal"] = _legal(v.get("legal", {}), f"{path}.legal", p)
+    return out
+
+
+def _place(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add(path, "must be an object")
+        return {}
+    _unknown(v, {"country", "locality", "detail"}, path, p)
+    return {
+        "country": _country(v.get("country", ""), f"{path}.country", p),
+        "locality": _text(v.get("locality", ""), f"{path}.locality", p, limit=MAX_SHORT),
+        "detail": _text(v.get("detail", ""), f"{path}.detail", p, limit=MAX_TEXT),
+    }
+
+
+def _perpetrator(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add(path, "must be an object")
+        return {}
+    _unknown(v, {"actor_type", "country", "unit"}, path, p)
+    return {
+        "actor_type": _choice(
+            v.get("actor_type", "unknown"), f"{path}.actor_type", tuple(ACTOR_TYPES), p
+        ),
+        "country": _country(v.get("country", ""), f"{path}.country", p),
+        "unit": _text(v.get("unit", ""), f"{path}.unit", p, limit=MAX_SHORT),
+    }
+
+
+def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        p.add(path, "must be an object")
+        return {}
+    _unknown(v, {"charge", "court", "case_number", "outcome", "fine", "expulsion"}, path, p)
+    out: dict[str, Any] = {
+        "charge": _text(v.get("charge", ""), f"{path}.charge", p, limit=MAX_SHORT),
+        "court": _text(v.get("court", ""), f"{path}.court", p, limit=MAX_SHORT),
+        "case_number": _text(v.get("case_number", ""), f"{path}.case_number", p, limit=MAX_SHORT),
+        "outcome": _text(v.get("outcome", ""), f"{path}.outcome", p, limit=MAX_TEXT),
+    }
+    fine = v.get("fine")
+    if fine is None:
+        out["fine"] = None
+    elif not isinstance(fine, dict):
+        p.add(f"{path}.fine", "must be an object with amount and currency, or null")
+        out["fine"] = None
+    else:
+        _unknown(fine, {"amount", "currency"}, f"{path}.fine", p)
+        out["fine"] = {
+            "amount": _amount(fine.get("amount"), f"{path}.fine.amount", p),
+            "currency": _currency(fine.get("currency"), f"{path}.fine.currency", p),
+        }
+    exp = v.get("expulsion", False)
+    if not isinstance(exp, bool):
+        p.add(f"{path}.expulsion", "must be true or false")
+        exp = False
+    out["expulsion"] = exp
+    return out
+
+
+def _consent(v: Any, p: _Problems) -> dict[str, Any]:
+    if v is None:
+        v = {}
+    if not isinstance(v, dict):
+        p.add("consent", "must be an object")
+        return {}
+    _unknown(v, {"scope", "contact_allowed", "withdrawn", "withdrawn_on", "notes"}, "consent", p)
+    out: dict[str, Any] = {
+        "scope": _choice(v.get("scope", "hq_only"), "consent.scope", CONSENT_SCOPES, p)
+    }
+    for key in ("contact_allowed", "withdrawn"):
+        val = v.get(key, False)
+        if not isinstance(val, bool):
+            p.add(f"consent.{key}", "must be true or false")
+            val = False
+        out[key] = val
+    wo = v.get("withdrawn_on")
+    out["withdrawn_on"] = None if wo in (None, "") else _iso_date(wo, "consent.withdrawn_on", p)
+    if out["withdrawn_on"] and not out["withdrawn"]:
+        p.add("consent.withdrawn_on", "set withdrawn to true as well")
+    out["notes"] = _text(v.get("notes", ""), "consent.notes", p, limit=MAX_TEXT)
+    return out
+
+
+# ---- dates --------------------------------------------------------------
+
+
+def approx_date(v: Any, path: str, p: _Problems) -> dict[str, Any] | None:
+    """An exact or approximate date as {earliest, latest, text}.
+
+    Accepts "2026-04-02" (a day), "2026-04" (a month), "2026" (a year), or an
+    object {"earliest": ..., "latest": ..., "text": "early April"}. An exact
+    date has earliest == latest.
+    """
+    if v is None or v == "":
+        return None
+    if isinstance(v, str):
+        rng = _range_from_string(v)
+        if rng is None:
+            p.add(path, "use YYYY-MM-DD, YYYY-MM or YYYY, or {earliest, latest, text}")
+            return None
+        return {"earliest": rng[0], "latest": rng[1], "text": ""}
+    if not isinstance(v, dict):
+        p.add(path, "must be a date string or an object")
+        return None
+    _unknown(v, {"earliest", "latest", "text"}, path, p)
+    earliest = _iso_date(v.get("earliest"), f"{path}.earliest", p)
+    latest = _iso_date(v.get("latest", v.get("earliest")), f"{path}.latest", p)
+    if earliest and latest and earliest > latest:
+        p.add(f"{path}.latest", "is before earliest")
+    text = _text(v.get("text", ""), f"{path}.text", p, limit=MAX_SHORT)
+    return {"earliest": earliest, "latest": latest, "text": text}
+
+
+def _range_from_string(s: str) -> tuple[str, str] | None:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            date.fromisoformat(s)
+            return s, s
+        if re.fullmatch(r"\d{4}-\d{2}", s):
+            y, m = int(s[:4]), int(s[5:])
+            first = date(y, m, 1)
+            nxt = date(y + (m == 12), m % 12 + 1, 1)
+            return first.isoformat(), date.fromordinal(nxt.toordinal() - 1).isoformat()
+        if re.fullmatch(r"\d{4}", s):
+            return f"{s}-01-01", f"{s}-12-31"
+    except ValueError:
+        return None
+    return None
+
+
+def _iso_date(v: Any, path: str, p: _Problems) -> str | None:
+    if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        p.add(path, "not a date (use YYYY-MM-DD)")
+        return None
+    try:
+        date.fromisoformat(v)
+    except ValueError:
+        p.add(path, "not a real calendar date")
+        return None
+    return v
+
+
+# ---- small fields -------------------------------------------------------
+
+
+def _text(
+    v: Any, path: str, p: _Problems, *, required: bool = False, limit: int = MAX_SHORT
+) -> str:
+    if v is None:
+        v = ""
+    if not isinstance(v, str):
+        p.add(path, "must be text")
+        return ""
+    if "\x00" in v:
+        p.add(path, "contains a NUL character")
+        return ""
+    if required and not v.strip():
+        p.add(path, "is required")
+    if len(v) > limit:
+        p.add(path, f"is longer than {limit} characters")
+        return v[:limit]
+    return v
+
+
+def _choice(v: Any, path: str, allowed: tuple[str, ...], p: _Problems) -> str:
+    if v not in allowed:
+        p.add(path, f"must be one of: {', '.join(allowed)}")
+        return allowed[0]
+    return str(v)
+
+
+def _ident(v: Any, path: str, p: _Problems) -> str:
+    if not isinstance(v, str) or not _ID_RE.match(v):
+        p.add(path, "an id is 1-32 lower-case letters, digits, '_' or '-', starting with a letter")
+        return "invalid"
+    return v
+
+
+def _country(v: Any, path: str, p: _Problems) -> str:
+    if v in (None, ""):
+        return ""
+    if not isinstance(v, str) or not _COUNTRY_RE.match(v):
+        p.add(path, "use a two-letter country code such as RU, TJ, KZ")
+        return ""
+    return v
+
+
+def _currency(v: Any, path: str, p: _Problems) -> str:
+    if not isinstance(v, str) or not _CURRENCY_RE.match(v):
+        p.add(path, "use a three-letter currency code such as RUB, TJS, USD")
+        return ""
+    return v
+
+
+def _amount(v: Any, path: str, p: _Problems) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        p.add(path, 'must be a number written as text, e.g. "5000" or "5000.50"')
+        return ""
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        p.add(path, "is not a number")
+        return ""
+    if not d.is_finite() or d < 0 or d >= Decimal(10) ** 15:
+        p.add(path, "must be zero or a positive amount")
+        return ""
+    return str(v)
+
+
+def _tags(v: Any, p: _Problems) -> list[str]:
+    if not isinstance(v, list) or len(v) > MAX_TAGS:
+        p.add("tags", f"must be a list of at most {MAX_TAGS} tags")
+        return []
+    out: list[str] = []
+    for i, t in enumerate(v):
+        if not isinstance(t, str) or not _TAG_RE.match(t):
+            p.add(f"tags[{i}]", "a tag is 1-64 letters, digits, spaces or . : / + - _")
+            continue
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _list(v: Any, path: str, limit: int, item: Any, p: _Problems) -> list[dict[str, Any]]:
+    if not isinstance(v, list):
+        p.add(path, "must be a list")
+        return []
+    if len(v) > limit:
+        p.add(path, f"holds more than {limit} entries")
+        return []
+    return [item(x, f"{path}[{i}]", p) for i, x in enumerate(v)]
+
+
+def _unknown(d: dict[str, Any], allowed: set[str], path: str, p: _Problems) -> None:
+    for key in d:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else str(key)
+            p.add(where, "unknown field (check the spelling against 'fieldkit record template')")
+
+
+def _assign_ids(items: list[dict[str, Any]], prefix: str) -> None:
+    used = {it.get("id") for it in items}
+    n = 1
+    for it in items:
+        if "id" not in it:
+            while f"{prefix}{n}" in used:
+                n += 1
+            it["id"] = f"{prefix}{n}"
+            used.add(it["id"])
+    for it in items:  # keep "id" first in each object for readability
+        ident = it.pop("id")
+        rest = dict(it)
+        it.clear()
+        it["id"] = ident
+        it.update(rest)
+
+
+def _unique_ids(items: list[dict[str, Any]], path: str, p: _Problems) -> None:
+    seen: set[str] = set()
+    for i, it in enumerate(items):
+        ident = it.get("id")
+        if ident in seen:
+            p.add(f"{path}[{i}].id", f"id '{ident}' is used twice")
+        if isinstance(ident, str):
+            seen.add(ident)
+
+
+def template() -> dict[str, Any]:
+    """A complete example record, valid as it stands."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "pseudonym": "Witness K-7",
+        "status": "draft",
+        "risk": "high",
+        "tags": ["protest-2026-04", "expulsion"],
+        "interview": {
+            "date": "2026-05-14",
+            "place": "Community centre, Almaty",
+            "language": "ru",
+            "interviewer": "FW-03",
+            "interpreter": "",
+        },
+        "narrative": "Задержан 2 апреля после мирного протеста у посольства. ...",
+        "persons": [
+            {
+                "id": "p1",
+                "role": "informant",
+                "pseudonym": "K-7",
+                "relationship": "",
+                "related_to": None,
+                "gender": "male",
+                "birth_year": 1994,
+                "nationality": "TJ",
+                "sensitive": {"real_name": "", "contacts": "", "exact_address": ""},
+            },
+            {
+                "id": "p2",
+                "role": "relative",
+                "pseudonym": "K-7 mother",
+                "relationship": "mother",
+                "related_to": "p1",
+                "gender": "female",
+                "birth_year": None,
+                "nationality": "TJ",
+                "sensitive": {"real_name": "", "contacts": "", "exact_address": ""},
+            },
+        ],
+        "incidents": [
+            {
+                "id": "i1",
+                "type": "arbitrary_detention",
+                "type_other": "",
+                "victims": ["p1"],
+                "date": {"earliest": "2026-04-02", "latest": "2026-04-02", "text": "2 April"},
+                "place": {"country": "RU", "locality": "Moscow", "detail": "police station"},
+                "perpetrator": {"actor_type": "police", "country": "RU", "unit": ""},
+                "description": "Held for 48 hours without a lawyer.",
+                "legal": {
+                    "charge": "Administrative offence (unauthorised assembly)",
+                    "court": "District court",
+                    "case_number": "",
+                    "outcome": "Fine and expulsion order",
+                    "fine": {"amount": "15000", "currency": "RUB"},
+                    "expulsion": True,
+                },
+            },
+            {
+                "id": "i2",
+                "type": "family_pressure",
+                "type_other": "",
+                "victims": ["p2"],
+                "date": {"earliest": "2026-04-01", "latest": "2026-04-10", "text": "early April"},
+                "place": {"country": "TJ", "locality": "", "detail": ""},
+                "perpetrator": {"actor_type": "security_service", "country": "TJ", "unit": ""},
+                "description": "Officers visited the family home.",
+                "legal": {
+                    "charge": "",
+                    "court": "",
+                    "case_number": "",
+                    "outcome": "",
+                    "fine": None,
+                    "expulsion": False,
+                },
+            },
+        ],
+        "consent": {
+            "scope": "hq_only",
+            "contact_allowed": True,
+            "withdrawn": False,
+            "withdrawn_on": None,
+            "notes": "",
+        },
+    }

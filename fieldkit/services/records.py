@@ -1,0 +1,208 @@
+"""Records: add, edit, read, list, search; every save is one transaction with its history entry."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fieldkit.errors import InvalidInput, NotFound
+from fieldkit.formats.canonical import canonical_json
+from fieldkit.services import history, ids, model, search_text
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import history as hist_store
+from fieldkit.store import records as rec_store
+from fieldkit.store.db import Database
+from fieldkit.store.records import RecordSummary
+
+RECORD_PREFIX = "r"
+MIN_PREFIX = 6
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    version: int
+    doc: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class RecordService:
+    def __init__(self, db: Database, *, now: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._now = now
+
+    # ---- writes -------------------------------------------------------------
+    def add(self, doc: Any) -> str:
+        clean = model.validate(doc)
+        self._user_status(clean)
+        record_id = ids.new_id(RECORD_PREFIX)
+        at = iso_utc(self._now())
+        self._save(record_id, 1, clean, created_at=at, at=at, action="record.create")
+        return record_id
+
+    def edit(self, record_id: str, doc: Any) -> int:
+        """Save a new version; returns its number. Earlier versions are kept."""
+        current = self._summary(record_id)
+        clean = model.validate(doc)
+        self._user_status(clean, current.status)
+        version = current.version + 1
+        self._save(
+            current.id,
+            version,
+            clean,
+            created_at=current.created_at,
+            at=iso_utc(self._now()),
+            action="record.update",
+        )
+        return version
+
+    def _save(
+        self,
+        record_id: str,
+        version: int,
+        clean: dict[str, Any],
+        *,
+        created_at: str,
+        at: str,
+        action: str,
+    ) -> None:
+        doc = canonical_json(clean)
+        doc_hash = history.record_version_hash(record_id, version, doc)
+        summary = RecordSummary(
+            id=record_id,
+            version=version,
+            status=clean["status"],
+            risk=clean["risk"],
+            pseudonym=clean["pseudonym"],
+            interview_date=clean["interview"].get("date"),
+            incident_types=tuple(dict.fromkeys(i["type"] for i in clean["incidents"])),
+            created_at=created_at,
+            updated_at=at,
+            doc_hash=doc_hash,
+        )
+        with self._db.transaction():
+            rec_store.save_version(self._db, summary, doc, search_text.index_body(clean))
+            history.append(
+                self._db,
+                at=at,
+                action=action,
+                subject=record_id,
+                version=version,
+                content_hash=doc_hash,
+            )
+
+    @staticmethod
+    def _user_status(clean: dict[str, Any], current: str | None = None) -> None:
+        # exported/delivered are set by fieldkit itself; a user edit may keep the
+        # current one (saving again unchanged) but not invent it.
+        if clean["status"] not in model.USER_STATUSES and clean["status"] != current:
+            raise InvalidInput(
+                "invalid record: status: only draft or complete can be set by hand",
+                problems=[("status", "only draft or complete can be set by hand")],
+            )
+
+    # ---- reads ----------------------------------------------------------------
+    def resolve(self, record_id: str) -> str:
+        """Accept a full id or a unique prefix of at least 6 characters."""
+        return self._summary(record_id).id
+
+    def _summary(self, record_id: str) -> RecordSummary:
+        s = rec_store.get_summary(self._db, record_id)
+        if s is not None:
+            return s
+        if len(record_id) >= MIN_PREFIX:
+            matches = [rid for rid in rec_store.ids_with_prefix(self._db, record_id, limit=2)]
+            if len(matches) == 1:
+                found = rec_store.get_summary(self._db, matches[0])
+                if found is not None:
+                    return found
+            if len(matches) > 1:
+                raise NotFound(
+                    f"more than one record starts with {record_id!r}",
+                    hint="type more characters of the id",
+                )
+        raise NotFound(f"no record {record_id!r} in this vault")
+
+    def get(self, record_id: str, version: int | None = None) -> Record:
+        s = self._summary(record_id)
+        v = s.version if version is None else version
+        found = rec_store.get_doc(self._db, s.id, v)
+        if found is None:
+            raise NotFound(f"record {s.id} has no version {v}")
+        doc, _ = found
+        return Record(s.id, v, json.loads(doc), s.created_at, s.updated_at)
+
+    def summary(self, record_id: str) -> RecordSummary:
+        return self._summary(record_id)
+
+    def list_records(
+        self,
+        *,
+        status: str | None = None,
+        incident_type: str | None = None,
+        risk: str | None = None,
+        sort: str = "updated",
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[RecordSummary]:
+        self._check_filters(status, incident_type, risk, sort)
+        return rec_store.list_summaries(
+            self._db,
+            status=status,
+            incident_type=incident_type,
+            risk=risk,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
+
+    def search(
+        self,
+        typed: str,
+        *,
+        status: str | None = None,
+        incident_type: str | None = None,
+        risk: str | None = None,
+        limit: int = 100,
+    ) -> list[RecordSummary]:
+        self._check_filters(status, incident_type, risk, "updated")
+        q = search_text.fts_query(typed)
+        if q is None:
+            return []
+        return rec_store.search(
+            self._db, q, status=status, incident_type=incident_type, risk=risk, limit=limit
+        )
+
+    def count(self) -> int:
+        return rec_store.count(self._db)
+
+    def history(self, record_id: str) -> list[hist_store.HistoryEntry]:
+        s = self._summary(record_id)
+        return list(hist_store.iterate(self._db, subject=s.id))
+
+    @staticmethod
+    def _check_filters(
+        status: str | None, incident_type: str | None, risk: str | None, sort: str
+    ) -> None:
+        if status and status not in model.STATUSES:
+            raise InvalidInput(
+                f"unknown status {status!r}", hint=f"use one of: {', '.join(model.STATUSES)}"
+            )
+        if incident_type and incident_type not in model.INCIDENT_TYPES:
+            raise InvalidInput(
+                f"unknown incident type {incident_type!r}",
+                hint=f"use one of: {', '.join(model.INCIDENT_TYPES)}",
+            )
+        if risk and risk not in model.RISK_LEVELS:
+            raise InvalidInput(
+                f"unknown risk level {risk!r}", hint=f"use one of: {', '.join(model.RISK_LEVELS)}"
+            )
+        if sort not in rec_store.SORT_COLUMNS:
+            raise InvalidInput(
+                f"unknown sort order {sort!r}",
+                hint=f"use one of: {', '.join(rec_store.SORT_COLUMNS)}",
+            )

@@ -1,0 +1,253 @@
+"""The vault: create, unlock, lock, change passphrase, recover, wipe.
+
+A vault is a directory (0700) with an SQLCipher database keyed by a random
+256-bit master key and a keyslot file (0600) holding that key wrapped under
+Argon2id of the passphrase and of the recovery code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fieldkit.crypto import kdf
+from fieldkit.errors import (
+    AuthenticationFailed,
+    CorruptVault,
+    FileAccessError,
+    MalformedData,
+    VaultExists,
+    VaultNotFound,
+)
+from fieldkit.formats import keyslots, recovery_code
+from fieldkit.formats.keyslots import KeyslotFile, SlotKind
+from fieldkit.locations import VaultPaths
+from fieldkit.services import fsio, keyring, passphrase_policy
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import meta
+from fieldkit.store.db import Database
+
+VAULT_KINDS = ("field", "hq")
+
+
+@dataclass
+class UnlockTimings:
+    kdf_seconds: float = 0.0
+    open_seconds: float = 0.0
+
+
+@dataclass
+class Vault:
+    """An unlocked vault. `lock()` closes the database and zeroes the master key."""
+
+    paths: VaultPaths
+    db: Database
+    keyslot_file: KeyslotFile
+    _master_key: bytearray
+    timings: UnlockTimings = field(default_factory=UnlockTimings)
+
+    # ---- lifecycle -------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        passphrase: str,
+        *,
+        kdf_params: kdf.Argon2Params,
+        kind: str = "field",
+        random_bytes: Callable[[int], bytes] = os.urandom,
+        now: Callable[[], float] = time.time,
+    ) -> tuple[Vault, str]:
+        """Make a new vault; returns it unlocked with its recovery code (show it once)."""
+        passphrase_policy.check(passphrase)
+        if kind not in VAULT_KINDS:
+            raise ValueError("vault kind must be 'field' or 'hq'")
+        paths = VaultPaths(root)
+        if paths.keyslots.exists() or paths.database.exists():
+            raise VaultExists(f"a vault already exists at {root}")
+        if root.exists() and any(root.iterdir()):
+            raise VaultExists(f"{root} is not empty")
+        fsio.make_secret_dir(root)
+        master_key = bytearray(random_bytes(keyring.MASTER_KEY_SIZE))
+        vault_id = random_bytes(keyslots.VAULT_ID_SIZE)
+        code_raw = random_bytes(recovery_code.CODE_BYTES)
+        code = recovery_code.encode(code_raw)
+        pass_slot = keyring.make_slot(
+            SlotKind.PASSPHRASE,
+            _secret(passphrase),
+            master_key,
+            vault_id,
+            kdf_params,
+            random_bytes=random_bytes,
+        )
+        rec_slot = keyring.make_slot(
+            SlotKind.RECOVERY,
+            code_raw,
+            master_key,
+            vault_id,
+            kdf_params,
+            random_bytes=random_bytes,
+        )
+        slot_file = KeyslotFile(vault_id, (pass_slot, rec_slot))
+        # Database first, keyslots last: a crash in between leaves no keyslot
+        # file, so the half-made vault is recognisably not a vault.
+        old_umask = os.umask(0o077)
+        try:
+            db = Database.open(paths.database, master_key, create=True)
+        finally:
+            os.umask(old_umask)
+        with db.transaction():
+            meta.put(db, "kind", kind)
+            meta.put(db, "vault_id", vault_id.hex())
+            meta.put(db, "created_at", iso_utc(now()))
+            meta.put(db, "kdf", kdf_params.describe())
+        fsio.atomic_write(paths.keyslots, keyslots.serialise(slot_file))
+        return cls(paths, db, slot_file, master_key), code
+
+    @classmethod
+    def unlock(cls, root: Path, passphrase: str) -> Vault:
+        return cls._unlock(root, SlotKind.PASSPHRASE, _secret(passphrase))
+
+    @classmethod
+    def unlock_with_recovery_code(cls, root: Path, code: str) -> Vault:
+        return cls._unlock(root, SlotKind.RECOVERY, recovery_code.decode(code))
+
+    @classmethod
+    def _unlock(cls, root: Path, kind: SlotKind, secret: bytes) -> Vault:
+        paths = VaultPaths(root)
+        slot_file = read_keyslots(paths)
+        slot = slot_file.slot(kind)
+        if slot is None:
+            raise AuthenticationFailed("this vault has no recovery code slot")
+        t0 = time.perf_counter()
+        try:
+            master_key = keyring.unwrap(slot, secret, slot_file.vault_id)
+        except AuthenticationFailed:
+            what = "passphrase" if kind == SlotKind.PASSPHRASE else "recovery code"
+            raise AuthenticationFailed(f"wrong {what}") from None
+        t1 = time.perf_counter()
+        db = Database.open(paths.database, master_key)
+        stored_id = meta.get(db, "vault_id")
+        if stored_id != slot_file.vault_id.hex():
+            db.close()
+            raise CorruptVault("the keyslot file belongs to another vault")
+        t2 = time.perf_counter()
+        return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
+
+    def lock(self) -> None:
+        """Close the database and zero the master key (best effort in Python; see SECURITY.md)."""
+        self.db.close()
+        for i in range(len(self._master_key)):
+            self._master_key[i] = 0
+
+    @property
+    def is_locked(self) -> bool:
+        return not self.db.is_open
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock()
+
+    # ---- facts ----------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return meta.get(self.db, "kind") or "field"
+
+    def kdf_params(self) -> kdf.Argon2Params:
+        slot = self.keyslot_file.slot(SlotKind.PASSPHRASE)
+        if slot is None:  # parse() guarantees a passphrase slot
+            raise CorruptVault("keyslot file has no passphrase slot")
+        return slot.params
+
+    # ---- key management ---------------------------------------------------
+    def change_passphrase(
+        self, new_passphrase: str, *, kdf_params: kdf.Argon2Params | None = None
+    ) -> None:
+        """Rewrap the master key under a new passphrase; the recovery slot stays byte-identical."""
+        passphrase_policy.check(new_passphrase)
+        params = kdf_params or self.kdf_params()
+        slot = keyring.make_slot(
+            SlotKind.PASSPHRASE,
+            _secret(new_passphrase),
+            self._master_key,
+            self.keyslot_file.vault_id,
+            params,
+        )
+        self._write_keyslots(self.keyslot_file.with_slot(slot))
+
+    def new_recovery_code(self, *, kdf_params: kdf.Argon2Params | None = None) -> str:
+        """Replace the recovery slot; the old code stops working. Returns the new code."""
+        raw = os.urandom(recovery_code.CODE_BYTES)
+        slot = keyring.make_slot(
+            SlotKind.RECOVERY,
+            raw,
+            self._master_key,
+            self.keyslot_file.vault_id,
+            kdf_params or self.kdf_params(),
+        )
+        self._write_keyslots(self.keyslot_file.with_slot(slot))
+        return recovery_code.encode(raw)
+
+    def _write_keyslots(self, new: KeyslotFile) -> None:
+        fsio.atomic_write(self.paths.keyslots, keyslots.serialise(new))
+        self.keyslot_file = new
+
+
+def read_keyslots(paths: VaultPaths) -> KeyslotFile:
+    try:
+        with open(paths.keyslots, "rb") as fh:
+            data = fh.read(keyslots.MAX_FILE_SIZE + 1)
+    except FileNotFoundError:
+        raise VaultNotFound(f"no vault at {paths.root}") from None
+    except OSError as exc:
+        raise FileAccessError(f"cannot read the keyslot file: {exc.strerror}") from None
+    try:
+        return keyslots.parse(data)
+    except MalformedData as exc:
+        raise CorruptVault(f"the keyslot file is damaged: {exc.message}") from None
+
+
+def vault_exists(root: Path) -> bool:
+    return VaultPaths(root).keyslots.exists()
+
+
+def wipe(root: Path) -> None:
+    """Crypto-shred: destroy the keyslots first (the only copies of the wrapped master
+    key), fsync, then remove the database and its WAL. Needs no passphrase, so it
+    works under duress. Afterwards neither the passphrase nor the recovery code opens
+    anything."""
+    paths = VaultPaths(root)
+    if not paths.keyslots.exists() and not paths.database.exists():
+        raise VaultNotFound(f"no vault at {root}")
+    fsio.overwrite_and_unlink(paths.keyslots)
+    fsio.fsync_dir(root)
+    for p in (paths.database, *paths.database_sidecars()):
+        with contextlib.suppress(FileNotFoundError):
+            _shred_header(p)
+            p.unlink()
+    fsio.fsync_dir(root)
+    with contextlib.suppress(OSError):
+        root.rmdir()
+
+
+def _shred_header(path: Path) -> None:
+    """Overwrite the first MiB of a database file: its salt and first pages.
+
+    The data is already unreadable without the master key; this only removes the
+    SQLCipher salt so the file no longer even looks like a fieldkit database.
+    """
+    size = min(path.stat().st_size, 1024 * 1024)
+    if size:
+        with open(path, "r+b", buffering=0) as fh:
+            fh.write(os.urandom(size))
+            os.fsync(fh.fileno())
+
+
+def _secret(passphrase: str) -> bytes:
+    return passphrase_policy.normalise(passphrase).encode("utf-8")

@@ -1,0 +1,1 @@
+"""SQLCipher: the only place in fieldkit that speaks SQL."""

@@ -1,0 +1,135 @@
+"""Open an SQLCipher database with a raw 256-bit key and the pragmas that matter."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from fieldkit.errors import CorruptVault
+from fieldkit.store import schema
+
+KEY_SIZE = 32
+
+# Applied right after the key, on every connection. Why each one:
+#   cipher_compatibility = 4   pin SQLCipher 4 defaults (AES-256-CBC, HMAC-SHA512 per
+#                              page, 4096-byte pages) so a library upgrade cannot
+#                              silently change the on-disk format.
+#   cipher_memory_security=ON  wipe and lock SQLCipher's key material in memory
+#                              (off by default since 4.5).
+#   secure_delete = ON         overwrite deleted content instead of leaving it in
+#                              free pages (matters for purge).
+#   temp_store = MEMORY        SQLCipher does not encrypt SQLite's temp files; keep
+#                              sorts and temp tables in memory so none are written.
+#   journal_mode = WAL         the WAL is encrypted page by page like the database;
+#                              a crash loses nothing committed.
+#   synchronous = FULL         fsync the WAL on every commit: a power cut after a
+#                              save returns loses nothing that was saved.
+#   foreign_keys = ON          enforce record -> attachment -> chunk ownership.
+_PRAGMAS: Sequence[str] = (
+    "PRAGMA cipher_compatibility = 4",
+    "PRAGMA cipher_memory_security = ON",
+    "PRAGMA secure_delete = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+)
+
+Row = tuple[Any, ...]
+
+
+def as_bytes(value: object) -> bytes:
+    """A BLOB column's value as bytes (SQLite hands back bytes or memoryview)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError("expected a BLOB")
+
+
+class Database:
+    """One open, keyed SQLCipher connection. Use `transaction()` for every write."""
+
+    def __init__(self, conn: Any, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, key: bytes | bytearray, *, create: bool = False) -> Database:
+        if len(key) != KEY_SIZE:
+            raise ValueError("database key must be 32 bytes")
+        if not create and not path.exists():
+            raise CorruptVault("the vault database file is missing")
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+        try:
+            # Raw-key form: SQLCipher uses the 256-bit key directly, no PBKDF2 of
+            # its own. The key never touches the passphrase (that is the keyslots' job).
+            conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")
+            for pragma in _PRAGMAS:
+                conn.execute(pragma).fetchall()
+            # The first real read fails if the key is wrong or the file is damaged.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            conn.close()
+            raise CorruptVault("the vault database does not open with the unlocked key") from exc
+        db = cls(conn, path)
+        schema.migrate(db)
+        return db
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlcipher3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def _c(self) -> Any:
+        if self._conn is None:
+            raise RuntimeError("database is closed")
+        return self._conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._c().execute(sql, params)
+
+    def executescript(self, sql: str) -> None:
+        self._c().executescript(sql)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row = self._c().execute(sql, params).fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return [tuple(r) for r in self._c().execute(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception rolls everything back."""
+        conn = self._c()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def integrity_problems(self) -> list[str]:
+        """Both SQLite's and SQLCipher's integrity checks; empty when clean."""
+        problems = [str(r[0]) for r in self.all("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [str(r[0]) for r in self.all("PRAGMA cipher_integrity_check")]
+        return problems
+
+    def pragma(self, name: str) -> Any:
+        if not name.replace("_", "").isalnum():
+            raise ValueError("bad pragma name")
+        return self.scalar(f"PRAGMA {name}")

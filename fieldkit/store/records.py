@@ -1,0 +1,215 @@
+"""SQL for records, their versions and the full-text index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldkit.store.db import Database, as_bytes
+
+_SUMMARY_COLS = (
+    "id, version, status, risk, pseudonym, interview_date, incident_types,"
+    " created_at, updated_at, doc_hash"
+)
+SORT_COLUMNS = {
+    "updated": "updated_at DESC",
+    "created": "created_at DESC",
+    "interview": "interview_date DESC",
+    "risk": "CASE risk WHEN 'critical' THEN 0 WHEN 'high' THEN 1"
+    " WHEN 'medium' THEN 2 ELSE 3 END, updated_at DESC",
+    "pseudonym": "pseudonym COLLATE NOCASE",
+}
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    id: str
+    version: int
+    status: str
+    risk: str
+    pseudonym: str
+    interview_date: str | None
+    incident_types: tuple[str, ...]
+    created_at: str
+    updated_at: str
+    doc_hash: bytes
+
+
+def _summary(row: tuple[object, ...]) -> RecordSummary:
+    return RecordSummary(
+        id=str(row[0]),
+        version=int(str(row[1])),
+        status=str(row[2]),
+        risk=str(row[3]),
+        pseudonym=str(row[4]),
+        interview_date=None if row[5] is None else str(row[5]),
+        incident_types=tuple(str(row[6]).split()),
+        created_at=str(row[7]),
+        updated_at=str(row[8]),
+        doc_hash=as_bytes(row[9]),
+    )
+
+
+def _types_column(types: tuple[str, ...]) -> str:
+    # Padded with spaces so a filter can match ' type ' exactly.
+    return " " + " ".join(types) + " " if types else " "
+
+
+def save_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str) -> None:
+    """Insert or update a record to `summary.version`, keeping every earlier version."""
+    if summary.version == 1:
+        db.execute(
+            f"INSERT INTO records ({_SUMMARY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            _summary_params(summary),
+        )
+    else:
+        cur = db.execute(
+            "UPDATE records SET version=?, status=?, risk=?, pseudonym=?, interview_date=?,"
+            " incident_types=?, updated_at=?, doc_hash=? WHERE id=? AND version=?",
+            (
+                summary.version,
+                summary.status,
+                summary.risk,
+                summary.pseudonym,
+                summary.interview_date,
+                _types_column(summary.incident_types),
+                summary.updated_at,
+                summary.doc_hash,
+                summary.id,
+                summary.version - 1,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise RuntimeError("record changed concurrently")
+    db.execute(
+        "INSERT INTO record_versions (record_id, version, doc, doc_hash, saved_at)"
+        " VALUES (?,?,?,?,?)",
+        (summary.id, summary.version, doc, summary.doc_hash, summary.updated_at),
+    )
+    rid = db.scalar("SELECT rid FROM records WHERE id=?", (summary.id,))
+    db.execute("DELETE FROM records_fts WHERE rowid=?", (rid,))
+    db.execute("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", (rid, fts_body))
+
+
+def set_status(db: Database, record_id: str, status: str) -> None:
+    db.execute("UPDATE records SET status=? WHERE id=?", (status, record_id))
+
+
+def _summary_params(s: RecordSummary) -> tuple[object, ...]:
+    return (
+        s.id,
+        s.version,
+        s.status,
+        s.risk,
+        s.pseudonym,
+        s.interview_date,
+        _types_column(s.incident_types),
+        s.created_at,
+        s.updated_at,
+        s.doc_hash,
+    )
+
+
+def get_summary(db: Database, record_id: str) -> RecordSummary | None:
+    row = db.one(f"SELECT {_SUMMARY_COLS} FROM records WHERE id=?", (record_id,))
+    return None if row is None else _summary(row)
+
+
+def get_doc(db: Database, record_id: str, version: int) -> tuple[bytes, bytes] | None:
+    """(document, stored hash) of one version."""
+    row = db.one(
+        "SELECT doc, doc_hash FROM record_versions WHERE record_id=? AND version=?",
+        (record_id, version),
+    )
+    return None if row is None else (as_bytes(row[0]), as_bytes(row[1]))
+
+
+def list_versions(db: Database, record_id: str) -> list[tuple[int, bytes, bytes, str]]:
+    """(version, doc, doc_hash, saved_at) for every stored version, oldest first."""
+    return [
+        (int(r[0]), as_bytes(r[1]), as_bytes(r[2]), str(r[3]))
+        for r in db.all(
+            "SELECT version, doc, doc_hash, saved_at FROM record_versions"
+            " WHERE record_id=? ORDER BY version",
+            (record_id,),
+        )
+    ]
+
+
+def all_record_ids(db: Database) -> list[str]:
+    return [str(r[0]) for r in db.all("SELECT id FROM records ORDER BY rid")]
+
+
+def list_summaries(
+    db: Database,
+    *,
+    status: str | None = None,
+    incident_type: str | None = None,
+    risk: str | None = None,
+    sort: str = "updated",
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[RecordSummary]:
+    where, params = _filters(status, incident_type, risk)
+    order = SORT_COLUMNS[sort]
+    sql = f"SELECT {_SUMMARY_COLS} FROM records {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    return [_summary(r) for r in db.all(sql, (*params, limit, offset))]
+
+
+def search(
+    db: Database,
+    fts_query: str,
+    *,
+    status: str | None = None,
+    incident_type: str | None = None,
+    risk: str | None = None,
+    limit: int = 100,
+) -> list[RecordSummary]:
+    where, params = _filters(status, incident_type, risk, prefix="r.")
+    extra = where.replace("WHERE", "AND", 1) if where else ""
+    cols = ", ".join("r." + c.strip() for c in _SUMMARY_COLS.split(","))
+    sql = (
+        f"SELECT {cols} FROM records_fts JOIN records r ON r.rid = records_fts.rowid"
+        f" WHERE records_fts MATCH ? {extra} ORDER BY records_fts.rank LIMIT ?"
+    )
+    return [_summary(r) for r in db.all(sql, (fts_query, *params, limit))]
+
+
+def _filters(
+    status: str | None, incident_type: str | None, risk: str | None, prefix: str = ""
+) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if status:
+        clauses.append(f"{prefix}status = ?")
+        params.append(status)
+    if risk:
+        clauses.append(f"{prefix}risk = ?")
+        params.append(risk)
+    if incident_type:
+        clauses.append(f"instr({prefix}incident_types, ?) > 0")
+        params.append(f" {incident_type} ")
+    return ("WHERE " + " AND ".join(clauses) if clauses else "", params)
+
+
+def count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM records"))
+
+
+def delete_record(db: Database, record_id: str) -> None:
+    """Remove a record, its versions, attachments and index entry (secure_delete is on)."""
+    rid = db.scalar("SELECT rid FROM records WHERE id=?", (record_id,))
+    if rid is None:
+        return
+    db.execute("DELETE FROM records_fts WHERE rowid=?", (rid,))
+    db.execute("DELETE FROM records WHERE id=?", (record_id,))
+
+
+def ids_with_prefix(db: Database, prefix: str, *, limit: int) -> list[str]:
+    # Range scan on the UNIQUE index; prefix characters are ids' own alphabet.
+    return [
+        str(r[0])
+        for r in db.all(
+            "SELECT id FROM records WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+    ]

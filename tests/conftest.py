@@ -1,0 +1,67 @@
+"""Shared fixtures. Tests pass a weak Argon2id profile explicitly (never via the environment)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldkit.cli.main import run
+from fieldkit.crypto.kdf import Argon2Params
+from fieldkit.services.vault import Vault
+
+# Fast, and far below the production floor: only ever passed in by tests.
+WEAK = Argon2Params(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+PASSPHRASE = "correct horse battery staple mountain"
+NEW_PASSPHRASE = "another long passphrase for the field 2026"
+
+
+@pytest.fixture
+def vault_dir(tmp_path: Path) -> Path:
+    return tmp_path / "vault"
+
+
+@pytest.fixture
+def vault(vault_dir: Path) -> Iterator[Vault]:
+    v, _code = Vault.create(vault_dir, PASSPHRASE, kdf_params=WEAK)
+    yield v
+    if not v.is_locked:
+        v.lock()
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def cli(argv: list[str], *, stdin: str = "", tty: bool = False) -> CliResult:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(argv, stdin=io.StringIO(stdin), stdout=out, stderr=err, kdf_params=WEAK,
+               tty_available=tty)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def pass_file(tmp_path: Path) -> Path:
+    p = tmp_path / "pass.txt"
+    p.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def cli_vault(vault_dir: Path, pass_file: Path) -> list[str]:
+    """A created vault; returns the global options that address it."""
+    opts = ["--vault", str(vault_dir), "--passphrase-file", str(pass_file)]
+    r = cli(["init", *opts])
+    assert r.code == 0, r.err
+    return opts
