@@ -84,7 +84,11 @@ class AttachmentService:
         at = iso_utc(self._now())
         with self._db.transaction():
             while True:
-                chunk = stream.read(CHUNK_SIZE)
+                try:
+                    chunk = stream.read(CHUNK_SIZE)
+                except OSError as exc:
+                    # Leaving the block rolls back every chunk stored so far.
+                    raise FileAccessError(f"reading {filename} failed: {exc.strerror or exc}") from None
                 if not chunk:
                     break
                 h.update(chunk)

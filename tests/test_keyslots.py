@@ -1,0 +1,121 @@
+"""The keyslot file: round trip, strict parsing, malleability."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fieldkit.crypto import kdf
+from fieldkit.errors import AuthenticationFailed, MalformedData
+from fieldkit.formats import keyslots
+from fieldkit.formats.keyslots import KeyslotFile, SlotKind
+from fieldkit.services import keyring
+from tests.conftest import WEAK
+
+VAULT_ID = bytes(range(16))
+MASTER = bytes(range(32, 64))
+
+
+def _file() -> KeyslotFile:
+    a = keyring.make_slot(SlotKind.PASSPHRASE, b"pass", MASTER, VAULT_ID, WEAK)
+    b = keyring.make_slot(SlotKind.RECOVERY, b"code", MASTER, VAULT_ID, WEAK)
+    return KeyslotFile(VAULT_ID, (a, b))
+
+
+def test_round_trip_and_unwrap() -> None:
+    f = _file()
+    data = keyslots.serialise(f)
+    assert len(data) == keyslots.HEADER_SIZE + 2 * keyslots.SLOT_SIZE
+    parsed = keyslots.parse(data)
+    assert parsed == f
+    slot = parsed.slot(SlotKind.PASSPHRASE)
+    assert slot is not None
+    assert bytes(keyring.unwrap(slot, b"pass", VAULT_ID)) == MASTER
+    rec = parsed.slot(SlotKind.RECOVERY)
+    assert rec is not None
+    assert bytes(keyring.unwrap(rec, b"code", VAULT_ID)) == MASTER
+
+
+def test_wrong_secret_and_wrong_vault_fail_the_same_way() -> None:
+    slot = _file().slots[0]
+    with pytest.raises(AuthenticationFailed) as e1:
+        keyring.unwrap(slot, b"wrong", VAULT_ID)
+    with pytest.raises(AuthenticationFailed) as e2:
+        keyring.unwrap(slot, b"pass", bytes(16))
+    assert str(e1.value) == str(e2.value)
+
+
+def test_deterministic_vector() -> None:
+    """Fixed secret, salt, nonce and key give fixed bytes (docs/vault-format.md)."""
+    slot = keyring._make_slot_from_parts(
+        SlotKind.PASSPHRASE, b"correct horse battery staple mountain", MASTER, VAULT_ID,
+        kdf.Argon2Params(3, 64 * 1024, 4), bytes(16), bytes(12),
+    )
+    data = keyslots.serialise(KeyslotFile(VAULT_ID, (slot,)))
+    expected = open(os.path.join(os.path.dirname(__file__), "vectors", "keyslot-v1.hex")).read()
+    assert data.hex() == "".join(expected.split())
+
+
+def test_every_bit_flip_is_rejected_cleanly() -> None:
+    data = bytearray(keyslots.serialise(_file()))
+    for i in range(len(data)):
+        for bit in (0, 7):
+            mutated = bytearray(data)
+            mutated[i] ^= 1 << bit
+            try:
+                parsed = keyslots.parse(bytes(mutated))
+            except MalformedData:
+                continue
+            for kind, secret in ((SlotKind.PASSPHRASE, b"pass"), (SlotKind.RECOVERY, b"code")):
+                slot = parsed.slot(kind)
+                if slot is None:
+                    continue
+                original = keyslots.parse(bytes(data)).slot(kind)
+                if slot == original and parsed.vault_id == VAULT_ID:
+                    continue  # the flip hit the other slot
+                with pytest.raises((AuthenticationFailed, MalformedData)):
+                    keyring.unwrap(slot, secret, parsed.vault_id)
+
+
+def test_every_truncation_is_rejected() -> None:
+    data = keyslots.serialise(_file())
+    for n in range(len(data)):
+        with pytest.raises(MalformedData):
+            keyslots.parse(data[:n])
+    with pytest.raises(MalformedData):
+        keyslots.parse(data + b"\0")
+
+
+def test_huge_kdf_parameters_are_refused_before_running_argon2() -> None:
+    f = _file()
+    huge = keyslots.Keyslot(SlotKind.PASSPHRASE, kdf.Argon2Params(3, 2**32 - 1, 4),
+                            bytes(16), bytes(12), bytes(48))
+    data = bytearray(keyslots.serialise(KeyslotFile(VAULT_ID, (f.slots[0],))))
+    # Patch the memory field in place: serialise() itself does not bound it.
+    meta = huge.meta_bytes()
+    data[keyslots.HEADER_SIZE : keyslots.HEADER_SIZE + len(meta)] = meta
+    with pytest.raises(MalformedData, match="memory"):
+        keyslots.parse(bytes(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=keyslots.MAX_FILE_SIZE + 10))
+def test_parser_never_crashes_on_random_bytes(data: bytes) -> None:
+    try:
+        keyslots.parse(data)
+    except MalformedData:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, keyslots.HEADER_SIZE + 2 * keyslots.SLOT_SIZE - 1), st.binary(min_size=1, max_size=8))
+def test_parser_on_spliced_bytes(pos: int, junk: bytes) -> None:
+    data = bytearray(keyslots.serialise(_file()))
+    data[pos : pos + len(junk)] = junk
+    try:
+        keyslots.parse(bytes(data))
+    except MalformedData:
+        pass
