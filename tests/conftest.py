@@ -46,8 +46,9 @@ class CliResult:
 
 def cli(argv: list[str], *, stdin: str = "", tty: bool = False) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
-    code = run(argv, stdin=io.StringIO(stdin), stdout=out, stderr=err, kdf_params=WEAK,
-               tty_available=tty)
+    code = run(
+        argv, stdin=io.StringIO(stdin), stdout=out, stderr=err, kdf_params=WEAK, tty_available=tty
+    )
     return CliResult(code, out.getvalue(), err.getvalue())
 
 

@@ -28,8 +28,12 @@ def test_intake_hash_and_extract(vault: Vault, rid: str, tmp_path: Path, size: i
     src.write_bytes(data)
     svc = AttachmentService(vault.db)
     seen: list[int] = []
-    row = svc.add(rid, src, description="Expulsion order, page 1",
-                  progress=lambda done, total: seen.append(done))
+    row = svc.add(
+        rid,
+        src,
+        description="Expulsion order, page 1",
+        progress=lambda done, total: seen.append(done),
+    )
     assert row.sha256 == hashlib.sha256(data).digest()
     assert row.size == size
     assert row.media_type == "image/jpeg"
@@ -58,8 +62,9 @@ def test_extract_checks_hash_before_writing(vault: Vault, rid: str, tmp_path: Pa
     svc = AttachmentService(vault.db)
     row = svc.add_stream(rid, io.BytesIO(b"original"), filename="a.txt")
     with vault.db.transaction():
-        vault.db.execute("UPDATE attachment_chunks SET data=? WHERE attachment_id=?",
-                         (b"tampered", row.id))
+        vault.db.execute(
+            "UPDATE attachment_chunks SET data=? WHERE attachment_id=?", (b"tampered", row.id)
+        )
     out = tmp_path / "out.txt"
     with pytest.raises(IntegrityError):
         svc.extract(row.id, out)
@@ -93,7 +98,7 @@ def test_failed_intake_leaves_nothing(vault: Vault, rid: str) -> None:
                 raise OSError("device unplugged")
             return b"x" * CHUNK_SIZE
 
-    with pytest.raises(FileAccessError, match="usb.bin"):
+    with pytest.raises(FileAccessError, match=r"usb\.bin"):
         AttachmentService(vault.db).add_stream(rid, Broken(), filename="usb.bin")  # type: ignore[arg-type]
     assert vault.db.scalar("SELECT count(*) FROM attachment_chunks") == 0
     assert vault.db.scalar("SELECT count(*) FROM attachments") == 0

@@ -95,22 +95,29 @@ def test_passphrase_change_and_recover(vault_dir: Path, pass_file: Path, tmp_pat
     init = cli(["init", "--vault", str(vault_dir), "--passphrase-file", str(pass_file), "--json"])
     code = init.json()["recovery_code"]
     base = ["--vault", str(vault_dir)]
-    ch = cli(["passphrase", "change", *base, "--passphrase-file", "-", "--new-passphrase-file", "-"],
-             stdin=f"{PASSPHRASE}\n{NEW_PASSPHRASE}\n")
+    ch = cli(
+        ["passphrase", "change", *base, "--passphrase-file", "-", "--new-passphrase-file", "-"],
+        stdin=f"{PASSPHRASE}\n{NEW_PASSPHRASE}\n",
+    )
     assert ch.code == 0, ch.err
     old = cli(["record", "list", *base, "--passphrase-file", str(pass_file)])
     assert old.code == 4
     _one_error_line(old.err)
     third = "a third passphrase that is long"
-    rec = cli(["recover", *base, "--recovery-code-file", "-", "--new-passphrase-file", "-"],
-              stdin=f"{code}\n{third}\n")
+    rec = cli(
+        ["recover", *base, "--recovery-code-file", "-", "--new-passphrase-file", "-"],
+        stdin=f"{code}\n{third}\n",
+    )
     assert rec.code == 0, rec.err
     assert cli(["record", "list", *base, "--passphrase-file", "-"], stdin=third + "\n").code == 0
-    bad = cli(["recover", *base, "--recovery-code-file", "-", "--new-passphrase-file", "-"],
-              stdin="0000-0000-0000-0000-0000-0000-0000-0000\nwhatever long passphrase\n")
+    bad = cli(
+        ["recover", *base, "--recovery-code-file", "-", "--new-passphrase-file", "-"],
+        stdin="0000-0000-0000-0000-0000-0000-0000-0000\nwhatever long passphrase\n",
+    )
     assert bad.code == 4
-    new_code = cli(["recovery-code", "new", "--json", *base, "--passphrase-file", "-"],
-                   stdin=third + "\n")
+    new_code = cli(
+        ["recovery-code", "new", "--json", *base, "--passphrase-file", "-"], stdin=third + "\n"
+    )
     assert new_code.code == 0 and new_code.json()["recovery_code"] != code
 
 
@@ -155,8 +162,10 @@ def test_json_error_does_not_echo_input(cli_vault: list[str]) -> None:
 
 
 def test_stdin_cannot_serve_two_purposes(cli_vault: list[str], vault_dir: Path) -> None:
-    r = cli(["record", "add", "--json", "-", "--vault", str(vault_dir), "--passphrase-file", "-"],
-            stdin=TEMPLATE)
+    r = cli(
+        ["record", "add", "--json", "-", "--vault", str(vault_dir), "--passphrase-file", "-"],
+        stdin=TEMPLATE,
+    )
     assert r.code in (2, 4, 5)
     _one_error_line(r.err)
 
@@ -173,13 +182,30 @@ def test_real_entry_point_calibrates_and_never_tracebacks(tmp_path: Path) -> Non
     pf = tmp_path / "p"
     pf.write_text(PASSPHRASE + "\n")
     vault = tmp_path / "v"
-    r = subprocess.run([str(exe), "init", "--vault", str(vault), "--passphrase-file", str(pf),
-                        "--json"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [str(exe), "init", "--vault", str(vault), "--passphrase-file", str(pf), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     params = json.loads(r.stdout)["kdf"]
     assert params["time_cost"] >= 3 and params["parallelism"] >= 4
     assert params["memory_kib"] >= 64 * 1024
-    bad = subprocess.run([str(exe), "record", "show", "--vault", str(vault), "--passphrase-file",
-                          str(tmp_path / "missing")], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [
+            str(exe),
+            "record",
+            "show",
+            "rx",
+            "--vault",
+            str(vault),
+            "--passphrase-file",
+            str(tmp_path / "missing"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 9 and "Traceback" not in bad.stderr
     assert subprocess.run([str(exe), "--help"], capture_output=True, timeout=60).returncode == 0

@@ -41,26 +41,38 @@ def _raw(db: Database, sql: str, params: tuple[object, ...] = ()) -> None:
 
 TAMPERS: dict[str, Callable[[Database, str, str], None]] = {
     "doc edited in place": lambda db, rid, _a: _raw(
-        db, "UPDATE record_versions SET doc=? WHERE record_id=? AND version=1",
-        (canonical_json({**model.template(), "narrative": "forged"}), rid)),
+        db,
+        "UPDATE record_versions SET doc=? WHERE record_id=? AND version=1",
+        (canonical_json({**model.template(), "narrative": "forged"}), rid),
+    ),
     "doc and its stored hash edited": lambda db, rid, _a: _raw(
-        db, "UPDATE record_versions SET doc=?, doc_hash=zeroblob(32) WHERE record_id=? AND version=2",
-        (canonical_json({"pseudonym": "forged"}), rid)),
+        db,
+        "UPDATE record_versions SET doc=?, doc_hash=zeroblob(32) WHERE record_id=? AND version=2",
+        (canonical_json({"pseudonym": "forged"}), rid),
+    ),
     "version deleted": lambda db, rid, _a: _raw(
-        db, "DELETE FROM record_versions WHERE record_id=? AND version=1", (rid,)),
+        db, "DELETE FROM record_versions WHERE record_id=? AND version=1", (rid,)
+    ),
     "history entry deleted": lambda db, _r, _a: _raw(db, "DELETE FROM history WHERE seq=2"),
     "last history entry deleted": lambda db, _r, _a: _raw(
-        db, "DELETE FROM history WHERE seq=(SELECT max(seq) FROM history)"),
+        db, "DELETE FROM history WHERE seq=(SELECT max(seq) FROM history)"
+    ),
     "history entry altered": lambda db, _r, _a: _raw(
-        db, "UPDATE history SET at='2020-01-01T00:00:00Z' WHERE seq=1"),
+        db, "UPDATE history SET at='2020-01-01T00:00:00Z' WHERE seq=1"
+    ),
     "record summary points elsewhere": lambda db, rid, _a: _raw(
-        db, "UPDATE records SET version=1 WHERE id=?", (rid,)),
+        db, "UPDATE records SET version=1 WHERE id=?", (rid,)
+    ),
     "whole record deleted": lambda db, rid, _a: _raw(db, "DELETE FROM records WHERE id=?", (rid,)),
     "attachment description changed": lambda db, _r, aid: _raw(
-        db, "UPDATE attachments SET description='x' WHERE id=?", (aid,)),
+        db, "UPDATE attachments SET description='x' WHERE id=?", (aid,)
+    ),
     "attachment chunk replaced": lambda db, _r, aid: _raw(
-        db, "UPDATE attachment_chunks SET data=? WHERE attachment_id=?", (b"forged", aid)),
-    "attachment deleted": lambda db, _r, aid: _raw(db, "DELETE FROM attachments WHERE id=?", (aid,)),
+        db, "UPDATE attachment_chunks SET data=? WHERE attachment_id=?", (b"forged", aid)
+    ),
+    "attachment deleted": lambda db, _r, aid: _raw(
+        db, "DELETE FROM attachments WHERE id=?", (aid,)
+    ),
 }
 
 

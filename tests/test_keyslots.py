@@ -51,8 +51,13 @@ def test_wrong_secret_and_wrong_vault_fail_the_same_way() -> None:
 def test_deterministic_vector() -> None:
     """Fixed secret, salt, nonce and key give fixed bytes (docs/vault-format.md)."""
     slot = keyring._make_slot_from_parts(
-        SlotKind.PASSPHRASE, b"correct horse battery staple mountain", MASTER, VAULT_ID,
-        kdf.Argon2Params(3, 64 * 1024, 4), bytes(16), bytes(12),
+        SlotKind.PASSPHRASE,
+        b"correct horse battery staple mountain",
+        MASTER,
+        VAULT_ID,
+        kdf.Argon2Params(3, 64 * 1024, 4),
+        bytes(16),
+        bytes(12),
     )
     data = keyslots.serialise(KeyslotFile(VAULT_ID, (slot,)))
     expected = open(os.path.join(os.path.dirname(__file__), "vectors", "keyslot-v1.hex")).read()
@@ -91,8 +96,9 @@ def test_every_truncation_is_rejected() -> None:
 
 def test_huge_kdf_parameters_are_refused_before_running_argon2() -> None:
     f = _file()
-    huge = keyslots.Keyslot(SlotKind.PASSPHRASE, kdf.Argon2Params(3, 2**32 - 1, 4),
-                            bytes(16), bytes(12), bytes(48))
+    huge = keyslots.Keyslot(
+        SlotKind.PASSPHRASE, kdf.Argon2Params(3, 2**32 - 1, 4), bytes(16), bytes(12), bytes(48)
+    )
     data = bytearray(keyslots.serialise(KeyslotFile(VAULT_ID, (f.slots[0],))))
     # Patch the memory field in place: serialise() itself does not bound it.
     meta = huge.meta_bytes()
@@ -111,7 +117,10 @@ def test_parser_never_crashes_on_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, keyslots.HEADER_SIZE + 2 * keyslots.SLOT_SIZE - 1), st.binary(min_size=1, max_size=8))
+@given(
+    st.integers(0, keyslots.HEADER_SIZE + 2 * keyslots.SLOT_SIZE - 1),
+    st.binary(min_size=1, max_size=8),
+)
 def test_parser_on_spliced_bytes(pos: int, junk: bytes) -> None:
     data = bytearray(keyslots.serialise(_file()))
     data[pos : pos + len(junk)] = junk

@@ -19,8 +19,17 @@ ALLOWED: dict[str, set[str]] = {
     "formats": {"formats", "crypto", "errors"},
     "store": {"store", "formats", "crypto", "errors"},
     "services": {"services", "store", "formats", "crypto", "errors", "locations"},
-    "cli": {"cli", "ui", "services", "store", "formats", "crypto", "errors", "locations",
-            "__init__"},
+    "cli": {
+        "cli",
+        "ui",
+        "services",
+        "store",
+        "formats",
+        "crypto",
+        "errors",
+        "locations",
+        "__init__",
+    },
     "ui": {"ui", "services", "formats", "crypto", "errors", "locations", "__init__"},
 }
 FORBIDDEN_THIRD_PARTY: dict[str, set[str]] = {
@@ -78,8 +87,9 @@ def test_core_runs_without_textual() -> None:
         "bad = [m for m in ('textual', 'rich') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
@@ -94,6 +104,7 @@ def test_crypto_and_formats_run_without_sqlcipher() -> None:
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print('sqlcipher3' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"

@@ -51,8 +51,11 @@ def test_prefix_lookup(vault: Vault) -> None:
 def test_list_filters_and_sort(vault: Vault) -> None:
     rs = RecordService(vault.db)
     a = rs.add(_doc(pseudonym="A", risk="low"))
-    b = rs.add(_doc(pseudonym="B", risk="critical", status="complete",
-                    incidents=[{"type": "surveillance"}]))
+    b = rs.add(
+        _doc(
+            pseudonym="B", risk="critical", status="complete", incidents=[{"type": "surveillance"}]
+        )
+    )
     assert {r.id for r in rs.list_records()} == {a, b}
     assert [r.id for r in rs.list_records(risk="critical")] == [b]
     assert [r.id for r in rs.list_records(status="draft")] == [a]
@@ -124,15 +127,25 @@ def test_search_with_filters(vault: Vault) -> None:
         (lambda d: d["interview"].update(date="14/05/2026"), "interview.date"),
         (lambda d: d["interview"].update(date="2026-02-30"), "interview.date"),
         (lambda d: d["incidents"][1].update(type="robbery"), "incidents[1].type"),
-        (lambda d: d["incidents"][0]["date"].update(earliest="2026-05-01"), "incidents[0].date.latest"),
-        (lambda d: d["incidents"][0]["legal"]["fine"].update(currency="rub"),
-         "incidents[0].legal.fine.currency"),
-        (lambda d: d["incidents"][0]["legal"]["fine"].update(amount="-5"),
-         "incidents[0].legal.fine.amount"),
+        (
+            lambda d: d["incidents"][0]["date"].update(earliest="2026-05-01"),
+            "incidents[0].date.latest",
+        ),
+        (
+            lambda d: d["incidents"][0]["legal"]["fine"].update(currency="rub"),
+            "incidents[0].legal.fine.currency",
+        ),
+        (
+            lambda d: d["incidents"][0]["legal"]["fine"].update(amount="-5"),
+            "incidents[0].legal.fine.amount",
+        ),
         (lambda d: d["incidents"][0].update(victims=["p9"]), "incidents[0].victims"),
         (lambda d: d["persons"][1].update(relationship=""), "persons[1].relationship"),
         (lambda d: d["persons"][1].update(related_to="p7"), "persons[1].related_to"),
-        (lambda d: d["persons"][0]["sensitive"].update(passport="X"), "persons[0].sensitive.passport"),
+        (
+            lambda d: d["persons"][0]["sensitive"].update(passport="X"),
+            "persons[0].sensitive.passport",
+        ),
         (lambda d: d["persons"][0].update(birth_year=1700), "persons[0].birth_year"),
         (lambda d: d["consent"].update(scope="everyone"), "consent.scope"),
         (lambda d: d["consent"].update(withdrawn="yes"), "consent.withdrawn"),
@@ -153,10 +166,16 @@ def test_validation_names_field_and_problem(mutate: Any, field: str) -> None:
 def test_approximate_dates() -> None:
     p = model._Problems()
     assert model.approx_date("2026-04", "d", p) == {
-        "earliest": "2026-04-01", "latest": "2026-04-30", "text": ""}
+        "earliest": "2026-04-01",
+        "latest": "2026-04-30",
+        "text": "",
+    }
     assert model.approx_date("2024-02", "d", p)["latest"] == "2024-02-29"
     assert model.approx_date("2026", "d", p) == {
-        "earliest": "2026-01-01", "latest": "2026-12-31", "text": ""}
+        "earliest": "2026-01-01",
+        "latest": "2026-12-31",
+        "text": "",
+    }
     spring = {"earliest": "2026-03-01", "latest": "2026-05-31", "text": "spring"}
     assert model.approx_date(spring, "d", p) == spring
     assert not p.items

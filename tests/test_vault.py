@@ -19,9 +19,9 @@ from fieldkit.errors import (
 )
 from fieldkit.formats import keyslots
 from fieldkit.formats.keyslots import SlotKind
+from fieldkit.services import model
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault, wipe
-from fieldkit.services import model
 from tests.conftest import NEW_PASSPHRASE, PASSPHRASE, WEAK
 
 

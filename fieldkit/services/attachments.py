@@ -88,7 +88,9 @@ class AttachmentService:
                     chunk = stream.read(CHUNK_SIZE)
                 except OSError as exc:
                     # Leaving the block rolls back every chunk stored so far.
-                    raise FileAccessError(f"reading {filename} failed: {exc.strerror or exc}") from None
+                    raise FileAccessError(
+                        f"reading {filename} failed: {exc.strerror or exc}"
+                    ) from None
                 if not chunk:
                     break
                 h.update(chunk)

@@ -1,0 +1,83 @@
+"""SIGKILL in the middle of saving loses nothing that was committed and corrupts nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.history import verify
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault
+from tests.conftest import PASSPHRASE, WEAK
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The child saves records and attachments as fast as it can and prints each id
+# only after its transaction has committed.
+WRITER = textwrap.dedent(
+    """
+    import io, sys
+    from pathlib import Path
+    from fieldkit.services.attachments import AttachmentService
+    from fieldkit.services.records import RecordService
+    from fieldkit.services.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    v = Vault.unlock(Path(sys.argv[1]), PASSPHRASE)
+    rs, att = RecordService(v.db), AttachmentService(v.db)
+    i = 0
+    while True:
+        i += 1
+        rid = rs.add({"pseudonym": f"P-{i}", "narrative": f"Narrative number {i} " * 50})
+        print(f"record {rid} {i}", flush=True)
+        if i % 3 == 0:
+            data = bytes([i % 256]) * (700_000 + i)
+            a = att.add_stream(rid, io.BytesIO(data), filename=f"{i}.bin")
+            print(f"attachment {a.id} {i}", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("kill_after", [0.4, 1.1, 2.3])
+def test_sigkill_while_saving(tmp_path: Path, kill_after: float) -> None:
+    root = tmp_path / "vault"
+    Vault.create(root, PASSPHRASE, kdf_params=WEAK)[0].lock()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(root)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(kill_after)
+    os.kill(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    committed = [line.split() for line in out.splitlines() if line.strip()]
+    records = [(c[1], int(c[2])) for c in committed if c[0] == "record"]
+    attachments = [(c[1], int(c[2])) for c in committed if c[0] == "attachment"]
+    assert records, "the writer committed nothing before the kill; raise kill_after"
+
+    with Vault.unlock(root, PASSPHRASE) as v:
+        assert v.db.integrity_problems() == []
+        rs, att = RecordService(v.db), AttachmentService(v.db)
+        for rid, i in records:
+            doc = rs.get(rid).doc
+            assert doc["pseudonym"] == f"P-{i}"
+            assert doc["narrative"] == f"Narrative number {i} " * 50
+        for aid, i in attachments:
+            row = att.get(aid)
+            assert row.sha256 == hashlib.sha256(bytes([i % 256]) * (700_000 + i)).digest()
+        # At most one save was in flight; it either committed fully or left no trace.
+        assert rs.count() in (len(records), len(records) + 1)
+        report = verify(v.db, attachment_content=True)
+        assert report.ok, report.problems
