@@ -128,3 +128,25 @@ def test_parser_on_spliced_bytes(pos: int, junk: bytes) -> None:
         keyslots.parse(bytes(data))
     except MalformedData:
         pass
+
+
+def test_vector_opens_with_an_independent_reading_of_the_spec() -> None:
+    """Decode tests/vectors/keyslot-v1.hex by hand from docs/vault-format.md, with OpenSSL's
+    Argon2id (through pyca) rather than argon2-cffi, and no fieldkit code at all."""
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    path = os.path.join(os.path.dirname(__file__), "vectors", "keyslot-v1.hex")
+    data = bytes.fromhex("".join(open(path).read().split()))
+    magic, version, _vault_id, count = struct.unpack_from(">8sH16sB", data, 0)
+    assert (magic, version, count) == (b"FK-SLOTS", 1, 1)
+    kind, kdf_id, t, m, p, salt, nonce = struct.unpack_from(">BBIIB16s12s", data, 27)
+    wrapped = data[27 + 39 : 27 + 39 + 48]
+    assert (kind, kdf_id, t, m, p) == (1, 1, 3, 65536, 4)
+    kek = Argon2id(salt=salt, length=32, iterations=t, lanes=p, memory_cost=m).derive(
+        b"correct horse battery staple mountain"
+    )
+    ad = b"fieldkit/v1 keyslot wrap" + data[:26] + data[27 : 27 + 39]
+    assert ChaCha20Poly1305(kek).decrypt(nonce, wrapped, ad) == MASTER

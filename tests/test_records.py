@@ -197,3 +197,12 @@ def test_person_and_incident_ids_assigned() -> None:
     clean = model.validate(d)
     assert [p["id"] for p in clean["persons"]] == ["p1", "p2"]
     assert [i["id"] for i in clean["incidents"]] == ["i1", "i2"]
+
+
+def test_add_many_is_all_or_nothing(vault: Vault) -> None:
+    rs = RecordService(vault.db)
+    ids = rs.add_many([{"pseudonym": "A"}, {"pseudonym": "B"}])
+    assert len(ids) == 2 and rs.count() == 2
+    with pytest.raises(InvalidInput):
+        rs.add_many([{"pseudonym": "C"}, {"pseudonym": ""}])
+    assert rs.count() == 2

@@ -44,6 +44,20 @@ class RecordService:
         self._save(record_id, 1, clean, created_at=at, at=at, action="record.create")
         return record_id
 
+    def add_many(self, docs: list[Any]) -> list[str]:
+        """Add several records in one transaction: all of them or none."""
+        cleaned = [model.validate(d) for d in docs]
+        for clean in cleaned:
+            self._user_status(clean)
+        at = iso_utc(self._now())
+        ids_out: list[str] = []
+        with self._db.transaction():
+            for clean in cleaned:
+                record_id = ids.new_id(RECORD_PREFIX)
+                self._write(record_id, 1, clean, created_at=at, at=at, action="record.create")
+                ids_out.append(record_id)
+        return ids_out
+
     def edit(self, record_id: str, doc: Any) -> int:
         """Save a new version; returns its number. Earlier versions are kept."""
         current = self._summary(record_id)
@@ -70,6 +84,20 @@ class RecordService:
         at: str,
         action: str,
     ) -> None:
+        with self._db.transaction():
+            self._write(record_id, version, clean, created_at=created_at, at=at, action=action)
+
+    def _write(
+        self,
+        record_id: str,
+        version: int,
+        clean: dict[str, Any],
+        *,
+        created_at: str,
+        at: str,
+        action: str,
+    ) -> None:
+        """Store one version and its history entry; the caller holds the transaction."""
         doc = canonical_json(clean)
         doc_hash = history.record_version_hash(record_id, version, doc)
         summary = RecordSummary(
@@ -84,16 +112,15 @@ class RecordService:
             updated_at=at,
             doc_hash=doc_hash,
         )
-        with self._db.transaction():
-            rec_store.save_version(self._db, summary, doc, search_text.index_body(clean))
-            history.append(
-                self._db,
-                at=at,
-                action=action,
-                subject=record_id,
-                version=version,
-                content_hash=doc_hash,
-            )
+        rec_store.save_version(self._db, summary, doc, search_text.index_body(clean))
+        history.append(
+            self._db,
+            at=at,
+            action=action,
+            subject=record_id,
+            version=version,
+            content_hash=doc_hash,
+        )
 
     @staticmethod
     def _user_status(clean: dict[str, Any], current: str | None = None) -> None:

@@ -164,12 +164,15 @@ def search(
     risk: str | None = None,
     limit: int = 100,
 ) -> list[RecordSummary]:
+    # Newest first. FTS5 walks its index in rowid order and stops at LIMIT, so a
+    # word found in every record costs no more than a rare one; ordering by bm25
+    # rank would score every match first (measured in docs/performance.md).
     where, params = _filters(status, incident_type, risk, prefix="r.")
     extra = where.replace("WHERE", "AND", 1) if where else ""
     cols = ", ".join("r." + c.strip() for c in _SUMMARY_COLS.split(","))
     sql = (
         f"SELECT {cols} FROM records_fts JOIN records r ON r.rid = records_fts.rowid"
-        f" WHERE records_fts MATCH ? {extra} ORDER BY records_fts.rank LIMIT ?"
+        f" WHERE records_fts MATCH ? {extra} ORDER BY records_fts.rowid DESC LIMIT ?"
     )
     return [_summary(r) for r in db.all(sql, (fts_query, *params, limit))]
 

@@ -1,0 +1,159 @@
+"""Vault benchmarks: unlock split, bulk insert and search at 100,000 testimonies,
+single-save latency, attachment intake; each against plain SQLite where it applies.
+
+    .venv/bin/python -m bench.bench_vault [--records 100000] [--attachment-mib 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+from pathlib import Path
+
+from bench.common import open_plain, peak_rss_mib, save, summary_ms, timed
+from bench.corpus import queries, testimony
+from fieldkit.crypto import kdf
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault
+from fieldkit.store.db import Database
+
+PASSPHRASE = "benchmark passphrase with enough words"
+
+
+def bench_unlock(tmp: Path) -> dict[str, object]:
+    params, calibrated = kdf.calibrate()
+    v, _ = Vault.create(tmp / "unlock", PASSPHRASE, kdf_params=params)
+    v.lock()
+    runs = []
+    for _ in range(5):
+        total, vault = timed(lambda: Vault.unlock(tmp / "unlock", PASSPHRASE))
+        runs.append((total, vault.timings.kdf_seconds, vault.timings.open_seconds))
+        vault.lock()
+    return {
+        "params": params.describe(),
+        "calibrated_estimate_s": round(calibrated, 3),
+        "total_s_median": round(sorted(r[0] for r in runs)[2], 3),
+        "kdf_s_median": round(sorted(r[1] for r in runs)[2], 3),
+        "rest_ms_median": round(sorted(r[0] - r[1] for r in runs)[2] * 1000, 1),
+        "rest_ms_max": round(max(r[0] - r[1] for r in runs) * 1000, 1),
+    }
+
+
+def _fill(db: Database, n: int, batch: int = 1000) -> float:
+    rng = random.Random(1)
+    rs = RecordService(db)
+    total = 0.0
+    for start in range(0, n, batch):
+        docs = [testimony(rng, i) for i in range(start, min(n, start + batch))]
+        t, _ = timed(lambda docs=docs: rs.add_many(docs))
+        total += t
+    return total
+
+
+def _search(db: Database, qs: list[str]) -> tuple[list[float], int]:
+    rs = RecordService(db)
+    times, hits = [], 0
+    for q in qs:
+        t, r = timed(lambda q=q: rs.search(q, limit=100))
+        times.append(t)
+        hits += len(r)
+    return times, hits
+
+
+def _single_saves(db: Database, n: int) -> list[float]:
+    rng = random.Random(2)
+    rs = RecordService(db)
+    return [timed(lambda i=i: rs.add(testimony(rng, 10_000_000 + i)))[0] for i in range(n)]
+
+
+def bench_records(tmp: Path, n: int) -> dict[str, object]:
+    weak = kdf.Argon2Params(1, 8 * 1024, 1)  # unlock is measured above; not the subject here
+    enc, _ = Vault.create(tmp / "enc", PASSPHRASE, kdf_params=weak)
+    plain = open_plain(tmp / "plain.db")
+    out: dict[str, object] = {"records": n}
+    for name, db in (("sqlcipher", enc.db), ("sqlite", plain)):
+        insert_s = _fill(db, n)
+        qs = queries(random.Random(3), 300)
+        _search(db, qs[:20])  # warm the cache as a user session would be
+        times, hits = _search(db, qs)
+        saves = _single_saves(db, 200)
+        out[name] = {
+            "bulk_insert_s": round(insert_s, 2),
+            "bulk_insert_per_s": round(n / insert_s),
+            "search": summary_ms(times),
+            "search_hits_total": hits,
+            "single_save": summary_ms(saves),
+            "db_size_mib": round(
+                sum(
+                    p.stat().st_size
+                    for p in tmp.glob("enc/vault.db*" if name == "sqlcipher" else "plain.db*")
+                )
+                / 2**20,
+                1,
+            ),
+        }
+    c, p = out["sqlcipher"], out["sqlite"]
+    assert isinstance(c, dict) and isinstance(p, dict)
+    out["ratio_bulk_insert"] = round(c["bulk_insert_s"] / p["bulk_insert_s"], 2)
+    out["ratio_search_p95"] = round(c["search"]["p95_ms"] / max(p["search"]["p95_ms"], 1e-3), 2)
+    out["ratio_search_p50"] = round(c["search"]["p50_ms"] / max(p["search"]["p50_ms"], 1e-3), 2)
+    out["ratio_single_save_p50"] = round(
+        c["single_save"]["p50_ms"] / max(p["single_save"]["p50_ms"], 1e-3), 2
+    )
+    enc.lock()
+    plain.close()
+    return out
+
+
+def bench_attachment(tmp: Path, mib: int) -> dict[str, object]:
+    src = tmp / "attachment.bin"
+    with open(src, "wb") as fh:
+        for _ in range(mib):
+            fh.write(os.urandom(1024 * 1024))
+    weak = kdf.Argon2Params(1, 8 * 1024, 1)
+    enc, _ = Vault.create(tmp / "att", PASSPHRASE, kdf_params=weak)
+    plain = open_plain(tmp / "att-plain.db")
+    out: dict[str, object] = {"size_mib": mib}
+    for name, db in (("sqlcipher", enc.db), ("sqlite", plain)):
+        rid = RecordService(db).add({"pseudonym": "A"})
+        svc = AttachmentService(db)
+        t, row = timed(lambda svc=svc, rid=rid: svc.add(rid, src))
+        dest = tmp / f"x-{name}.bin"
+        te, _ = timed(lambda svc=svc, row=row, dest=dest: svc.extract(row.id, dest))
+        dest.unlink()
+        out[name] = {
+            "intake_mb_s": round(mib * 1.048576 / t, 1),
+            "extract_mb_s": round(mib * 1.048576 / te, 1),
+        }
+    c, p = out["sqlcipher"], out["sqlite"]
+    assert isinstance(c, dict) and isinstance(p, dict)
+    out["ratio_intake_time"] = round(p["intake_mb_s"] / c["intake_mb_s"], 2)
+    out["peak_rss_mib_whole_run"] = round(peak_rss_mib(), 1)
+    enc.lock()
+    plain.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--attachment-mib", type=int, default=256)
+    ap.add_argument("--only", choices=["unlock", "records", "attachment"])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
+        tmp = Path(d)
+        result: dict[str, object] = {}
+        if args.only in (None, "unlock"):
+            result["unlock"] = bench_unlock(tmp)
+        if args.only in (None, "attachment"):
+            result["attachment"] = bench_attachment(tmp, args.attachment_mib)
+        if args.only in (None, "records"):
+            result["records"] = bench_records(tmp, args.records)
+        save("vault" if args.only is None else f"vault-{args.only}", result)
+
+
+if __name__ == "__main__":
+    main()
