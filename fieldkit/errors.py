@@ -119,3 +119,36 @@ class Cancelled(FieldkitError):
 
     exit_code = 12
     hint = "nothing was changed"
+
+
+# ---- bundles and the age envelope (exit codes 20-29) -------------------------
+
+
+class EnvelopeMalformed(MalformedData):
+    """Not an age v1 file, or its header or armor is malformed."""
+
+    exit_code = 20
+    hint = "the file is damaged or is not a fieldkit bundle; ask for it to be sent again"
+
+
+class NoMatchingKey(FieldkitError):
+    """The file is not encrypted to any identity we hold."""
+
+    exit_code = 21
+    hint = "this bundle was made for another HQ key; check which HQ card the device trusts"
+
+
+class EnvelopeAuthFailed(AuthenticationFailed):
+    """The header MAC or a payload chunk does not authenticate: tampered or truncated.
+
+    One class and one message for every such failure; `stage` is kept for tests and
+    diagnostics only and never changes what the user is told.
+    """
+
+    exit_code = 22
+    hint = "the file was altered or cut short in transit; ask for it to be sent again"
+
+    def __init__(self, stage: str, message: str = "the bundle failed authentication") -> None:
+        super().__init__("the bundle failed authentication (damaged, truncated or altered)")
+        self.stage = stage
+        self.detail = message
