@@ -152,3 +152,59 @@ class EnvelopeAuthFailed(AuthenticationFailed):
         super().__init__("the bundle failed authentication (damaged, truncated or altered)")
         self.stage = stage
         self.detail = message
+
+
+class UnknownDevice(FieldkitError):
+    """A bundle signed by a device HQ has not enrolled."""
+
+    exit_code = 23
+    hint = "enrol the device first: 'fieldkit hq enroll DEVICECARD' after comparing fingerprints"
+
+
+class BadSignature(AuthenticationFailed):
+    """The bundle's or receipt's signature does not verify."""
+
+    exit_code = 24
+    hint = "the bundle was forged or altered; nothing was imported"
+
+
+class RevokedDevice(FieldkitError):
+    """The device that signed the bundle has been revoked."""
+
+    exit_code = 25
+    hint = "bundles from a revoked device are refused; talk to the fieldworker out of band"
+
+
+class NotForThisHQ(FieldkitError):
+    """The signed manifest does not name this HQ among its recipients."""
+
+    exit_code = 26
+    hint = "the bundle was made for another HQ and forwarded here; nothing was imported"
+
+
+class ForkDetected(FieldkitError):
+    """Two different bundles claim the same place in a device's chain."""
+
+    exit_code = 28
+    hint = "the device's key may be in someone else's hands; consider 'fieldkit hq revoke'"
+
+
+class ContentMismatch(IntegrityError):
+    """A record or attachment in a bundle does not match the hash in the signed manifest."""
+
+    exit_code = 29
+    hint = "the bundle is damaged or was tampered with; nothing was imported"
+
+
+class NotConfigured(FieldkitError):
+    """The vault lacks what the command needs (an identity, a trusted HQ card)."""
+
+    exit_code = 30
+    hint = "see docs/hq-guide.md for enrolment"
+
+
+class WrongVaultKind(FieldkitError):
+    """A field command on an HQ vault or the other way round."""
+
+    exit_code = 31
+    hint = "point --vault at the right vault ('fieldkit init': field; 'fieldkit hq init': HQ)"

@@ -22,6 +22,7 @@ from fieldkit.formats.keyslots import SlotKind
 from fieldkit.services import model
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault, wipe
+from fieldkit.store import schema
 from tests.conftest import NEW_PASSPHRASE, PASSPHRASE, WEAK
 
 
@@ -58,7 +59,7 @@ def test_pragmas(vault: Vault) -> None:
     assert vault.db.pragma("journal_mode") == "wal"
     assert int(vault.db.pragma("foreign_keys")) == 1
     assert int(vault.db.pragma("synchronous")) == 2  # FULL
-    assert int(vault.db.pragma("user_version")) == 1
+    assert int(vault.db.pragma("user_version")) == schema.CURRENT_VERSION
 
 
 def test_database_is_not_plain_sqlite(vault: Vault, vault_dir: Path) -> None:

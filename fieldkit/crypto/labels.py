@@ -20,3 +20,16 @@ HISTORY_ENTRY = b"fieldkit/v1 history entry"
 
 # The first history entry's "previous hash" input.
 HISTORY_GENESIS = b"fieldkit/v1 history genesis"
+
+# Ed25519 signature input of a bundle: magic, version and the msgpack manifest.
+# The same digest is the bundle's hash (chain links, receipts, duplicates).
+BUNDLE_MANIFEST = b"fieldkit/v1 bundle manifest"
+
+# Ed25519 self-signature of a card (HQ or device public keys with a name).
+CARD = b"fieldkit/v1 card"
+
+# A card's fingerprint: kind, signing key and age recipient.
+CARD_FINGERPRINT = b"fieldkit/v1 card fingerprint"
+
+# Ed25519 signature input of an HQ receipt.
+RECEIPT = b"fieldkit/v1 receipt"

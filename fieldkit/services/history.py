@@ -22,8 +22,8 @@ from fieldkit.store import records as rec_store
 from fieldkit.store.db import Database
 from fieldkit.store.history import HistoryEntry
 
-RECORD_ACTIONS = ("record.create", "record.update")
-ATTACHMENT_ACTIONS = ("attachment.add", "attachment.describe")
+RECORD_ACTIONS = ("record.create", "record.update", "record.import")
+ATTACHMENT_ACTIONS = ("attachment.add", "attachment.describe", "attachment.import")
 REMOVAL_ACTIONS = ("record.purge", "attachment.remove")
 
 

@@ -100,18 +100,7 @@ class RecordService:
         """Store one version and its history entry; the caller holds the transaction."""
         doc = canonical_json(clean)
         doc_hash = history.record_version_hash(record_id, version, doc)
-        summary = RecordSummary(
-            id=record_id,
-            version=version,
-            status=clean["status"],
-            risk=clean["risk"],
-            pseudonym=clean["pseudonym"],
-            interview_date=clean["interview"].get("date"),
-            incident_types=tuple(dict.fromkeys(i["type"] for i in clean["incidents"])),
-            created_at=created_at,
-            updated_at=at,
-            doc_hash=doc_hash,
-        )
+        summary = summary_for(record_id, version, clean, created_at, at, doc_hash)
         rec_store.save_version(self._db, summary, doc, search_text.index_body(clean))
         history.append(
             self._db,
@@ -233,3 +222,26 @@ class RecordService:
                 f"unknown sort order {sort!r}",
                 hint=f"use one of: {', '.join(rec_store.SORT_COLUMNS)}",
             )
+
+
+def summary_for(
+    record_id: str,
+    version: int,
+    clean: dict[str, Any],
+    created_at: str,
+    updated_at: str,
+    doc_hash: bytes,
+) -> RecordSummary:
+    """The searchable summary row of a validated record document."""
+    return RecordSummary(
+        id=record_id,
+        version=version,
+        status=clean["status"],
+        risk=clean["risk"],
+        pseudonym=clean["pseudonym"],
+        interview_date=clean["interview"].get("date"),
+        incident_types=tuple(dict.fromkeys(i["type"] for i in clean["incidents"])),
+        created_at=created_at,
+        updated_at=updated_at,
+        doc_hash=doc_hash,
+    )

@@ -26,12 +26,13 @@ from fieldkit.errors import (
 from fieldkit.formats import keyslots, recovery_code
 from fieldkit.formats.keyslots import KeyslotFile, SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import fsio, keyring, passphrase_policy
+from fieldkit.services import fsio, identity, keyring, passphrase_policy
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import meta
 from fieldkit.store.db import Database
 
 VAULT_KINDS = ("field", "hq")
+DEFAULT_NAMES = {"field": "fieldkit device", "hq": "fieldkit HQ"}
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Vault:
         *,
         kdf_params: kdf.Argon2Params,
         kind: str = "field",
+        name: str | None = None,
         random_bytes: Callable[[int], bytes] = os.urandom,
         now: Callable[[], float] = time.time,
     ) -> tuple[Vault, str]:
@@ -101,6 +103,9 @@ class Vault:
         finally:
             os.umask(old_umask)
         with db.transaction():
+            identity.create(
+                db, kind, name or DEFAULT_NAMES[kind], iso_utc(now()), random_bytes=random_bytes
+            )
             meta.put(db, "kind", kind)
             meta.put(db, "vault_id", vault_id.hex())
             meta.put(db, "created_at", iso_utc(now()))

@@ -216,3 +216,47 @@ def ids_with_prefix(db: Database, prefix: str, *, limit: int) -> list[str]:
             (prefix, prefix + "\U0010ffff", limit),
         )
     ]
+
+
+def receive_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str) -> bool:
+    """HQ side: store a version received in a bundle. Versions may arrive with gaps
+    (only the latest is sent at each export); the summary follows the highest one.
+    Returns False if this version was already stored."""
+    exists = db.scalar(
+        "SELECT 1 FROM record_versions WHERE record_id=? AND version=?",
+        (summary.id, summary.version),
+    )
+    if exists:
+        return False
+    current = get_summary(db, summary.id)
+    if current is None:
+        db.execute(
+            f"INSERT INTO records ({_SUMMARY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            _summary_params(summary),
+        )
+    elif summary.version > current.version:
+        db.execute(
+            "UPDATE records SET version=?, status=?, risk=?, pseudonym=?, interview_date=?,"
+            " incident_types=?, updated_at=?, doc_hash=? WHERE id=?",
+            (
+                summary.version,
+                summary.status,
+                summary.risk,
+                summary.pseudonym,
+                summary.interview_date,
+                _types_column(summary.incident_types),
+                summary.updated_at,
+                summary.doc_hash,
+                summary.id,
+            ),
+        )
+    db.execute(
+        "INSERT INTO record_versions (record_id, version, doc, doc_hash, saved_at)"
+        " VALUES (?,?,?,?,?)",
+        (summary.id, summary.version, doc, summary.doc_hash, summary.updated_at),
+    )
+    if current is None or summary.version > current.version:
+        rid = db.scalar("SELECT rid FROM records WHERE id=?", (summary.id,))
+        db.execute("DELETE FROM records_fts WHERE rowid=?", (rid,))
+        db.execute("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", (rid, fts_body))
+    return True

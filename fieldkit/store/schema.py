@@ -88,7 +88,92 @@ CREATE VIRTUAL TABLE records_fts USING fts5(
 );
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+# Version 2: identities, trust, the device roster, bundles and receipts.
+_V2 = """
+-- This vault's own keys: 'device' on a field vault, 'hq' on an HQ vault.
+CREATE TABLE identity (
+    role         TEXT PRIMARY KEY CHECK (role IN ('device', 'hq')),
+    name         TEXT NOT NULL,
+    signing_key  BLOB NOT NULL,
+    age_identity BLOB NOT NULL,
+    created_at   TEXT NOT NULL
+) STRICT;
+
+-- Field side: HQ cards this device encrypts bundles to and accepts receipts from.
+CREATE TABLE trusted_hq (
+    fingerprint BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    card        TEXT NOT NULL,
+    added_at    TEXT NOT NULL
+) STRICT;
+
+-- Field side: every bundle this device made, and what it carried.
+-- The signed manifest is kept so a lost bundle can be written again, byte for
+-- byte the same container (HQ then sees a duplicate, never a fork).
+CREATE TABLE exports (
+    seq          INTEGER PRIMARY KEY,
+    bundle_id    BLOB NOT NULL UNIQUE,
+    bundle_hash  BLOB NOT NULL,
+    manifest     BLOB NOT NULL,
+    signature    BLOB NOT NULL,
+    created_at   TEXT NOT NULL,
+    written_at   TEXT,
+    receipt_at   TEXT
+) STRICT;
+CREATE TABLE export_items (
+    seq     INTEGER NOT NULL REFERENCES exports(seq),
+    kind    TEXT NOT NULL CHECK (kind IN ('record', 'attachment')),
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (seq, kind, item_id)
+) STRICT;
+CREATE INDEX export_items_item ON export_items(kind, item_id);
+
+-- Field side: what was delivered and purged; ids and times only, no content.
+CREATE TABLE delivery_log (
+    record_id    TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    bundle_id    BLOB NOT NULL,
+    delivered_at TEXT NOT NULL,
+    purged_at    TEXT,
+    PRIMARY KEY (record_id, version)
+) STRICT;
+
+-- HQ side: the device roster.
+CREATE TABLE devices (
+    fingerprint BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    card        TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    revoked_at  TEXT
+) STRICT;
+
+-- HQ side: every bundle imported, per device and sequence number.
+CREATE TABLE device_bundles (
+    device      BLOB NOT NULL REFERENCES devices(fingerprint),
+    seq         INTEGER NOT NULL,
+    bundle_id   BLOB NOT NULL UNIQUE,
+    bundle_hash BLOB NOT NULL,
+    prev_hash   BLOB,
+    history_head BLOB NOT NULL,
+    created     INTEGER NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (device, seq)
+) STRICT;
+
+-- HQ side: where each received record version and attachment came from.
+CREATE TABLE provenance (
+    kind      TEXT NOT NULL CHECK (kind IN ('record', 'attachment')),
+    item_id   TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    device    BLOB NOT NULL,
+    bundle_id BLOB NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (kind, item_id, version)
+) STRICT;
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 
@@ -109,9 +194,7 @@ def migrate(db: Database) -> None:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (none of ours has ';' inside a literal)."""
-    return [s.strip() for s in sql.split(";") if s.strip() and not _only_comments(s)]
-
-
-def _only_comments(chunk: str) -> bool:
-    return all(line.strip().startswith("--") or not line.strip() for line in chunk.splitlines())
+    """Split a migration into statements: comment lines are dropped first, and none of
+    our statements has ';' inside a literal."""
+    code = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in code.split(";") if s.strip()]

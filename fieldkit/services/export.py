@@ -1,0 +1,270 @@
+"""Export: pack what changed since the last export into a signed, encrypted bundle.
+
+Two phases keep a device's chain consistent whatever crashes:
+1. the signed manifest is committed to the export log (sequence number, hash);
+2. the bundle file is written atomically from that manifest.
+If phase 2 fails or the file is lost, `resend` writes the same container again from
+the stored manifest: HQ sees a duplicate, never a fork and never a gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.crypto import signing
+from fieldkit.crypto.age_keys import HybridRecipient
+from fieldkit.crypto.labels import BUNDLE_MANIFEST
+from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotConfigured, NotFound
+from fieldkit.formats import bundle, cards
+from fieldkit.formats.age import Encryptor
+from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
+from fieldkit.services import fsio, identity, trust
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import attachments as att_store
+from fieldkit.store import bundles as bundle_store
+from fieldkit.store import history as hist_store
+from fieldkit.store import records as rec_store
+from fieldkit.store.bundles import ExportRow
+from fieldkit.store.db import Database
+
+Progress = Callable[[int, int], None]
+_ZEROS = bytes(64 * 1024)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    records: list[tuple[str, int]]
+    attachments: list[str]
+    content_bytes: int
+    recipients: list[cards.Card]
+
+    @property
+    def empty(self) -> bool:
+        return not self.records and not self.attachments
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    seq: int
+    bundle_id: bytes
+    bundle_hash: bytes
+    records: int
+    attachments: int
+    size: int
+
+    @property
+    def short_hash(self) -> str:
+        return cards.short_code(self.bundle_hash)
+
+
+def plan(db: Database, *, everything: bool = False) -> ExportPlan:
+    identity.device(db)
+    hqs = trust.trusted_hq_cards(db)
+    recs = bundle_store.records_to_export(db, everything)
+    atts = bundle_store.attachments_to_export(db, everything)
+    size = sum(len(_record_bytes(db, rid, v)) for rid, v in recs)
+    size += sum(a.size for a in (att_store.get(db, aid) for aid in atts) if a is not None)
+    return ExportPlan(recs, atts, size, hqs)
+
+
+def export(
+    db: Database,
+    out: Path,
+    *,
+    everything: bool = False,
+    progress: Progress | None = None,
+    now: Callable[[], float] = time.time,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> ExportResult | None:
+    """Make the next bundle; None when there is nothing to export."""
+    me = identity.device(db)
+    p = plan(db, everything=everything)
+    if p.empty:
+        return None
+    if not p.recipients:
+        raise NotConfigured(
+            "no HQ card is trusted yet, so there is no one to encrypt to",
+            hint="import HQ's card with 'fieldkit trust HQCARD'",
+        )
+    _check_destination(out)
+    records = [_record_entry(db, rid, v) for rid, v in p.records]
+    attachments = [_attachment_entry(db, aid) for aid in p.attachments]
+    last = bundle_store.last_export(db)
+    if last is not None and last.written_at is None:
+        raise InvalidInput(
+            f"bundle {last.seq} was never written",
+            hint=f"write it first with 'fieldkit export --resend {last.seq}'",
+        )
+    head = hist_store.last(db)
+    manifest = Manifest(
+        bundle_id=random_bytes(bundle.ID_SIZE),
+        device=me.card.fingerprint,
+        seq=1 if last is None else last.seq + 1,
+        prev=None if last is None else last.bundle_hash,
+        created=int(now()),
+        recipients=tuple(c.fingerprint for c in p.recipients),
+        history_head=head.entry_hash if head else bytes(32),
+        records=tuple(records),
+        attachments=tuple(attachments),
+    )
+    mbytes = bundle.encode_manifest(manifest)
+    sig = signing.sign(me.signing_secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
+    row = ExportRow(
+        manifest.seq,
+        manifest.bundle_id,
+        bundle.bundle_hash(mbytes),
+        mbytes,
+        sig,
+        iso_utc(now()),
+        None,
+        None,
+    )
+    items = [("record", r.id, r.version) for r in records]
+    items += [("attachment", a.id, 1) for a in attachments]
+    with db.transaction():  # phase 1: the chain position is taken, durably
+        bundle_store.record_export(db, row, items)
+        for r in records:
+            rec_store.set_status(db, r.id, "exported")
+    return _write(db, row, manifest, p.recipients, out, progress, now)
+
+
+def resend(
+    db: Database,
+    seq: int,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    now: Callable[[], float] = time.time,
+) -> ExportResult:
+    """Write bundle `seq` again, byte-identical inside (for a lost or unwritten bundle)."""
+    identity.device(db)
+    row = bundle_store.export_by_seq(db, seq)
+    if row is None:
+        raise NotFound(f"this device made no bundle {seq}")
+    manifest = bundle.decode_manifest(row.manifest)
+    by_fp = {c.fingerprint: c for c in trust.trusted_hq_cards(db)}
+    recipients = [by_fp[fp] for fp in manifest.recipients if fp in by_fp]
+    if len(recipients) != len(manifest.recipients):
+        raise NotConfigured("an HQ card this bundle was made for is no longer trusted")
+    _check_destination(out)
+    return _write(db, row, manifest, recipients, out, progress, now)
+
+
+def _check_destination(out: Path) -> None:
+    if out.exists():
+        raise FileAccessError(f"{out} already exists", hint="choose a new file name")
+    if not out.parent.is_dir():
+        raise FileAccessError(f"folder {out.parent} does not exist")
+
+
+def _write(
+    db: Database,
+    row: ExportRow,
+    manifest: Manifest,
+    recipients: list[cards.Card],
+    out: Path,
+    progress: Progress | None,
+    now: Callable[[], float],
+) -> ExportResult:
+    unpadded = bundle.unpadded_size(len(row.manifest), manifest)
+    total = unpadded + bundle.padding_size(unpadded)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        with fsio.atomic_writer(out, mode=0o600) as fh:
+            enc = Encryptor(fh, [HybridRecipient(c.age_recipient.public) for c in recipients])
+            head = bundle.prefix(row.manifest, row.signature)
+            enc.write(head)
+            tick(len(head))
+            for r in manifest.records:
+                data = _record_bytes(db, r.id, r.version)
+                if hashlib.sha256(data).digest() != r.sha256:
+                    raise IntegrityError(f"record {r.id} changed since it was exported")
+                enc.write(data)
+                tick(len(data))
+            for a in manifest.attachments:
+                _write_attachment(db, a, enc, tick)
+            pad = total - unpadded
+            while pad:
+                n = min(pad, len(_ZEROS))
+                enc.write(_ZEROS[:n])
+                pad -= n
+                tick(n)
+            enc.close()
+    except OSError as exc:
+        raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
+    with db.transaction():
+        bundle_store.mark_written(db, row.seq, iso_utc(now()))
+    return ExportResult(
+        out,
+        row.seq,
+        row.bundle_id,
+        row.bundle_hash,
+        len(manifest.records),
+        len(manifest.attachments),
+        out.stat().st_size,
+    )
+
+
+def _write_attachment(
+    db: Database, a: AttachmentEntry, enc: Encryptor, tick: Callable[[int], None]
+) -> None:
+    row = att_store.get(db, a.id)
+    if row is None:
+        raise IntegrityError(f"attachment {a.id} is no longer in the vault")
+    h = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in att_store.iter_chunks(db, a.id, row.chunk_count):
+            h.update(chunk)
+            size += len(chunk)
+            enc.write(chunk)
+            tick(len(chunk))
+    except LookupError:
+        raise IntegrityError(f"attachment {a.id} is missing stored chunks") from None
+    if h.digest() != a.sha256 or size != a.size:
+        raise IntegrityError(f"attachment {a.id} does not match its recorded hash")
+
+
+def _record_bytes(db: Database, record_id: str, version: int) -> bytes:
+    summary = rec_store.get_summary(db, record_id)
+    versions = {v: (doc, saved) for v, doc, _h, saved in rec_store.list_versions(db, record_id)}
+    if summary is None or version not in versions:
+        raise IntegrityError(f"record {record_id} version {version} is not in the vault")
+    doc, saved = versions[version]
+    return bundle.encode_record(
+        RecordSection(record_id, version, summary.created_at, saved, json.loads(doc))
+    )
+
+
+def _record_entry(db: Database, record_id: str, version: int) -> RecordEntry:
+    data = _record_bytes(db, record_id, version)
+    return RecordEntry(record_id, version, len(data), hashlib.sha256(data).digest())
+
+
+def _attachment_entry(db: Database, attachment_id: str) -> AttachmentEntry:
+    a = att_store.get(db, attachment_id)
+    if a is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    return AttachmentEntry(
+        a.id,
+        a.record_id,
+        bundle.safe_attachment_name(a.filename),
+        a.media_type[: bundle.MAX_MEDIA_TYPE],
+        a.description,
+        a.size,
+        a.sha256,
+    )

@@ -1,0 +1,281 @@
+"""HQ import: verify everything, then write everything in one transaction.
+
+Order of checks, each a clean rejection with its own error (nothing written):
+  1. the age envelope opens with this HQ's identity and uses only post-quantum stanzas;
+  2. magic, version and a well-formed, bounded manifest;
+  3. the signing device is enrolled, its signature verifies, it is not revoked;
+  4. this HQ is among the recipients named in the signed manifest;
+  5. the device's chain: a duplicate is a no-op, a fork is refused, a gap is reported;
+  6. then, inside one transaction that commits only at the very end: every record and
+     attachment is hashed against the manifest as it streams in, every record passes
+     validation, the padding is all zeros and the age payload authenticates to its end.
+Any failure in 6 rolls the transaction back. Nothing is released before its hash and
+the signature over all hashes have been checked against the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from fieldkit.crypto import signing
+from fieldkit.crypto.labels import BUNDLE_MANIFEST
+from fieldkit.errors import (
+    AuthenticationFailed,
+    BadSignature,
+    ContentMismatch,
+    FileAccessError,
+    ForkDetected,
+    InvalidInput,
+    NotForThisHQ,
+    RevokedDevice,
+    UnknownDevice,
+)
+from fieldkit.formats import age, bundle, cards
+from fieldkit.formats.age import Decryption
+from fieldkit.formats.bundle import MalformedBundle, Manifest
+from fieldkit.formats.canonical import canonical_json
+from fieldkit.services import history, identity, model, receipts, search_text
+from fieldkit.services.attachments import CHUNK_SIZE
+from fieldkit.services.clock import iso_utc
+from fieldkit.services.records import summary_for
+from fieldkit.store import attachments as att_store
+from fieldkit.store import bundles as bundle_store
+from fieldkit.store import records as rec_store
+from fieldkit.store import trust as trust_store
+from fieldkit.store.attachments import AttachmentRow
+from fieldkit.store.bundles import DeviceBundle
+from fieldkit.store.db import Database
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    device_name: str
+    device_code: str
+    seq: int
+    bundle_id: bytes
+    bundle_hash: bytes
+    duplicate: bool = False
+    records_new: int = 0
+    records_known: int = 0
+    attachments_new: int = 0
+    missing_before: list[int] = field(default_factory=list)
+    receipt: Path | None = None
+
+    @property
+    def short_hash(self) -> str:
+        return cards.short_code(self.bundle_hash)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A bundle whose envelope, signature, recipients and chain have been checked."""
+
+    manifest: Manifest
+    manifest_bytes: bytes
+    bundle_hash: bytes
+    device: trust_store.DeviceRow
+    device_card: cards.Card
+    duplicate: bool
+
+
+def import_bundle(
+    db: Database,
+    path: Path,
+    *,
+    receipts_dir: Path | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], float] = time.time,
+) -> ImportReport:
+    me = identity.hq(db)
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        dec = open_envelope(fh, me)
+        v = verify_prefix(db, dec, me)
+        report = ImportReport(
+            path,
+            v.device.name,
+            v.device_card.short_code,
+            v.manifest.seq,
+            v.manifest.bundle_id,
+            v.bundle_hash,
+            duplicate=v.duplicate,
+        )
+        if not v.duplicate:
+            report.missing_before = _missing(db, v.device.fingerprint, v.manifest.seq)
+            with db.transaction():
+                _store(db, dec, v, report, progress, iso_utc(now()))
+    if receipts_dir is not None:
+        report.receipt = receipts.issue(db, me, v, receipts_dir, now=now)
+    return report
+
+
+def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
+    dec = Decryption(fh, [me.age], armored=False)
+    if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):
+        # Never accept a bundle that was (also) encrypted to a classic recipient.
+        raise MalformedBundle("the bundle is not encrypted with post-quantum recipients only")
+    return dec
+
+
+def verify_prefix(db: Database, dec: Decryption, me: identity.Identity) -> Verified:
+    mbytes, manifest, signature = bundle.read_prefix(dec)
+    device = trust_store.get_device(db, manifest.device)
+    if device is None:
+        raise UnknownDevice("the bundle is signed by a device this HQ has not enrolled")
+    card = cards.parse(device.card)
+    try:
+        signing.verify(card.signing_key, signature, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
+    except AuthenticationFailed:
+        raise BadSignature("the bundle's signature does not verify") from None
+    if device.revoked_at is not None:
+        raise RevokedDevice(
+            f"device {card.short_code} ({device.name}) was revoked on {device.revoked_at}"
+        )
+    if me.card.fingerprint not in manifest.recipients:
+        raise NotForThisHQ("this HQ is not among the bundle's signed recipients")
+    bhash = bundle.bundle_hash(mbytes)
+    duplicate = _check_chain(db, manifest, bhash)
+    return Verified(manifest, mbytes, bhash, device, card, duplicate)
+
+
+def _check_chain(db: Database, m: Manifest, bhash: bytes) -> bool:
+    """True for an exact duplicate; ForkDetected for any conflict; False otherwise."""
+    same_id = bundle_store.bundle_by_id(db, m.bundle_id)
+    here = bundle_store.device_bundle(db, m.device, m.seq)
+    if here is not None:
+        if here.bundle_hash == bhash:
+            return True
+        raise ForkDetected(f"a different bundle {m.seq} from this device was already imported")
+    if same_id is not None:
+        raise ForkDetected("a bundle with this id but another position was already imported")
+    before = bundle_store.device_bundle(db, m.device, m.seq - 1) if m.seq > 1 else None
+    if before is not None and m.prev != before.bundle_hash:
+        raise ForkDetected(f"bundle {m.seq} does not follow the imported bundle {m.seq - 1}")
+    after = bundle_store.device_bundle(db, m.device, m.seq + 1)
+    if after is not None and after.prev_hash != bhash:
+        raise ForkDetected(f"bundle {m.seq} is not the one bundle {m.seq + 1} follows")
+    return False
+
+
+def _missing(db: Database, device: bytes, seq: int) -> list[int]:
+    have = set(bundle_store.device_seqs(db, device)) | {seq}
+    return sorted(set(range(1, max(have) + 1)) - have)
+
+
+def _store(
+    db: Database,
+    dec: Decryption,
+    v: Verified,
+    report: ImportReport,
+    progress: Progress | None,
+    at: str,
+) -> None:
+    m = v.manifest
+    total = m.content_size()
+    done = 0
+    in_bundle = {r.id for r in m.records}
+    for a in m.attachments:
+        if a.record not in in_bundle:
+            owner = bundle_store.record_device(db, a.record)
+            if owner != m.device:
+                raise MalformedBundle(f"attachment {a.id} belongs to an unknown record")
+    for entry in m.records:
+        data = bundle.read_exact(dec, entry.size, "records")
+        if hashlib.sha256(data).digest() != entry.sha256:
+            raise ContentMismatch(f"record {entry.id} does not match its signed hash")
+        section = bundle.decode_record(data, entry)
+        try:
+            clean = model.validate(section.doc)
+        except InvalidInput as exc:
+            raise MalformedBundle(
+                f"record {entry.id} is not a valid record: {exc.message}"
+            ) from None
+        if clean != section.doc:
+            raise MalformedBundle(f"record {entry.id} is not in normalised form")
+        owner = bundle_store.record_device(db, entry.id)
+        if owner is not None and owner != m.device:
+            raise MalformedBundle(f"record {entry.id} belongs to another device")
+        doc = canonical_json(clean)
+        doc_hash = history.record_version_hash(entry.id, entry.version, doc)
+        summary = summary_for(
+            entry.id, entry.version, clean, section.created_at, section.updated_at, doc_hash
+        )
+        if rec_store.receive_version(db, summary, doc, search_text.index_body(clean)):
+            history.append(
+                db,
+                at=at,
+                action="record.import",
+                subject=entry.id,
+                version=entry.version,
+                content_hash=doc_hash,
+            )
+            report.records_new += 1
+        else:
+            report.records_known += 1
+        bundle_store.add_provenance(
+            db, "record", entry.id, entry.version, m.device, m.bundle_id, m.seq
+        )
+        done += entry.size
+        if progress is not None:
+            progress(done, total)
+    for a in m.attachments:
+        existing = att_store.get(db, a.id)
+        h = hashlib.sha256()
+        idx = 0
+        for part in bundle.iter_section(dec, a.size, CHUNK_SIZE):
+            h.update(part)
+            if existing is None:
+                att_store.insert_chunk(db, a.id, idx, part)
+            idx += 1
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+        if h.digest() != a.sha256:
+            raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
+        if existing is not None:
+            if existing.sha256 != a.sha256:
+                raise ContentMismatch(f"attachment {a.id} differs from the stored one")
+            continue
+        row = AttachmentRow(
+            a.id,
+            a.record,
+            a.name,
+            a.media_type,
+            a.description,
+            a.size,
+            a.sha256,
+            CHUNK_SIZE,
+            idx,
+            at,
+        )
+        att_store.insert_meta(db, row)
+        history.append(
+            db,
+            at=at,
+            action="attachment.import",
+            subject=a.id,
+            version=1,
+            content_hash=history.attachment_meta_hash(row),
+        )
+        bundle_store.add_provenance(db, "attachment", a.id, 1, m.device, m.bundle_id, m.seq)
+        report.attachments_new += 1
+    unpadded = bundle.unpadded_size(len(v.manifest_bytes), m)
+    # Reads to the end of the age payload: its last chunk authenticates here.
+    bundle.check_padding(dec, bundle.padding_size(unpadded))
+    bundle_store.add_device_bundle(
+        db,
+        DeviceBundle(
+            m.device, m.seq, m.bundle_id, v.bundle_hash, m.prev, m.history_head, m.created, at
+        ),
+    )

@@ -1,0 +1,74 @@
+"""This vault's own keys and card: a device identity on a field vault, an HQ identity on
+an HQ vault. Both are an Ed25519 signing key plus an age post-quantum identity, kept
+inside the encrypted database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fieldkit.crypto import signing
+from fieldkit.crypto.age_keys import HybridIdentity
+from fieldkit.errors import NotConfigured, WrongVaultKind
+from fieldkit.formats import cards
+from fieldkit.formats.cards import Card
+from fieldkit.store import identity as id_store
+from fieldkit.store.db import Database
+from fieldkit.store.identity import IdentityRow
+
+ROLE_FOR_KIND = {"field": "device", "hq": "hq"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: str
+    name: str
+    signing_secret: bytes
+    age: HybridIdentity
+
+    @property
+    def card(self) -> Card:
+        return Card(
+            self.role, self.name, signing.public_key(self.signing_secret), self.age.recipient()
+        )
+
+    def card_text(self) -> str:
+        return cards.serialise(self.card, self.signing_secret)
+
+
+def create(
+    db: Database,
+    kind: str,
+    name: str,
+    at: str,
+    *,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> Identity:
+    """Generate and store this vault's identity; the caller holds the transaction."""
+    role = ROLE_FOR_KIND[kind]
+    name = cards.check_name(name)
+    ident = Identity(
+        role, name, signing.generate_secret(random_bytes), HybridIdentity.generate(random_bytes)
+    )
+    id_store.put(db, IdentityRow(role, name, ident.signing_secret, ident.age.seed, at))
+    return ident
+
+
+def load(db: Database, role: str) -> Identity:
+    row = id_store.get(db, role)
+    if row is None:
+        other = "hq" if role == "device" else "device"
+        if id_store.get(db, other) is not None:
+            what = "an HQ vault" if other == "hq" else "a field vault"
+            raise WrongVaultKind(f"this is {what}; the command needs the other kind")
+        raise NotConfigured("this vault has no identity yet")
+    return Identity(row.role, row.name, row.signing_key, HybridIdentity(row.age_identity))
+
+
+def device(db: Database) -> Identity:
+    return load(db, "device")
+
+
+def hq(db: Database) -> Identity:
+    return load(db, "hq")

@@ -1,0 +1,66 @@
+"""Purge delivered records from the field vault (data minimisation under coercion).
+
+Only records whose current version HQ has receipted are removed, with their versions,
+attachments and index entries; secure_delete overwrites the freed pages. What stays
+is the delivery log (record id, version, bundle id, times) and hash-only history
+entries, so `history verify` still holds and nothing of the testimony remains.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fieldkit.services import history, identity
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import attachments as att_store
+from fieldkit.store import bundles as bundle_store
+from fieldkit.store import records as rec_store
+from fieldkit.store.db import Database
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    records: int
+    attachments: int
+
+
+def delivered_records(db: Database) -> list[str]:
+    return [r.id for r in rec_store.list_summaries(db, status="delivered", limit=10**9)]
+
+
+def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> PurgeResult:
+    identity.device(db)
+    ids = delivered_records(db)
+    at = iso_utc(now())
+    n_att = 0
+    with db.transaction():
+        for rid in ids:
+            summary = rec_store.get_summary(db, rid)
+            if summary is None:
+                continue
+            for a in att_store.for_record(db, rid):
+                att_store.delete(db, a.id)
+                history.append(
+                    db,
+                    at=at,
+                    action="attachment.remove",
+                    subject=a.id,
+                    version=1,
+                    content_hash=a.sha256,
+                )
+                n_att += 1
+            rec_store.delete_record(db, rid)
+            history.append(
+                db,
+                at=at,
+                action="record.purge",
+                subject=rid,
+                version=summary.version,
+                content_hash=summary.doc_hash,
+            )
+            bundle_store.log_purge(db, rid, at)
+    # Move the freed (already overwritten) pages out of the WAL as well.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return PurgeResult(len(ids), n_att)

@@ -1,0 +1,127 @@
+"""Receipts: HQ signs that it imported a bundle; the device verifies and marks delivered.
+
+A receipt is signed by HQ's Ed25519 key and age-encrypted to the device's
+post-quantum recipient (from its enrolled card), so only that device can read it and
+only HQ can have made it. Receipts are idempotent: importing one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fieldkit.crypto import signing
+from fieldkit.crypto.age_keys import HybridRecipient
+from fieldkit.crypto.labels import RECEIPT
+from fieldkit.errors import (
+    AuthenticationFailed,
+    BadSignature,
+    FileAccessError,
+    InvalidInput,
+    NotConfigured,
+)
+from fieldkit.formats import age, receipts
+from fieldkit.formats.receipts import MalformedReceipt, Receipt
+from fieldkit.services import fsio, identity, trust
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import bundles as bundle_store
+from fieldkit.store import records as rec_store
+from fieldkit.store.db import Database
+
+if TYPE_CHECKING:
+    from fieldkit.services.hq_import import Verified
+
+MAX_RECEIPT_FILE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    seq: int
+    hq_name: str
+    delivered: int
+    superseded: int
+    already: bool
+
+
+def issue(
+    db: Database,
+    me: identity.Identity,
+    v: Verified,
+    out_dir: Path,
+    *,
+    now: Callable[[], float] = time.time,
+) -> Path:
+    """Write the signed, encrypted receipt for an imported bundle into out_dir."""
+    if not out_dir.is_dir():
+        raise FileAccessError(f"receipts folder {out_dir} does not exist")
+    r = Receipt(
+        v.manifest.bundle_id,
+        v.bundle_hash,
+        v.manifest.device,
+        v.manifest.seq,
+        me.card.fingerprint,
+        int(now()),
+        len(v.manifest.records),
+        len(v.manifest.attachments),
+    )
+    body = receipts.encode_body(r)
+    sig = signing.sign(me.signing_secret, RECEIPT, receipts.signed_parts(body))
+    sealed = age.encrypt_bytes(
+        receipts.serialise(body, sig), [HybridRecipient(v.device_card.age_recipient.public)]
+    )
+    path = out_dir / f"receipt-{v.device_card.short_code[:9]}-{v.manifest.seq:06d}.fkr"
+    fsio.atomic_write(path, sealed, mode=0o644)
+    return path
+
+
+def import_receipt(
+    db: Database, path: Path, *, now: Callable[[], float] = time.time
+) -> ReceiptResult:
+    me = identity.device(db)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RECEIPT_FILE + 1)
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_RECEIPT_FILE:
+        raise MalformedReceipt("the receipt file is too large")
+    dec = age.Decryption(io.BytesIO(data), [me.age], armored=False)
+    plain = dec.read(receipts.MAX_RECEIPT + 1)
+    if dec.read(1):
+        raise MalformedReceipt("the receipt is too large")
+    body, receipt, sig = receipts.parse(plain)
+    hq = next((c for c in trust.trusted_hq_cards(db) if c.fingerprint == receipt.hq), None)
+    if hq is None:
+        raise NotConfigured("the receipt is from an HQ this device does not trust")
+    try:
+        signing.verify(hq.signing_key, sig, RECEIPT, receipts.signed_parts(body))
+    except AuthenticationFailed:
+        raise BadSignature("the receipt's signature does not verify") from None
+    if receipt.device != me.card.fingerprint:
+        raise InvalidInput("the receipt is for another device")
+    export = bundle_store.export_by_id(db, receipt.bundle_id)
+    if export is None or export.bundle_hash != receipt.bundle_hash or export.seq != receipt.seq:
+        raise InvalidInput("the receipt is for a bundle this device did not make")
+    already = export.receipt_at is not None
+    delivered = superseded = 0
+    at = iso_utc(now())
+    with db.transaction():
+        bundle_store.mark_receipt(db, export.seq, at)
+        for kind, item_id, version in bundle_store.exported_items(db, export.seq):
+            if kind != "record":
+                continue
+            current = rec_store.get_summary(db, item_id)
+            if current is None:
+                continue  # purged already
+            if current.version == version:
+                if current.status != "delivered":
+                    delivered += 1
+                rec_store.set_status(db, item_id, "delivered")
+                bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
+            else:
+                superseded += 1  # edited since: the newer version is not delivered yet
+    return ReceiptResult(export.seq, hq.name, delivered, superseded, already)

@@ -1,0 +1,130 @@
+"""Trust: the HQ cards a device encrypts to, and HQ's roster of enrolled devices.
+
+A card proves only that its maker holds the keys in it. Who that is, people
+establish by comparing the short fingerprint out of band (a phone call); `trust`
+and `hq enroll` show it and the CLI asks for confirmation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fieldkit.errors import InvalidInput, NotFound, WrongVaultKind
+from fieldkit.formats import cards
+from fieldkit.formats.cards import Card
+from fieldkit.services import identity
+from fieldkit.services.clock import iso_utc
+from fieldkit.store import bundles as bundle_store
+from fieldkit.store import trust as trust_store
+from fieldkit.store.db import Database
+from fieldkit.store.trust import DeviceRow, TrustedHQ
+
+MAX_CARD_FILE = cards.MAX_CARD_SIZE
+
+
+def read_card(text: str) -> Card:
+    return cards.parse(text)
+
+
+# ---- field side ---------------------------------------------------------------------
+
+
+def trust_hq(db: Database, card_text: str, *, now: Callable[[], float] = time.time) -> Card:
+    identity.device(db)  # only a field vault trusts HQ cards
+    card = cards.parse(card_text)
+    if card.kind != "hq":
+        raise InvalidInput(
+            "this is a device card, not an HQ card",
+            hint="ask HQ for the file made by 'fieldkit hq card'",
+        )
+    with db.transaction():
+        trust_store.add_hq(db, TrustedHQ(card.fingerprint, card.name, card_text, iso_utc(now())))
+    return card
+
+
+def trusted_hq_cards(db: Database) -> list[Card]:
+    return [cards.parse(t.card) for t in trust_store.list_hq(db)]
+
+
+def untrust_hq(db: Database, code: str) -> Card:
+    for card in trusted_hq_cards(db):
+        if _matches(card, code):
+            with db.transaction():
+                trust_store.remove_hq(db, card.fingerprint)
+            return card
+    raise NotFound(f"no trusted HQ card matches {code!r}")
+
+
+# ---- HQ side ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    card: Card
+    enrolled_at: str
+    revoked_at: str | None
+    last_seq: int
+    missing: list[int]
+
+
+def enroll(db: Database, card_text: str, *, now: Callable[[], float] = time.time) -> Card:
+    identity.hq(db)
+    card = cards.parse(card_text)
+    if card.kind != "device":
+        raise InvalidInput(
+            "this is an HQ card, not a device card",
+            hint="ask the fieldworker for the file made by 'fieldkit card'",
+        )
+    if trust_store.get_device(db, card.fingerprint) is not None:
+        raise InvalidInput(f"device {card.short_code} is already enrolled")
+    with db.transaction():
+        trust_store.enroll(
+            db, DeviceRow(card.fingerprint, card.name, card_text, iso_utc(now()), None)
+        )
+    return card
+
+
+def find_device(db: Database, code: str) -> DeviceRow:
+    """By short fingerprint (any unique prefix of 4+ characters) or exact name."""
+    found = [
+        d
+        for d in trust_store.list_devices(db)
+        if _matches(cards.parse(d.card), code) or d.name == code
+    ]
+    if not found:
+        raise NotFound(
+            f"no enrolled device matches {code!r}", hint="list devices with 'fieldkit hq devices'"
+        )
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{code!r} matches more than one device", hint="give more of the fingerprint"
+        )
+    return found[0]
+
+
+def revoke(db: Database, code: str, *, now: Callable[[], float] = time.time) -> Card:
+    identity.hq(db)
+    device = find_device(db, code)
+    with db.transaction():
+        trust_store.revoke(db, device.fingerprint, iso_utc(now()))
+    return cards.parse(device.card)
+
+
+def devices(db: Database) -> list[DeviceStatus]:
+    if identity.load(db, "hq") is None:  # pragma: no cover - load raises
+        raise WrongVaultKind("not an HQ vault")
+    out = []
+    for d in trust_store.list_devices(db):
+        seqs = bundle_store.device_seqs(db, d.fingerprint)
+        last = max(seqs) if seqs else 0
+        missing = sorted(set(range(1, last + 1)) - set(seqs))
+        out.append(DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, missing))
+    return out
+
+
+def _matches(card: Card, code: str) -> bool:
+    wanted = code.upper().replace("-", "").replace(" ", "")
+    have = card.short_code.replace("-", "")
+    return len(wanted) >= 4 and have.startswith(wanted)

@@ -1,0 +1,221 @@
+"""SQL for bundles: the field side's export log and delivery log, the HQ side's
+per-device chain and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldkit.store.db import Database, as_bytes
+
+# ---- field side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    seq: int
+    bundle_id: bytes
+    bundle_hash: bytes
+    manifest: bytes
+    signature: bytes
+    created_at: str
+    written_at: str | None
+    receipt_at: str | None
+
+
+_EXPORT_COLS = (
+    "seq, bundle_id, bundle_hash, manifest, signature, created_at, written_at, receipt_at"
+)
+
+
+def _export(r: tuple[object, ...]) -> ExportRow:
+    return ExportRow(
+        int(str(r[0])),
+        as_bytes(r[1]),
+        as_bytes(r[2]),
+        as_bytes(r[3]),
+        as_bytes(r[4]),
+        str(r[5]),
+        None if r[6] is None else str(r[6]),
+        None if r[7] is None else str(r[7]),
+    )
+
+
+def last_export(db: Database) -> ExportRow | None:
+    row = db.one(f"SELECT {_EXPORT_COLS} FROM exports ORDER BY seq DESC LIMIT 1")
+    return None if row is None else _export(row)
+
+
+def export_by_id(db: Database, bundle_id: bytes) -> ExportRow | None:
+    row = db.one(f"SELECT {_EXPORT_COLS} FROM exports WHERE bundle_id=?", (bundle_id,))
+    return None if row is None else _export(row)
+
+
+def export_by_seq(db: Database, seq: int) -> ExportRow | None:
+    row = db.one(f"SELECT {_EXPORT_COLS} FROM exports WHERE seq=?", (seq,))
+    return None if row is None else _export(row)
+
+
+def list_exports(db: Database) -> list[ExportRow]:
+    return [_export(r) for r in db.all(f"SELECT {_EXPORT_COLS} FROM exports ORDER BY seq")]
+
+
+def mark_written(db: Database, seq: int, at: str) -> None:
+    db.execute("UPDATE exports SET written_at=? WHERE seq=?", (at, seq))
+
+
+def record_export(db: Database, row: ExportRow, items: list[tuple[str, str, int]]) -> None:
+    db.execute(
+        f"INSERT INTO exports ({_EXPORT_COLS}) VALUES (?,?,?,?,?,?,NULL,NULL)",
+        (row.seq, row.bundle_id, row.bundle_hash, row.manifest, row.signature, row.created_at),
+    )
+    for kind, item_id, version in items:
+        db.execute(
+            "INSERT INTO export_items (seq, kind, item_id, version) VALUES (?,?,?,?)",
+            (row.seq, kind, item_id, version),
+        )
+
+
+def exported_items(db: Database, seq: int) -> list[tuple[str, str, int]]:
+    return [
+        (str(r[0]), str(r[1]), int(str(r[2])))
+        for r in db.all(
+            "SELECT kind, item_id, version FROM export_items WHERE seq=? ORDER BY kind, item_id",
+            (seq,),
+        )
+    ]
+
+
+def records_to_export(db: Database, everything: bool) -> list[tuple[str, int]]:
+    """(record id, current version) of records never exported at their current version."""
+    if everything:
+        sql = "SELECT id, version FROM records ORDER BY rid"
+    else:
+        sql = (
+            "SELECT r.id, r.version FROM records r WHERE r.version > COALESCE("
+            "(SELECT max(version) FROM export_items e WHERE e.kind='record'"
+            " AND e.item_id=r.id), 0) ORDER BY r.rid"
+        )
+    return [(str(r[0]), int(str(r[1]))) for r in db.all(sql)]
+
+
+def attachments_to_export(db: Database, everything: bool) -> list[str]:
+    if everything:
+        sql = "SELECT id FROM attachments ORDER BY added_at, id"
+    else:
+        sql = (
+            "SELECT a.id FROM attachments a WHERE NOT EXISTS (SELECT 1 FROM export_items e"
+            " WHERE e.kind='attachment' AND e.item_id=a.id) ORDER BY a.added_at, a.id"
+        )
+    return [str(r[0]) for r in db.all(sql)]
+
+
+def mark_receipt(db: Database, seq: int, at: str) -> None:
+    db.execute("UPDATE exports SET receipt_at=? WHERE seq=? AND receipt_at IS NULL", (at, seq))
+
+
+def log_delivery(db: Database, record_id: str, version: int, bundle_id: bytes, at: str) -> None:
+    db.execute(
+        "INSERT INTO delivery_log (record_id, version, bundle_id, delivered_at)"
+        " VALUES (?,?,?,?) ON CONFLICT(record_id, version) DO NOTHING",
+        (record_id, version, bundle_id, at),
+    )
+
+
+def log_purge(db: Database, record_id: str, at: str) -> None:
+    db.execute(
+        "UPDATE delivery_log SET purged_at=? WHERE record_id=? AND purged_at IS NULL",
+        (at, record_id),
+    )
+
+
+def delivery_log(db: Database) -> list[tuple[str, int, bytes, str, str | None]]:
+    return [
+        (str(r[0]), int(str(r[1])), as_bytes(r[2]), str(r[3]), None if r[4] is None else str(r[4]))
+        for r in db.all(
+            "SELECT record_id, version, bundle_id, delivered_at, purged_at"
+            " FROM delivery_log ORDER BY delivered_at, record_id"
+        )
+    ]
+
+
+# ---- HQ side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceBundle:
+    device: bytes
+    seq: int
+    bundle_id: bytes
+    bundle_hash: bytes
+    prev_hash: bytes | None
+    history_head: bytes
+    created: int
+    imported_at: str
+
+
+_DB_COLS = "device, seq, bundle_id, bundle_hash, prev_hash, history_head, created, imported_at"
+
+
+def _device_bundle(r: tuple[object, ...]) -> DeviceBundle:
+    return DeviceBundle(
+        as_bytes(r[0]),
+        int(str(r[1])),
+        as_bytes(r[2]),
+        as_bytes(r[3]),
+        None if r[4] is None else as_bytes(r[4]),
+        as_bytes(r[5]),
+        int(str(r[6])),
+        str(r[7]),
+    )
+
+
+def device_bundle(db: Database, device: bytes, seq: int) -> DeviceBundle | None:
+    row = db.one(f"SELECT {_DB_COLS} FROM device_bundles WHERE device=? AND seq=?", (device, seq))
+    return None if row is None else _device_bundle(row)
+
+
+def bundle_by_id(db: Database, bundle_id: bytes) -> DeviceBundle | None:
+    row = db.one(f"SELECT {_DB_COLS} FROM device_bundles WHERE bundle_id=?", (bundle_id,))
+    return None if row is None else _device_bundle(row)
+
+
+def device_seqs(db: Database, device: bytes) -> list[int]:
+    return [
+        int(str(r[0]))
+        for r in db.all("SELECT seq FROM device_bundles WHERE device=? ORDER BY seq", (device,))
+    ]
+
+
+def add_device_bundle(db: Database, b: DeviceBundle) -> None:
+    db.execute(
+        f"INSERT INTO device_bundles ({_DB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            b.device,
+            b.seq,
+            b.bundle_id,
+            b.bundle_hash,
+            b.prev_hash,
+            b.history_head,
+            b.created,
+            b.imported_at,
+        ),
+    )
+
+
+def add_provenance(
+    db: Database, kind: str, item_id: str, version: int, device: bytes, bundle_id: bytes, seq: int
+) -> None:
+    db.execute(
+        "INSERT INTO provenance (kind, item_id, version, device, bundle_id, seq)"
+        " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+        (kind, item_id, version, device, bundle_id, seq),
+    )
+
+
+def record_device(db: Database, record_id: str) -> bytes | None:
+    v = db.scalar(
+        "SELECT device FROM provenance WHERE kind='record' AND item_id=?"
+        " ORDER BY version DESC LIMIT 1",
+        (record_id,),
+    )
+    return None if v is None else as_bytes(v)
