@@ -15,6 +15,8 @@ from fieldkit.cli.main import run
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.services.vault import Vault
 
+pytest_plugins = ["tests.bundle_fixtures"]
+
 # Fast, and far below the production floor: only ever passed in by tests.
 WEAK = Argon2Params(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 PASSPHRASE = "correct horse battery staple mountain"

@@ -10,7 +10,7 @@ from fieldkit.services import hq_import, purge, receipts, trust
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
-from tests.bundle_fixtures import Pair, pair  # noqa: F401
+from tests.bundle_fixtures import Pair
 
 
 def test_round_trip(pair: Pair) -> None:
