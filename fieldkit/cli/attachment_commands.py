@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.cli.context import Context
+from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import attachment_json, opened
 from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
 
@@ -46,25 +47,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rm.set_defaults(func=cmd_remove)
 
 
-def _progress(ctx: Context) -> object:
-    last = [-1]
-
-    def report(done: int, total: int) -> None:
-        if ctx.as_json or not ctx.stderr.isatty() or total <= 0:
-            return
-        pct = done * 100 // total
-        if pct != last[0]:
-            last[0] = pct
-            ctx.stderr.write(
-                f"\r{pct:3d}%  {done // (1024 * 1024)} of {total // (1024 * 1024)} MiB"
-            )
-            if done >= total:
-                ctx.stderr.write("\n")
-            ctx.stderr.flush()
-
-    return report
-
-
 def cmd_attach(ctx: Context) -> int:
     description = ""
     if ctx.args.description_file:
@@ -75,7 +57,7 @@ def cmd_attach(ctx: Context) -> int:
             Path(ctx.args.file),
             description=description,
             media_type=ctx.args.media_type,
-            progress=_progress(ctx),  # type: ignore[arg-type]
+            progress=reporter(ctx, "stored"),
         )
     if ctx.as_json:
         ctx.emit_json(attachment_json(row))
@@ -105,7 +87,7 @@ def cmd_extract(ctx: Context) -> int:
             ctx.args.attachment_id,
             out,
             overwrite=ctx.args.force,
-            progress=_progress(ctx),  # type: ignore[arg-type]
+            progress=reporter(ctx, "written"),
         )
     if ctx.as_json:
         ctx.emit_json({**attachment_json(row), "path": str(out)})

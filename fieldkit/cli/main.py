@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from fieldkit import __version__
-from fieldkit.cli import attachment_commands, record_commands, vault_commands
+from fieldkit.cli import (
+    attachment_commands,
+    bundle_commands,
+    hq_commands,
+    record_commands,
+    vault_commands,
+)
 from fieldkit.cli.context import Context
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import FieldkitError, UsageError
@@ -52,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     vault_commands.register(sub, common)
     record_commands.register(sub, common, vault_opts)
     attachment_commands.register(sub, common)
+    bundle_commands.register(sub, common)
+    hq_commands.register(sub, common)
     return parser
 
 

@@ -9,12 +9,13 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.crypto import kdf
 from fieldkit.errors import Cancelled, UsageError, VaultExists
-from fieldkit.services import passphrase_policy
+from fieldkit.services import identity, passphrase_policy
 from fieldkit.services.vault import Vault, vault_exists, wipe
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("init", parents=[common], help="create a new vault")
+    p = sub.add_parser("init", parents=[common], help="create a new (field) vault")
+    p.add_argument("--name", help="this device's name on its card (e.g. 'FW-03 laptop')")
     p.set_defaults(func=cmd_init)
 
     pc = sub.add_parser("passphrase", parents=[common], help="passphrase management")
@@ -69,6 +70,10 @@ def _new_passphrase(ctx: Context, source: str | None) -> str:
 
 
 def cmd_init(ctx: Context) -> int:
+    return create_vault(ctx, kind="field", name=ctx.args.name)
+
+
+def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
     root = ctx.vault_dir
     if vault_exists(root):
         raise VaultExists(f"a vault already exists at {root}")
@@ -80,13 +85,19 @@ def cmd_init(ctx: Context) -> int:
     )
     passphrase_policy.check(passphrase)
     params, seconds = _kdf_params(ctx)
-    vault, code = Vault.create(root, passphrase, kdf_params=params)
-    vault.lock()
+    vault, code = Vault.create(root, passphrase, kdf_params=params, kind=kind, name=name)
+    try:
+        card = identity.load(vault.db, identity.ROLE_FOR_KIND[kind]).card
+    finally:
+        vault.lock()
     timing = f" ({seconds:.2f} s per unlock here)" if seconds else ""
     if ctx.as_json:
         ctx.emit_json(
             {
                 "vault": str(root),
+                "kind": kind,
+                "name": card.name,
+                "fingerprint": card.short_code,
                 "kdf": {
                     "algorithm": "argon2id",
                     "time_cost": params.time_cost,
@@ -97,8 +108,10 @@ def cmd_init(ctx: Context) -> int:
             }
         )
         return 0
-    ctx.out(f"Created vault at {root}")
+    what = "HQ vault" if kind == "hq" else "vault"
+    ctx.out(f"Created {what} at {root}")
     ctx.out(f"Key derivation: {params.describe()}{timing}")
+    ctx.out(f"Identity: {card.name}, fingerprint {card.short_code}")
     ctx.out("")
     ctx.out("Recovery code (shown once; write it on paper and keep it apart from this laptop):")
     ctx.out("")

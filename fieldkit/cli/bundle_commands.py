@@ -1,0 +1,282 @@
+"""Field side of bundles: card, trust, export, receipt import, purge; and inspect."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.progress import reporter
+from fieldkit.cli.record_commands import opened
+from fieldkit.crypto.age_keys import parse_identity_file
+from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
+from fieldkit.formats import cards
+from fieldkit.services import export as export_svc
+from fieldkit.services import fsio, identity, inspect, purge, receipts, trust
+from fieldkit.services.vault import Vault
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    c = sub.add_parser("card", parents=[common], help="write this device's card (public keys)")
+    c.add_argument("--out", required=True, metavar="FILE")
+    c.set_defaults(func=cmd_card)
+
+    t = sub.add_parser("trust", parents=[common], help="trust an HQ card (field side)")
+    t.add_argument("card", metavar="HQCARD")
+    t.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask; only after comparing the fingerprint out of band",
+    )
+    t.set_defaults(func=cmd_trust)
+
+    e = sub.add_parser(
+        "export",
+        parents=[common],
+        help="pack records changed since the last export into a bundle for HQ",
+    )
+    e.add_argument("--out", required=True, metavar="FILE")
+    e.add_argument("--all", action="store_true", help="every record, not only changes")
+    e.add_argument(
+        "--resend",
+        type=int,
+        metavar="SEQ",
+        help="write bundle SEQ again (a lost USB stick): HQ sees a duplicate",
+    )
+    e.add_argument("--dry-run", action="store_true", help="only show what would go")
+    e.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("receipt", parents=[common], help="HQ receipts")
+    rs = r.add_subparsers(dest="receipt_cmd", required=True, metavar="import")
+    ri = rs.add_parser("import", parents=[common], help="verify a receipt, mark records delivered")
+    ri.add_argument("file")
+    ri.set_defaults(func=cmd_receipt_import)
+
+    p = sub.add_parser("purge", parents=[common], help="remove records HQ has receipted")
+    p.add_argument("--delivered", action="store_true", required=True)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_purge)
+
+    i = sub.add_parser("inspect", parents=[common], help="what a bundle reveals, and verify it")
+    i.add_argument("bundle")
+    i.add_argument("--identity", metavar="FILE", help="an age identity file (HQ's)")
+    i.add_argument(
+        "--with-vault",
+        action="store_true",
+        help="use the HQ vault (--vault) to decrypt and check the signer",
+    )
+    i.set_defaults(func=cmd_inspect)
+
+
+def _confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
+    ctx.info(f"{what}: {card.name}")
+    ctx.info(f"Fingerprint: {card.short_code}")
+    ctx.info("Compare the fingerprint with its owner over the phone or in person.")
+    if ctx.args.yes:
+        return
+    if not ctx._has_tty():
+        raise UsageError("confirmation needed", hint="compare the fingerprint, then pass --yes")
+    if not ctx.confirm("Does it match exactly?", typed="yes"):
+        raise Cancelled("not confirmed")
+
+
+def _read_card(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(cards.MAX_CARD_SIZE + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileAccessError(f"cannot read card {path}: {exc}") from None
+
+
+def cmd_card(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        me = identity.device(vault.db)
+        text = me.card_text()
+    write_card(ctx, Path(ctx.args.out), text, me.card)
+    return 0
+
+
+def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
+    if out.exists():
+        raise FileAccessError(f"{out} already exists", hint="choose another file name")
+    fsio.atomic_write(out, text.encode("utf-8"), mode=0o644)
+    if ctx.as_json:
+        ctx.emit_json({"path": str(out), "name": card.name, "fingerprint": card.short_code})
+    else:
+        ctx.out(f"Card written to {out}")
+        ctx.out(f"Fingerprint: {card.short_code}")
+
+
+def cmd_trust(ctx: Context) -> int:
+    text = _read_card(ctx.args.card)
+    card = trust.read_card(text)
+    _confirm_fingerprint(ctx, card, "HQ card")
+    with opened(ctx) as vault:
+        trust.trust_hq(vault.db, text)
+    _say(
+        ctx,
+        f"Trusted HQ {card.name} ({card.short_code}).",
+        {"name": card.name, "fingerprint": card.short_code},
+    )
+    return 0
+
+
+def cmd_export(ctx: Context) -> int:
+    out = Path(ctx.args.out)
+    with opened(ctx) as vault:
+        if ctx.args.dry_run:
+            plan = export_svc.plan(vault.db, everything=ctx.args.all)
+            _say(
+                ctx,
+                f"Would export {len(plan.records)} record(s) and {len(plan.attachments)} "
+                f"attachment(s), about {plan.content_bytes // 1024} KiB, to "
+                f"{len(plan.recipients)} HQ recipient(s).",
+                {
+                    "records": len(plan.records),
+                    "attachments": len(plan.attachments),
+                    "bytes": plan.content_bytes,
+                    "recipients": len(plan.recipients),
+                },
+            )
+            return 0
+        progress = reporter(ctx, "export")
+        res: export_svc.ExportResult | None
+        if ctx.args.resend is not None:
+            res = export_svc.resend(vault.db, ctx.args.resend, out, progress=progress)
+        else:
+            res = export_svc.export(vault.db, out, everything=ctx.args.all, progress=progress)
+    if res is None:
+        _say(ctx, "Nothing to export: every record is already in a bundle.", {"exported": False})
+        return 0
+    _say(
+        ctx,
+        f"Bundle {res.seq}: {res.records} record(s), {res.attachments} attachment(s), "
+        f"{res.size} bytes\n{res.path}\nFingerprint: {res.short_hash}",
+        {
+            "exported": True,
+            "path": str(res.path),
+            "seq": res.seq,
+            "records": res.records,
+            "attachments": res.attachments,
+            "size": res.size,
+            "fingerprint": res.short_hash,
+            "bundle_id": res.bundle_id.hex(),
+            "bundle_hash": res.bundle_hash.hex(),
+        },
+    )
+    return 0
+
+
+def cmd_receipt_import(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        r = receipts.import_receipt(vault.db, Path(ctx.args.file))
+    note = " (already imported before)" if r.already else ""
+    _say(
+        ctx,
+        f"Receipt from {r.hq_name} for bundle {r.seq}{note}: {r.delivered} record(s) "
+        f"now delivered, {r.superseded} edited since and not delivered.",
+        {
+            "seq": r.seq,
+            "hq": r.hq_name,
+            "delivered": r.delivered,
+            "superseded": r.superseded,
+            "already": r.already,
+        },
+    )
+    return 0
+
+
+def cmd_purge(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        n = len(purge.delivered_records(vault.db))
+        if n and not ctx.args.yes:
+            if not ctx._has_tty():
+                raise UsageError("purge needs confirmation", hint="pass --yes")
+            if not ctx.confirm(f"Remove {n} delivered record(s) from this laptop?", typed="yes"):
+                raise Cancelled("purge cancelled")
+        res = purge.purge_delivered(vault.db)
+    _say(
+        ctx,
+        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s).",
+        {"records": res.records, "attachments": res.attachments},
+    )
+    return 0
+
+
+def cmd_inspect(ctx: Context) -> int:
+    path = Path(ctx.args.bundle)
+    if ctx.args.identity:
+        try:
+            text = Path(ctx.args.identity).read_text(encoding="utf-8")[:100_000]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FileAccessError(f"cannot read identity file: {exc}") from None
+        try:
+            ids = parse_identity_file(text)
+        except MalformedData as exc:
+            raise MalformedData(f"identity file: {exc.message}") from None
+        result = inspect.inside(path, list(ids))
+    elif ctx.args.with_vault:
+        vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
+        try:
+            me = identity.hq(vault.db)
+            result = inspect.inside(path, [me.age], vault.db, me.card.fingerprint)
+        finally:
+            vault.lock()
+    else:
+        result = inspect.outside(path)
+    _print_inspection(ctx, result)
+    return 0 if result.verified in (None, True) else 10
+
+
+def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
+    m = r.manifest
+    data: dict[str, Any] = {
+        "path": str(r.path),
+        "size": r.size,
+        "recipients": len(r.stanza_types),
+        "types": sorted(set(r.stanza_types)),
+    }
+    if m is not None and r.bundle_hash is not None:
+        data.update(
+            {
+                "bundle_id": m.bundle_id.hex(),
+                "device": cards.short_code(m.device),
+                "seq": m.seq,
+                "created": m.created,
+                "records": len(m.records),
+                "attachments": len(m.attachments),
+                "content_bytes": m.content_size(),
+                "fingerprint": cards.short_code(r.bundle_hash),
+                "signer": r.signer,
+                "verified": r.verified,
+                "problems": r.problems,
+            }
+        )
+    if ctx.as_json:
+        ctx.emit_json(data)
+        return
+    ctx.out(
+        f"{r.path}: {r.size} bytes, age v1, {len(r.stanza_types)} recipient(s): "
+        f"{', '.join(sorted(set(r.stanza_types)))}"
+    )
+    if m is None:
+        ctx.out("Contents, sender and record count are not visible without an HQ identity.")
+        return
+    ctx.out(f"Bundle {m.seq} from {r.signer}, fingerprint {data['fingerprint']}")
+    ctx.out(
+        f"{len(m.records)} record(s), {len(m.attachments)} attachment(s), "
+        f"{m.content_size()} bytes of content"
+    )
+    for a in m.attachments:
+        ctx.out(f"  attachment {a.id} {a.media_type} {a.size} bytes {a.sha256.hex()[:16]}")
+    ctx.out("Verification: " + ("OK" if r.verified else "FAILED"))
+    for p in r.problems:
+        ctx.out(f"  - {p}")
+
+
+def _say(ctx: Context, text: str, data: dict[str, Any]) -> None:
+    if ctx.as_json:
+        ctx.emit_json(data)
+    else:
+        ctx.out(text)

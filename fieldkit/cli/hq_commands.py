@@ -1,0 +1,235 @@
+"""HQ side: hq init, card, enroll, devices, revoke, export-identity, import, export."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli import vault_commands
+from fieldkit.cli.bundle_commands import _confirm_fingerprint, _read_card, _say, write_card
+from fieldkit.cli.context import Context
+from fieldkit.cli.progress import reporter
+from fieldkit.cli.record_commands import opened
+from fieldkit.errors import FieldkitError, FileAccessError
+from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    hq = sub.add_parser("hq", parents=[common], help="HQ operations")
+    hs = hq.add_subparsers(dest="hq_cmd", required=True, metavar="COMMAND")
+
+    i = hs.add_parser("init", parents=[common], help="create an HQ vault")
+    i.add_argument("--name", help="HQ's name on its card (e.g. 'HQ Almaty')")
+    i.set_defaults(func=cmd_hq_init)
+
+    c = hs.add_parser("card", parents=[common], help="write HQ's card for fieldworkers")
+    c.add_argument("--out", required=True, metavar="FILE")
+    c.set_defaults(func=cmd_hq_card)
+
+    e = hs.add_parser("enroll", parents=[common], help="enrol a device from its card")
+    e.add_argument("card", metavar="DEVICECARD")
+    e.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask; only after comparing the fingerprint out of band",
+    )
+    e.set_defaults(func=cmd_enroll)
+
+    d = hs.add_parser("devices", parents=[common], help="the device roster")
+    d.set_defaults(func=cmd_devices)
+
+    r = hs.add_parser("revoke", parents=[common], help="refuse all later bundles of a device")
+    r.add_argument("device", help="fingerprint (4+ characters) or name")
+    r.set_defaults(func=cmd_revoke)
+
+    x = hs.add_parser(
+        "export-identity",
+        parents=[common],
+        help="write HQ's age identity file, to open bundles with stock age",
+    )
+    x.add_argument("--out", required=True, metavar="FILE")
+    x.set_defaults(func=cmd_export_identity)
+
+    im = hs.add_parser("import", parents=[common], help="verify and import bundles")
+    im.add_argument("bundles", nargs="+", metavar="BUNDLE")
+    im.add_argument("--receipts", metavar="DIR", help="write a signed receipt per bundle here")
+    im.set_defaults(func=cmd_import)
+
+    ex = hs.add_parser("export", parents=[common], help="export testimony for analysis")
+    ex.add_argument("--format", choices=analysis_export.FORMATS, default="jsonl")
+    ex.add_argument("--out", required=True, metavar="FILE")
+    ex.add_argument(
+        "--scope",
+        choices=sorted(analysis_export.SCOPES),
+        default="hq",
+        help="which consent scopes to include (withdrawn consent never is)",
+    )
+    ex.add_argument(
+        "--omit-sensitive",
+        action="store_true",
+        help="leave out real names, contacts and exact addresses",
+    )
+    ex.set_defaults(func=cmd_analysis_export)
+
+
+def cmd_hq_init(ctx: Context) -> int:
+    return vault_commands.create_vault(ctx, kind="hq", name=ctx.args.name)
+
+
+def cmd_hq_card(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        me = identity.hq(vault.db)
+        text = me.card_text()
+    write_card(ctx, Path(ctx.args.out), text, me.card)
+    return 0
+
+
+def cmd_enroll(ctx: Context) -> int:
+    text = _read_card(ctx.args.card)
+    card = trust.read_card(text)
+    _confirm_fingerprint(ctx, card, "Device card")
+    with opened(ctx) as vault:
+        trust.enroll(vault.db, text)
+    _say(
+        ctx,
+        f"Enrolled {card.name} ({card.short_code}).",
+        {"name": card.name, "fingerprint": card.short_code},
+    )
+    return 0
+
+
+def cmd_devices(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        rows = trust.devices(vault.db)
+    if ctx.as_json:
+        ctx.emit_json(
+            [
+                {
+                    "name": d.card.name,
+                    "fingerprint": d.card.short_code,
+                    "enrolled_at": d.enrolled_at,
+                    "revoked_at": d.revoked_at,
+                    "last_seq": d.last_seq,
+                    "missing": d.missing,
+                }
+                for d in rows
+            ]
+        )
+        return 0
+    if not rows:
+        ctx.out("No devices enrolled.")
+    for d in rows:
+        state = f"REVOKED {d.revoked_at}" if d.revoked_at else "active"
+        missing = ", ".join(map(str, d.missing)) if d.missing else "none"
+        ctx.out(
+            f"{d.card.short_code}  {d.card.name:<24} {state:<28} last bundle {d.last_seq}, "
+            f"missing: {missing}"
+        )
+    return 0
+
+
+def cmd_revoke(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        card = trust.revoke(vault.db, ctx.args.device)
+    _say(
+        ctx,
+        f"Revoked {card.name} ({card.short_code}); its later bundles will be refused.",
+        {"name": card.name, "fingerprint": card.short_code},
+    )
+    return 0
+
+
+def cmd_export_identity(ctx: Context) -> int:
+    out = Path(ctx.args.out)
+    if out.exists():
+        raise FileAccessError(f"{out} already exists", hint="choose another file name")
+    with opened(ctx) as vault:
+        me = identity.hq(vault.db)
+        text = (
+            f"# fieldkit HQ identity: {me.name}\n"
+            f"# public key: {me.age.recipient().encode()}\n"
+            f"{me.age.encode()}\n"
+        )
+    fsio.atomic_write(out, text.encode("ascii", "replace"), mode=0o600)
+    ctx.info("WARNING: this file opens every bundle sent to this HQ. It is not encrypted.")
+    ctx.info("Keep it on an encrypted disk, never on the USB stick that carries bundles.")
+    _say(ctx, str(out), {"path": str(out)})
+    return 0
+
+
+def cmd_import(ctx: Context) -> int:
+    receipts_dir = Path(ctx.args.receipts) if ctx.args.receipts else None
+    first_failure = 0
+    results: list[dict[str, Any]] = []
+    with opened(ctx) as vault:
+        for name in ctx.args.bundles:
+            try:
+                rep = hq_import.import_bundle(
+                    vault.db,
+                    Path(name),
+                    receipts_dir=receipts_dir,
+                    progress=reporter(ctx, "import"),
+                )
+            except FieldkitError as exc:
+                ctx.info(f"fieldkit: error: {name}: {exc.message}")
+                ctx.info(f"fieldkit: hint: {exc.hint}")
+                results.append(
+                    {"bundle": name, "ok": False, "error": exc.message, "exit_code": exc.exit_code}
+                )
+                first_failure = first_failure or exc.exit_code
+                continue
+            results.append(
+                {
+                    "bundle": name,
+                    "ok": True,
+                    "duplicate": rep.duplicate,
+                    "device": rep.device_name,
+                    "seq": rep.seq,
+                    "records_new": rep.records_new,
+                    "records_known": rep.records_known,
+                    "attachments_new": rep.attachments_new,
+                    "missing": rep.missing_before,
+                    "fingerprint": rep.short_hash,
+                    "receipt": str(rep.receipt) if rep.receipt else None,
+                }
+            )
+            if not ctx.as_json:
+                ctx.out(_describe(rep))
+    if ctx.as_json:
+        ctx.emit_json(results)
+    return first_failure
+
+
+def _describe(rep: hq_import.ImportReport) -> str:
+    head = f"{rep.path}: bundle {rep.seq} from {rep.device_name} ({rep.device_code})"
+    if rep.duplicate:
+        text = f"{head}: already imported, nothing changed"
+    else:
+        text = (
+            f"{head}: verified and imported {rep.records_new} new record version(s), "
+            f"{rep.attachments_new} attachment(s)"
+        )
+        if rep.missing_before:
+            text += f"; missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+    if rep.receipt:
+        text += f"\n  receipt: {rep.receipt}"
+    return text
+
+
+def cmd_analysis_export(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        res = analysis_export.export(
+            vault.db,
+            Path(ctx.args.out),
+            fmt=ctx.args.format,
+            scope=ctx.args.scope,
+            omit_sensitive=ctx.args.omit_sensitive,
+        )
+    ctx.info("this export is NOT encrypted; keep it on an encrypted disk")
+    _say(
+        ctx,
+        f"{res.records} record(s) written to {res.path}; {res.withheld} withheld by consent.",
+        {"path": str(res.path), "records": res.records, "withheld": res.withheld},
+    )
+    return 0
