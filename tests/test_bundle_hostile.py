@@ -1,0 +1,322 @@
+"""Hostile bundles: every one is refused with its exit code and one line, no traceback,
+and the HQ vault is left exactly as it was (counts and a digest of every row)."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from fieldkit.crypto import signing
+from fieldkit.formats import age_header, bundle
+from fieldkit.services import export as export_svc
+from fieldkit.services import identity, trust
+from fieldkit.services.vault import Vault
+from tests import bundle_forge as forge
+from tests.bundle_fixtures import Pair, make_pair
+from tests.conftest import PASSPHRASE, WEAK, cli
+
+
+@dataclass
+class World:
+    pair: Pair
+    bundle: bytes  # a valid bundle 1 from the enrolled device
+    container: bytes  # its plaintext container
+    tmp: Path
+    n: int = 0
+
+    @property
+    def hq_opts(self) -> list[str]:
+        pf = self.tmp / "pass"
+        if not pf.exists():
+            pf.write_text(PASSPHRASE + "\n")
+        return ["--vault", str(self.tmp / "hq"), "--passphrase-file", str(pf)]
+
+    def hq_id(self):  # type: ignore[no-untyped-def]
+        return identity.hq(self.pair.hq.db)
+
+    def device_secret(self) -> bytes:
+        return identity.device(self.pair.field.db).signing_secret
+
+    def reseal(self, container: bytes) -> bytes:
+        return forge.encrypt(container, self.hq_id().age.recipient())
+
+    def refused(self, data: bytes, codes: set[int]) -> str:
+        """Import through the CLI; assert a clean refusal and an unchanged HQ vault."""
+        before = self.pair.hq_digest()
+        self.n += 1
+        path = self.tmp / f"hostile-{self.n}.fkb"
+        path.write_bytes(data)
+        r = cli(["hq", "import", str(path), *self.hq_opts])
+        lines = r.err.strip().splitlines()
+        assert r.code in codes, (r.code, r.err)
+        assert len(lines) == 2 and lines[0].startswith("fieldkit: error: "), r.err
+        assert lines[1].startswith("fieldkit: hint: ")
+        assert "Traceback" not in r.err
+        assert self.pair.hq_digest() == before
+        return r.err
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("hostile")
+    pair = make_pair(tmp)
+    pair.add_testimony(
+        "Свидетельство, которое никто не должен прочесть", attachment=os.urandom(200_000)
+    )
+    out = tmp / "good.fkb"
+    export_svc.export(pair.field.db, out)
+    data = out.read_bytes()
+    w = World(pair, data, forge.decrypt(data, identity.hq(pair.hq.db).age), tmp)
+    yield w
+    pair.field.lock()
+    pair.hq.lock()
+
+
+def _regions(data: bytes) -> dict[str, int]:
+    header = age_header.parse(io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
+    hs = header.size
+    return {
+        "version line": 3,
+        "stanza type": len(b"age-encryption.org/v1\n-> ") + 2,
+        "stanza argument": 60,
+        "stanza body": hs - 60,
+        "header MAC": hs - 10,
+        "payload nonce": hs + 5,
+        "first chunk": hs + 16 + 100,
+        "second chunk": hs + 16 + 65552 + 100,
+        "last chunk": len(data) - 3,
+    }
+
+
+ENVELOPE_REGIONS = [
+    "version line",
+    "stanza type",
+    "stanza argument",
+    "stanza body",
+    "header MAC",
+    "payload nonce",
+    "first chunk",
+    "second chunk",
+    "last chunk",
+]
+
+
+@pytest.mark.parametrize("region", ENVELOPE_REGIONS)
+def test_bit_flip_in_envelope(world: World, region: str) -> None:
+    pos = _regions(world.bundle)[region]
+    for bit in (0, 6):
+        data = bytearray(world.bundle)
+        data[pos] ^= 1 << bit
+        world.refused(bytes(data), {20, 21, 22})
+
+
+@pytest.mark.parametrize("region", ENVELOPE_REGIONS)
+def test_truncation_in_envelope(world: World, region: str) -> None:
+    pos = _regions(world.bundle)[region]
+    world.refused(world.bundle[:pos], {20, 21, 22})
+
+
+def test_truncation_at_chunk_boundaries(world: World) -> None:
+    hs = _regions(world.bundle)["payload nonce"] - 5
+    for cut in (hs, hs + 16, hs + 16 + 65552, hs + 16 + 2 * 65552, len(world.bundle) - 1):
+        world.refused(world.bundle[:cut], {20, 22})
+
+
+def _container_regions(container: bytes) -> dict[str, int]:
+    mbytes, m, _sig, _rest = forge.split(container)
+    msig = bundle.PREFIX_SIZE + len(mbytes)
+    content = msig + 64
+    rec = m.records[0].size
+    return {
+        "magic": 1,
+        "version": 9,
+        "manifest length": 11,
+        "manifest": bundle.PREFIX_SIZE + len(mbytes) // 2,
+        "signature": msig + 10,
+        "record": content + rec // 2,
+        "attachment start": content + rec + 1,
+        "attachment middle": content + rec + m.attachments[0].size // 2,
+        "padding": len(container) - 1,
+    }
+
+
+CONTAINER_EXPECT = {
+    "magic": {27},
+    "version": {27},
+    "manifest length": {27},
+    "manifest": {24, 27},
+    "signature": {24},
+    "record": {29},
+    "attachment start": {29},
+    "attachment middle": {29},
+    "padding": {27},
+}
+
+
+@pytest.mark.parametrize("region", sorted(CONTAINER_EXPECT))
+def test_bit_flip_inside_the_encryption(world: World, region: str) -> None:
+    """Someone with only HQ's public key can re-encrypt altered contents: the signature
+    and hashes inside must catch every change."""
+    pos = _container_regions(world.container)[region]
+    c = bytearray(world.container)
+    c[pos] ^= 0x04
+    world.refused(world.reseal(bytes(c)), CONTAINER_EXPECT[region])
+
+
+@pytest.mark.parametrize("region", sorted(CONTAINER_EXPECT))
+def test_truncation_inside_the_encryption(world: World, region: str) -> None:
+    pos = _container_regions(world.container)[region]
+    world.refused(world.reseal(world.container[:pos]), {27})
+
+
+def test_trailing_data_inside_the_encryption(world: World) -> None:
+    world.refused(world.reseal(world.container + b"\0"), {27})
+    world.refused(world.reseal(world.container + b"x"), {27})
+
+
+def test_resigned_with_another_key(world: World) -> None:
+    mbytes, _m, _sig, rest = forge.split(world.container)
+    other = signing.generate_secret()
+    sig = signing.sign(other, b"fieldkit/v1 bundle manifest", bundle.signed_parts(mbytes))
+    world.refused(world.reseal(bundle.prefix(mbytes, sig) + rest), {24})
+
+
+def test_forged_by_someone_with_only_the_hq_public_key(world: World) -> None:
+    """A new bundle in the enrolled device's name, signed with the forger's own key."""
+    _mb, m, _sig, _rest = forge.split(world.container)
+    sections = forge.sections_of(world.container)
+    sections[0] = sections[0].replace("никто".encode(), "кто-то".encode())
+    forged = forge.build(
+        replace(m, seq=2, prev=os.urandom(32)), sections, signing.generate_secret()
+    )
+    world.refused(world.reseal(forged), {24})
+
+
+def test_bundle_from_unenrolled_device(world: World, tmp_path: Path) -> None:
+    stranger, _ = Vault.create(tmp_path / "stranger", PASSPHRASE, kdf_params=WEAK)
+    trust.trust_hq(stranger.db, world.hq_id().card_text())
+    from fieldkit.services.records import RecordService
+
+    RecordService(stranger.db).add({"pseudonym": "x"})
+    export_svc.export(stranger.db, tmp_path / "s.fkb")
+    stranger.lock()
+    world.refused((tmp_path / "s.fkb").read_bytes(), {23})
+
+
+def test_fork_same_sequence_different_content(world: World, tmp_path: Path) -> None:
+    # First import the genuine bundle 1 in a copy of the world? No: import it for real
+    # into a separate HQ so this module's HQ stays unchanged for the other tests.
+    pair = make_pair(tmp_path)
+    pair.add_testimony("a")
+    export_svc.export(pair.field.db, tmp_path / "1.fkb")
+    from fieldkit.services import hq_import
+
+    hq_import.import_bundle(pair.hq.db, tmp_path / "1.fkb")
+    container = forge.decrypt((tmp_path / "1.fkb").read_bytes(), identity.hq(pair.hq.db).age)
+    _mb, m, _s, _r = forge.split(container)
+    sections = forge.sections_of(container)
+    sections[0] = sections[0].replace(b'"narrative":"a"', b'"narrative":"b"')
+    forked = forge.build(m, sections, identity.device(pair.field.db).signing_secret)
+    data = forge.encrypt(forked, identity.hq(pair.hq.db).age.recipient())
+    before = pair.hq_digest()
+    from fieldkit.errors import ForkDetected
+
+    with pytest.raises(ForkDetected):
+        hq_import.import_bundle(pair.hq.db, _write(tmp_path / "fork.fkb", data))
+    assert pair.hq_digest() == before
+    pair.field.lock()
+    pair.hq.lock()
+
+
+def _write(p: Path, data: bytes) -> Path:
+    p.write_bytes(data)
+    return p
+
+
+def test_manifest_declaring_huge_lengths(world: World) -> None:
+    mbytes, m, sig, rest = forge.split(world.container)
+    # 1. a manifest length of 4 GiB: refused before anything is allocated
+    huge_len = bundle.MAGIC + struct.pack(">HI", 1, 0xFFFFFFFF) + b"\0" * 64
+    world.refused(world.reseal(huge_len), {27})
+    # 2. an msgpack array header claiming four billion records
+    bomb = b"\x8a\xa1v\x01\xa7records\xdd\xff\xff\xff\xff"
+    world.refused(world.reseal(bundle.prefix(bomb, sig)), {27})
+    # 3. a signed manifest whose attachment claims a terabyte (the device key signs it)
+    big = replace(
+        m,
+        seq=2,
+        prev=os.urandom(32),
+        attachments=(replace(m.attachments[0], size=bundle.MAX_ATTACHMENT_SIZE),),
+    )
+    container = forge.build(
+        big, forge.sections_of(world.container), world.device_secret(), fix_hashes=False
+    )
+    world.refused(world.reseal(container), {27})
+    # 4. a record larger than the limit
+    too_big = replace(m, records=(replace(m.records[0], size=bundle.MAX_RECORD_SIZE + 1),))
+    world.refused(world.reseal(bundle.prefix(bundle.encode_manifest(too_big), sig) + rest), {27})
+
+
+def test_attachment_hash_mismatch_signed_by_the_device(world: World) -> None:
+    _mb, m, _sig, _rest = forge.split(world.container)
+    sections = forge.sections_of(world.container)
+    lie = replace(m, attachments=(replace(m.attachments[0], sha256=os.urandom(32)),))
+    container = forge.build(lie, sections, world.device_secret(), fix_hashes=False)
+    world.refused(world.reseal(container), {29})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "a/b.jpg",
+        "..",
+        "nul\x00.jpg",
+        "line\nbreak.jpg",
+        "\u202eexe.jpg",
+        "x" * 300,
+    ],
+)
+def test_hostile_file_names(world: World, name: str) -> None:
+    _mb, m, _sig, _rest = forge.split(world.container)
+    att = replace(m.attachments[0], name=name)
+    manifest = replace(m, attachments=(att,))
+    mbytes = bundle.encode_manifest(manifest)
+    sig = signing.sign(
+        world.device_secret(), b"fieldkit/v1 bundle manifest", bundle.signed_parts(mbytes)
+    )
+    body = bundle.prefix(mbytes, sig) + b"".join(forge.sections_of(world.container))
+    body += bytes(bundle.padding_size(len(body)))
+    world.refused(world.reseal(body), {27})
+
+
+def test_not_an_age_file_at_all(world: World) -> None:
+    world.refused(b"", {20})
+    world.refused(b"PK\x03\x04 a zip file", {20})
+    world.refused(world.container, {20})  # plaintext container, never encrypted
+
+
+def test_encrypted_to_someone_else(world: World) -> None:
+    from fieldkit.crypto.age_keys import HybridIdentity
+
+    world.refused(forge.encrypt(world.container, HybridIdentity.generate().recipient()), {21})
+
+
+def test_replay_is_a_noop(world: World, tmp_path: Path) -> None:
+    pair = make_pair(tmp_path)
+    pair.add_testimony("once")
+    export_svc.export(pair.field.db, tmp_path / "1.fkb")
+    from fieldkit.services import hq_import
+
+    hq_import.import_bundle(pair.hq.db, tmp_path / "1.fkb")
+    before = pair.hq_digest()
+    assert hq_import.import_bundle(pair.hq.db, tmp_path / "1.fkb").duplicate
+    assert pair.hq_digest() == before
+    pair.field.lock()
+    pair.hq.lock()
