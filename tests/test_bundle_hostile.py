@@ -240,7 +240,7 @@ def _write(p: Path, data: bytes) -> Path:
 
 
 def test_manifest_declaring_huge_lengths(world: World) -> None:
-    mbytes, m, sig, rest = forge.split(world.container)
+    _mbytes, m, sig, rest = forge.split(world.container)
     # 1. a manifest length of 4 GiB: refused before anything is allocated
     huge_len = bundle.MAGIC + struct.pack(">HI", 1, 0xFFFFFFFF) + b"\0" * 64
     world.refused(world.reseal(huge_len), {27})
