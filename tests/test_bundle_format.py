@@ -1,0 +1,204 @@
+"""The container and manifest parsers: round trips, property-based fuzzing, malleability."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldkit.errors import MalformedData
+from fieldkit.formats import bundle, cards, receipts
+from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry
+
+H = bytes(range(32))
+
+
+def _manifest(**kw: object) -> Manifest:
+    base = Manifest(
+        bundle_id=bytes(16),
+        device=H,
+        seq=2,
+        prev=H,
+        created=1_800_000_000,
+        recipients=(H,),
+        history_head=H,
+        records=(RecordEntry("r0123456789abcdefghjkmnpqrs", 3, 120, H),),
+        attachments=(
+            AttachmentEntry(
+                "a0123456789abcdefghjkmnpqrs",
+                "r0123456789abcdefghjkmnpqrs",
+                "photo.jpg",
+                "image/jpeg",
+                "page 1",
+                5000,
+                H,
+            ),
+        ),
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_manifest_round_trip() -> None:
+    m = _manifest()
+    assert bundle.decode_manifest(bundle.encode_manifest(m)) == m
+
+
+def test_manifest_encoding_is_deterministic() -> None:
+    assert bundle.encode_manifest(_manifest()) == bundle.encode_manifest(_manifest())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seq": 0},
+        {"seq": 1},
+        {"prev": b"short"},
+        {"recipients": ()},
+        {"recipients": (H, H)},
+        {"records": (), "attachments": ()},
+        {"bundle_id": bytes(15)},
+        {"records": (RecordEntry("R-BAD", 1, 10, H),)},
+        {"records": (RecordEntry("r01", 0, 10, H),)},
+        {"records": (RecordEntry("r01", 1, bundle.MAX_RECORD_SIZE + 1, H),)},
+        {"records": (RecordEntry("r01", 1, 10, H), RecordEntry("r01", 2, 10, H))},
+    ],
+)
+def test_manifest_rejects(change: dict[str, object]) -> None:
+    with pytest.raises(MalformedData):
+        bundle.decode_manifest(bundle.encode_manifest(_manifest(**change)))
+
+
+def test_manifest_rejects_duplicate_and_extra_keys() -> None:
+    import msgpack
+
+    good = msgpack.unpackb(bundle.encode_manifest(_manifest()), raw=False)
+    extra = dict(good, extra=1)
+    with pytest.raises(MalformedData):
+        bundle.decode_manifest(msgpack.packb(extra, use_bin_type=True))
+    # A duplicated key, written by hand: map of 11 entries with "v" twice.
+    raw = bytearray(bundle.encode_manifest(_manifest()))
+    assert raw[0] == 0x8A
+    raw[0] = 0x8B
+    raw += b"\xa1v\x01"
+    with pytest.raises(MalformedData, match="duplicated"):
+        bundle.decode_manifest(bytes(raw))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=4096))
+def test_decode_manifest_never_crashes(data: bytes) -> None:
+    try:
+        bundle.decode_manifest(data)
+    except MalformedData:
+        pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_manifest_is_rejected_or_parses(data: st.DataObject) -> None:
+    raw = bytearray(bundle.encode_manifest(_manifest()))
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] = data.draw(st.integers(0, 255))
+    try:
+        m = bundle.decode_manifest(bytes(raw))
+    except MalformedData:
+        return
+    assert isinstance(m, Manifest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_read_prefix_never_crashes(data: bytes) -> None:
+    try:
+        bundle.read_prefix(io.BytesIO(data))
+    except MalformedData:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 0xFFFFFFFF))
+def test_manifest_length_is_bounded_before_reading(n: int) -> None:
+    head = bundle.MAGIC + struct.pack(">HI", 1, n)
+
+    class Counting(io.BytesIO):
+        asked = 0
+
+        def read(self, size: int | None = -1) -> bytes:
+            Counting.asked = max(Counting.asked, size or 0)
+            return super().read(size)
+
+    src = Counting(head + b"\x80")
+    with pytest.raises(MalformedData):
+        bundle.read_prefix(src)
+    assert Counting.asked <= bundle.MAX_MANIFEST
+
+
+def test_every_truncation_of_a_prefix_is_rejected() -> None:
+    mbytes = bundle.encode_manifest(_manifest())
+    data = bundle.prefix(mbytes, bytes(64))
+    for n in range(len(data)):
+        with pytest.raises(MalformedData):
+            bundle.read_prefix(io.BytesIO(data[:n]))
+
+
+def test_padme() -> None:
+    assert [bundle.padme(n) for n in (0, 1, 2, 9, 100, 1000, 65536, 65537)] == [
+        0,
+        1,
+        2,
+        10,
+        104,
+        1024,
+        65536,
+        67584,
+    ]
+    for n in [3, 17, 1000, 123_456, 10**6, 10**9]:
+        p = bundle.padme(n)
+        assert n <= p <= n * 1.12 + 2
+
+
+def test_padding_checks() -> None:
+    bundle.check_padding(io.BytesIO(bytes(10)), 10)
+    for bad in (bytes(9), bytes(11), bytes(9) + b"\x01"):
+        with pytest.raises(MalformedData):
+            bundle.check_padding(io.BytesIO(bad), 10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_card_parser_never_crashes(text: str) -> None:
+    try:
+        cards.parse(text)
+    except MalformedData:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_receipt_parser_never_crashes(data: bytes) -> None:
+    try:
+        receipts.parse(data)
+    except MalformedData:
+        pass
+
+
+def test_card_tampering_is_detected() -> None:
+    from fieldkit.crypto import signing
+    from fieldkit.crypto.age_keys import HybridIdentity
+
+    secret = os.urandom(32)
+    card = cards.Card(
+        "device", "FW-03", signing.public_key(secret), HybridIdentity.generate().recipient()
+    )
+    text = cards.serialise(card, secret)
+    assert cards.parse(text) == card
+    for old, new in (("FW-03", "FW-04"), ("kind: device", "kind: hq")):
+        with pytest.raises(MalformedData):
+            cards.parse(text.replace(old, new))
+    assert len(card.short_code) == 24 and card.short_code.count("-") == 4

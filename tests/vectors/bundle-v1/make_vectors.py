@@ -1,0 +1,143 @@
+"""Regenerate tests/vectors/bundle-v1/vectors.json (fixed keys, fixed randomness).
+
+    .venv/bin/python -m tests.vectors.bundle-v1.make_vectors   (or run the file)
+
+The test test_bundle_vectors.py rebuilds every vector from its inputs and checks the
+expected bytes, so another implementation can check itself against this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from fieldkit.crypto import signing
+from fieldkit.crypto.labels import BUNDLE_MANIFEST
+from fieldkit.formats import bundle
+from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
+
+HERE = Path(__file__).parent
+
+
+def _record_doc(n: int) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "pseudonym": f"Witness {n}",
+        "status": "complete",
+        "risk": "high",
+        "tags": ["protest"],
+        "interview": {
+            "date": "2026-05-14",
+            "place": "Алматы",
+            "language": "ru",
+            "interviewer": "FW-03",
+            "interpreter": "",
+        },
+        "narrative": "Задержан 2 апреля. Қодир ғайрат.",
+        "persons": [],
+        "incidents": [],
+        "consent": {
+            "scope": "hq_only",
+            "contact_allowed": False,
+            "withdrawn": False,
+            "withdrawn_on": None,
+            "notes": "",
+        },
+    }
+
+
+def build(inputs: dict[str, Any]) -> dict[str, str]:
+    sections = [
+        bundle.encode_record(
+            RecordSection(r["id"], r["version"], r["created_at"], r["updated_at"], r["doc"])
+        )
+        for r in inputs["records"]
+    ]
+    atts = [bytes.fromhex(a["content_hex"]) for a in inputs["attachments"]]
+    manifest = Manifest(
+        bundle_id=bytes.fromhex(inputs["bundle_id"]),
+        device=bytes.fromhex(inputs["device_fingerprint"]),
+        seq=inputs["seq"],
+        prev=bytes.fromhex(inputs["prev"]) if inputs["prev"] else None,
+        created=inputs["created"],
+        recipients=tuple(bytes.fromhex(x) for x in inputs["recipients"]),
+        history_head=bytes.fromhex(inputs["history_head"]),
+        records=tuple(
+            RecordEntry(r["id"], r["version"], len(s), hashlib.sha256(s).digest())
+            for r, s in zip(inputs["records"], sections, strict=True)
+        ),
+        attachments=tuple(
+            AttachmentEntry(
+                a["id"],
+                a["record"],
+                a["name"],
+                a["type"],
+                a["description"],
+                len(c),
+                hashlib.sha256(c).digest(),
+            )
+            for a, c in zip(inputs["attachments"], atts, strict=True)
+        ),
+    )
+    mbytes = bundle.encode_manifest(manifest)
+    secret = bytes.fromhex(inputs["device_signing_secret"])
+    sig = signing.sign(secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
+    body = bundle.prefix(mbytes, sig) + b"".join(sections) + b"".join(atts)
+    container = body + bytes(bundle.padding_size(len(body)))
+    return {
+        "device_public_key": signing.public_key(secret).hex(),
+        "manifest": mbytes.hex(),
+        "bundle_hash": bundle.bundle_hash(mbytes).hex(),
+        "signature": sig.hex(),
+        "unpadded_length": str(len(body)),
+        "container": container.hex(),
+    }
+
+
+def vectors() -> list[dict[str, Any]]:
+    rec = {
+        "id": "r00000000000000000000000001",
+        "version": 2,
+        "created_at": "2026-05-14T10:00:00Z",
+        "updated_at": "2026-05-15T09:30:00Z",
+        "doc": _record_doc(1),
+    }
+    first: dict[str, Any] = {
+        "comment": "bundle 1 of a device: one record, one attachment",
+        "device_signing_secret": "11" * 32,
+        "device_fingerprint": "22" * 32,
+        "bundle_id": "33" * 16,
+        "seq": 1,
+        "prev": None,
+        "created": 1_800_000_000,
+        "recipients": ["44" * 32],
+        "history_head": "55" * 32,
+        "records": [rec],
+        "attachments": [
+            {
+                "id": "a00000000000000000000000001",
+                "record": rec["id"],
+                "name": "expulsion order.jpg",
+                "type": "image/jpeg",
+                "description": "page 1",
+                "content_hex": "ffd8ffe0" + "00" * 60,
+            }
+        ],
+    }
+    second = dict(
+        first,
+        comment="bundle 2: records only, two HQ recipients",
+        bundle_id="66" * 16,
+        seq=2,
+        prev="77" * 32,
+        recipients=["44" * 32, "88" * 32],
+        records=[dict(rec, id="r00000000000000000000000002", version=1)],
+        attachments=[],
+    )
+    return [{"inputs": v, "expected": build(v)} for v in (first, second)]
+
+
+if __name__ == "__main__":
+    (HERE / "vectors.json").write_text(json.dumps(vectors(), indent=1, ensure_ascii=False) + "\n")
