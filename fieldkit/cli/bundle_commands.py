@@ -9,7 +9,7 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.crypto.age_keys import parse_identity_file
+from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.services import export as export_svc
@@ -43,6 +43,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         type=int,
         metavar="SEQ",
         help="write bundle SEQ again (a lost USB stick): HQ sees a duplicate",
+    )
+    e.add_argument(
+        "--x25519-recipient",
+        metavar="AGE1...",
+        help="with --resend: a compatibility copy for age older than 1.3 "
+        "(classic X25519 only; not quantum-safe)",
     )
     e.add_argument("--dry-run", action="store_true", help="only show what would go")
     e.set_defaults(func=cmd_export)
@@ -124,6 +130,9 @@ def cmd_trust(ctx: Context) -> int:
 
 def cmd_export(ctx: Context) -> int:
     out = Path(ctx.args.out)
+    if ctx.args.x25519_recipient and ctx.args.resend is None:
+        raise UsageError("--x25519-recipient only makes a compatibility copy of a bundle",
+                         hint="export normally first, then add --resend SEQ")
     with opened(ctx) as vault:
         if ctx.args.dry_run:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)
@@ -143,7 +152,16 @@ def cmd_export(ctx: Context) -> int:
         progress = reporter(ctx, "export")
         res: export_svc.ExportResult | None
         if ctx.args.resend is not None:
-            res = export_svc.resend(vault.db, ctx.args.resend, out, progress=progress)
+            classic = None
+            if ctx.args.x25519_recipient:
+                parsed = parse_recipient(ctx.args.x25519_recipient)
+                if not isinstance(parsed, X25519Recipient):
+                    raise UsageError("--x25519-recipient takes a classic age1... recipient")
+                classic = parsed
+                ctx.info("WARNING: this copy is NOT quantum-safe (X25519 only), for old age tools.")
+            res = export_svc.resend(
+                vault.db, ctx.args.resend, out, progress=progress, x25519=classic
+            )
         else:
             res = export_svc.export(vault.db, out, everything=ctx.args.all, progress=progress)
     if res is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldkit.crypto import signing
-from fieldkit.crypto.age_keys import HybridRecipient
+from fieldkit.crypto.age_keys import Recipient, X25519Recipient
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
 from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotConfigured, NotFound
 from fieldkit.formats import bundle, cards
@@ -132,7 +132,7 @@ def export(
         bundle_store.record_export(db, row, items)
         for r in records:
             rec_store.set_status(db, r.id, "exported")
-    return _write(db, row, manifest, p.recipients, out, progress, now)
+    return _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
 
 
 def resend(
@@ -142,17 +142,27 @@ def resend(
     *,
     progress: Progress | None = None,
     now: Callable[[], float] = time.time,
+    x25519: X25519Recipient | None = None,
 ) -> ExportResult:
-    """Write bundle `seq` again, byte-identical inside (for a lost or unwritten bundle)."""
+    """Write bundle `seq` again, byte-identical inside (for a lost or unwritten bundle).
+
+    With `x25519`, the copy is encrypted to that classic recipient only: a compatibility
+    copy for stock age tools older than 1.3. It is not quantum-safe, is never mixed
+    with post-quantum recipients, and fieldkit's own import refuses it.
+    """
     identity.device(db)
     row = bundle_store.export_by_seq(db, seq)
     if row is None:
         raise NotFound(f"this device made no bundle {seq}")
     manifest = bundle.decode_manifest(row.manifest)
-    by_fp = {c.fingerprint: c for c in trust.trusted_hq_cards(db)}
-    recipients = [by_fp[fp] for fp in manifest.recipients if fp in by_fp]
-    if len(recipients) != len(manifest.recipients):
-        raise NotConfigured("an HQ card this bundle was made for is no longer trusted")
+    recipients: list[Recipient]
+    if x25519 is not None:
+        recipients = [x25519]
+    else:
+        by_fp = {c.fingerprint: c for c in trust.trusted_hq_cards(db)}
+        recipients = [by_fp[fp].age_recipient for fp in manifest.recipients if fp in by_fp]
+        if len(recipients) != len(manifest.recipients):
+            raise NotConfigured("an HQ card this bundle was made for is no longer trusted")
     _check_destination(out)
     return _write(db, row, manifest, recipients, out, progress, now)
 
@@ -168,7 +178,7 @@ def _write(
     db: Database,
     row: ExportRow,
     manifest: Manifest,
-    recipients: list[cards.Card],
+    recipients: list[Recipient],
     out: Path,
     progress: Progress | None,
     now: Callable[[], float],
@@ -185,7 +195,7 @@ def _write(
 
     try:
         with fsio.atomic_writer(out, mode=0o600) as fh:
-            enc = Encryptor(fh, [HybridRecipient(c.age_recipient.public) for c in recipients])
+            enc = Encryptor(fh, recipients)
             head = bundle.prefix(row.manifest, row.signature)
             enc.write(head)
             tick(len(head))
@@ -206,8 +216,9 @@ def _write(
             enc.close()
     except OSError as exc:
         raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
-    with db.transaction():
-        bundle_store.mark_written(db, row.seq, iso_utc(now()))
+    if row.written_at is None:
+        with db.transaction():
+            bundle_store.mark_written(db, row.seq, iso_utc(now()))
     return ExportResult(
         out,
         row.seq,
