@@ -53,14 +53,15 @@ def _fill(db: Database, n: int, batch: int = 1000) -> float:
     return total
 
 
-def _search(db: Database, qs: list[str]) -> tuple[list[float], int]:
+def _search(db: Database, qs: list[str]) -> tuple[list[float], int, list[tuple[float, str]]]:
     rs = RecordService(db)
-    times, hits = [], 0
+    times, hits, slow = [], 0, []
     for q in qs:
         t, r = timed(lambda q=q: rs.search(q, limit=100))
         times.append(t)
+        slow.append((round(t * 1000, 1), q))
         hits += len(r)
-    return times, hits
+    return times, hits, sorted(slow, reverse=True)[:5]
 
 
 def _single_saves(db: Database, n: int) -> list[float]:
@@ -78,13 +79,14 @@ def bench_records(tmp: Path, n: int) -> dict[str, object]:
         insert_s = _fill(db, n)
         qs = queries(random.Random(3), 300)
         _search(db, qs[:20])  # warm the cache as a user session would be
-        times, hits = _search(db, qs)
+        times, hits, slowest = _search(db, qs)
         saves = _single_saves(db, 200)
         out[name] = {
             "bulk_insert_s": round(insert_s, 2),
             "bulk_insert_per_s": round(n / insert_s),
             "search": summary_ms(times),
             "search_hits_total": hits,
+            "search_slowest_ms": slowest,
             "single_save": summary_ms(saves),
             "db_size_mib": round(
                 sum(

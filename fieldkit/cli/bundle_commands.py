@@ -131,8 +131,10 @@ def cmd_trust(ctx: Context) -> int:
 def cmd_export(ctx: Context) -> int:
     out = Path(ctx.args.out)
     if ctx.args.x25519_recipient and ctx.args.resend is None:
-        raise UsageError("--x25519-recipient only makes a compatibility copy of a bundle",
-                         hint="export normally first, then add --resend SEQ")
+        raise UsageError(
+            "--x25519-recipient only makes a compatibility copy of a bundle",
+            hint="export normally first, then add --resend SEQ",
+        )
     with opened(ctx) as vault:
         if ctx.args.dry_run:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)

@@ -36,12 +36,14 @@ class RecordService:
         self._now = now
 
     # ---- writes -------------------------------------------------------------
-    def add(self, doc: Any) -> str:
+    def add(self, doc: Any, *, then: Callable[[], None] | None = None) -> str:
+        """Validate and store a new record. `then` runs inside the same transaction
+        (the editor uses it to remove the draft the record came from)."""
         clean = model.validate(doc)
         self._user_status(clean)
         record_id = ids.new_id(RECORD_PREFIX)
         at = iso_utc(self._now())
-        self._save(record_id, 1, clean, created_at=at, at=at, action="record.create")
+        self._save(record_id, 1, clean, created_at=at, at=at, action="record.create", then=then)
         return record_id
 
     def add_many(self, docs: list[Any]) -> list[str]:
@@ -58,7 +60,7 @@ class RecordService:
                 ids_out.append(record_id)
         return ids_out
 
-    def edit(self, record_id: str, doc: Any) -> int:
+    def edit(self, record_id: str, doc: Any, *, then: Callable[[], None] | None = None) -> int:
         """Save a new version; returns its number. Earlier versions are kept."""
         current = self._summary(record_id)
         clean = model.validate(doc)
@@ -71,6 +73,7 @@ class RecordService:
             created_at=current.created_at,
             at=iso_utc(self._now()),
             action="record.update",
+            then=then,
         )
         return version
 
@@ -83,9 +86,12 @@ class RecordService:
         created_at: str,
         at: str,
         action: str,
+        then: Callable[[], None] | None = None,
     ) -> None:
         with self._db.transaction():
             self._write(record_id, version, clean, created_at=created_at, at=at, action=action)
+            if then is not None:
+                then()
 
     def _write(
         self,

@@ -173,7 +173,17 @@ CREATE TABLE provenance (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+# Version 3: editor drafts, autosaved while typing (they may not validate yet).
+_V3 = """
+CREATE TABLE drafts (
+    id         TEXT PRIMARY KEY,
+    record_id  TEXT,
+    doc        BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 
