@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     attachment_commands.register(sub, common)
     bundle_commands.register(sub, common)
     hq_commands.register(sub, common)
+    tui = sub.add_parser("tui", parents=[common], help="open the app (also: no command at all)")
+    tui.set_defaults(func=cmd_tui)
     return parser
 
 
@@ -86,8 +88,7 @@ def run(
         )
         func = getattr(args, "func", None)
         if func is None:
-            build_parser().print_help(ctx.stdout)
-            return 0
+            func = cmd_tui
         return int(func(ctx))
     except FieldkitError as exc:
         print(f"fieldkit: error: {exc.message}", file=err)
@@ -104,6 +105,22 @@ def run(
         print(f"fieldkit: error: internal error ({type(exc).__name__})", file=err)
         print(f"fieldkit: hint: {FieldkitError.hint}", file=err)
         return FieldkitError.exit_code
+
+
+def cmd_tui(ctx: Context) -> int:
+    if getattr(ctx.args, "passphrase_file", None):
+        raise UsageError(
+            "the app asks for the passphrase itself", hint="leave out --passphrase-file"
+        )
+    if not ctx.stdout.isatty():
+        raise UsageError(
+            "the app needs a terminal", hint="run 'fieldkit --help' for the command-line interface"
+        )
+    from fieldkit.ui.app import FieldkitApp
+    from fieldkit.ui.context import AppContext
+
+    FieldkitApp(AppContext(ctx.vault_dir)).run()
+    return 0
 
 
 def entry() -> None:

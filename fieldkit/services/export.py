@@ -64,6 +64,11 @@ class ExportResult:
         return cards.short_code(self.bundle_hash)
 
 
+def next_seq(db: Database) -> int:
+    last = bundle_store.last_export(db)
+    return 1 if last is None else last.seq + 1
+
+
 def plan(db: Database, *, everything: bool = False) -> ExportPlan:
     identity.device(db)
     hqs = trust.trusted_hq_cards(db)

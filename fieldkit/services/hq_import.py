@@ -120,6 +120,10 @@ def import_bundle(
     return report
 
 
+def record_ids_of_device(db: Database, device: bytes) -> set[str]:
+    return bundle_store.record_ids_of_device(db, device)
+
+
 def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
     dec = Decryption(fh, [me.age], armored=False)
     if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):

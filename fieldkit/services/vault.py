@@ -143,6 +143,13 @@ class Vault:
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
 
+    def connect(self) -> Database:
+        """Another connection to this unlocked vault, for work in a background thread
+        (export, import, large attachments). The caller closes it."""
+        if self.is_locked:
+            raise CorruptVault("the vault is locked")
+        return Database.open(self.paths.database, self._master_key)
+
     def lock(self) -> None:
         """Close the database and zero the master key (best effort in Python; see SECURITY.md)."""
         self.db.close()

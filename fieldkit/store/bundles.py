@@ -219,3 +219,12 @@ def record_device(db: Database, record_id: str) -> bytes | None:
         (record_id,),
     )
     return None if v is None else as_bytes(v)
+
+
+def record_ids_of_device(db: Database, device: bytes) -> set[str]:
+    return {
+        str(r[0])
+        for r in db.all(
+            "SELECT DISTINCT item_id FROM provenance WHERE kind='record' AND device=?", (device,)
+        )
+    }

@@ -37,6 +37,8 @@ _PRAGMAS: Sequence[str] = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
+    # A second connection (a UI worker) waits for the first instead of failing.
+    "PRAGMA busy_timeout = 10000",
 )
 
 Row = tuple[Any, ...]

@@ -1,0 +1,9 @@
+"""Types the services hand to their callers (the UI and CLI), so those never import
+the store themselves."""
+
+from __future__ import annotations
+
+from fieldkit.store.db import Database
+from fieldkit.store.records import RecordSummary
+
+__all__ = ["Database", "RecordSummary"]

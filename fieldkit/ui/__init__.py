@@ -1,0 +1,1 @@
+"""The Textual app. It calls services only: no crypto and no SQL of its own."""

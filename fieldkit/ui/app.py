@@ -1,0 +1,123 @@
+"""fieldkit's Textual app: screens come and go; the vault is held here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fieldkit.services import settings
+from fieldkit.services.vault import Vault, vault_exists
+from fieldkit.ui.context import AppContext
+from fieldkit.ui.i18n import _
+
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseUp,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+
+
+class FieldkitApp(App[None]):
+    TITLE = "fieldkit"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+l", "lock", _("Lock"), priority=True),
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
+    ]
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.vault: Vault | None = None
+        self.autolock_seconds = settings.DEFAULT_AUTOLOCK
+        self._last_activity = ctx.monotonic()
+
+    # ---- start, unlock, lock -----------------------------------------------------
+    def on_mount(self) -> None:
+        self.set_interval(self.ctx.idle_check_seconds, self.check_idle)
+        from fieldkit.ui.screens.setup import SetupScreen
+        from fieldkit.ui.screens.unlock import UnlockScreen
+
+        if vault_exists(self.ctx.vault_dir):
+            self.push_screen(UnlockScreen())
+        else:
+            self.push_screen(SetupScreen())
+
+    def unlocked(self, vault: Vault, *, then: Screen[object] | None = None) -> None:
+        self.vault = vault
+        self.autolock_seconds = settings.autolock_seconds(vault.db)
+        self.touch()
+        self.go_home()
+        if then is not None:
+            self.push_screen(then)
+
+    def home_screen(self) -> Screen[object]:
+        from fieldkit.ui.screens.hq import HqScreen
+        from fieldkit.ui.screens.records import RecordsScreen
+
+        if self.vault is not None and self.vault.kind == "hq":
+            return HqScreen()
+        return RecordsScreen()
+
+    def go_home(self) -> None:
+        self._replace_stack(self.home_screen())
+
+    def _replace_stack(self, screen: Screen[object]) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def action_lock(self) -> None:
+        """Lock now: save any draft, close the database, drop every key, clear the screen."""
+        if self.vault is None:
+            return
+        for screen in list(self.screen_stack):
+            save = getattr(screen, "save_draft_now", None)
+            if callable(save):
+                save()
+        vault, self.vault = self.vault, None
+        vault.lock()
+        from fieldkit.ui.screens.unlock import UnlockScreen
+
+        self._replace_stack(UnlockScreen())
+        self.notify(_("Locked."), timeout=3)
+
+    # ---- auto-lock --------------------------------------------------------------
+    def touch(self) -> None:
+        self._last_activity = self.ctx.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY):
+            self.touch()
+        await super().on_event(event)
+
+    def check_idle(self) -> None:
+        if self.vault is None:
+            return
+        if self.ctx.monotonic() - self._last_activity >= self.autolock_seconds:
+            self.action_lock()
+
+    # ---- command palette -----------------------------------------------------------
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.vault is None:
+            return
+        yield SystemCommand(_("Lock"), _("Lock the vault now"), self.action_lock)
+        actions = getattr(screen, "PALETTE", ())
+        for title, help_text, action in actions:
+            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+
+    def on_unmount(self) -> None:
+        if self.vault is not None:
+            self.vault.lock()
+            self.vault = None

@@ -1,0 +1,44 @@
+"""Shared pieces for screens: typed access to the app and its vault."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.screen import ModalScreen, Screen
+
+from fieldkit.errors import FieldkitError
+from fieldkit.services.types import Database
+
+if TYPE_CHECKING:
+    from fieldkit.services.vault import Vault
+    from fieldkit.ui.app import FieldkitApp
+
+
+class FieldkitScreen(Screen[Any]):
+    @property
+    def fk(self) -> FieldkitApp:
+        return cast("FieldkitApp", self.app)
+
+    @property
+    def vault(self) -> Vault:
+        v = self.fk.vault
+        if v is None:
+            raise FieldkitError("the vault is locked")
+        return v
+
+    @property
+    def db(self) -> Database:
+        return self.vault.db
+
+
+class FieldkitModal(ModalScreen[Any]):
+    @property
+    def fk(self) -> FieldkitApp:
+        return cast("FieldkitApp", self.app)
+
+
+def error_text(exc: BaseException) -> str:
+    """What to show for an error: our own messages, never an internal exception's text."""
+    if isinstance(exc, FieldkitError):
+        return f"{exc.message}. {exc.hint}"
+    return f"internal error ({type(exc).__name__})"

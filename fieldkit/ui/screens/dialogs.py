@@ -1,0 +1,114 @@
+"""Small modal dialogs: confirm, show a secret once, pick a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Static
+
+from fieldkit.ui.base import FieldkitModal
+from fieldkit.ui.i18n import _
+
+
+class ConfirmScreen(FieldkitModal):
+    """Yes or no. Dismisses with True only on an explicit yes."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    def __init__(self, question: str, *, yes: str | None = None) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes or _("Yes")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="question")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="error", id="yes")
+                yield Button(_("Cancel"), variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def key_escape(self) -> None:
+        self.dismiss(False)
+
+
+class SecretOnceScreen(FieldkitModal):
+    """Show a recovery code once; continue only after the user acknowledges it."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    def __init__(self, title: str, secret: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.secret = secret
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            yield Static(self.secret, id="secret", classes="secret")
+            yield Static(
+                _(
+                    "Write it on paper and keep it apart from this laptop. Anyone with "
+                    "this code can open the vault. It will not be shown again."
+                )
+            )
+            yield Checkbox(_("I have written it down"), id="ack")
+            yield Button(_("Continue"), id="continue", variant="primary", disabled=True)
+
+    @on(Checkbox.Changed, "#ack")
+    def acknowledged(self, event: Checkbox.Changed) -> None:
+        self.query_one("#continue", Button).disabled = not event.value
+
+    @on(Button.Pressed, "#continue")
+    def done(self) -> None:
+        self.query_one("#secret", Static).update("")
+        self.dismiss(True)
+
+
+class FilePickerScreen(FieldkitModal):
+    """Choose a file: browse the tree or type a path. Dismisses with a Path or None."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    def __init__(self, start: Path, title: str) -> None:
+        super().__init__()
+        self.start = start if start.is_dir() else Path.home()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="title")
+            yield DirectoryTree(str(self.start), id="tree")
+            yield Input(placeholder=_("or type a path"), id="path")
+            with Horizontal(classes="buttons"):
+                yield Button(_("Choose"), variant="primary", id="choose")
+                yield Button(_("Cancel"), id="cancel")
+
+    @on(DirectoryTree.FileSelected)
+    def picked(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#path", Input).value = str(event.path)
+
+    @on(Button.Pressed, "#choose")
+    @on(Input.Submitted, "#path")
+    def choose(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if value and Path(value).expanduser().is_file():
+            self.dismiss(Path(value).expanduser())
+        else:
+            self.notify(_("Choose an existing file."), severity="warning")
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+    def key_escape(self) -> None:
+        self.dismiss(None)

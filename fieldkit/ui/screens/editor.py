@@ -1,0 +1,749 @@
+"""The record editor: every part of the data model, validation next to each field, and
+drafts autosaved into the encrypted vault every few seconds and on every screen change."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from fieldkit.errors import FieldkitError, InvalidInput
+from fieldkit.services import model
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.drafts import Draft, DraftService
+from fieldkit.services.records import RecordService
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+from fieldkit.ui.screens import editor_form as form
+from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+
+# Simple fields: widget id -> path in the record document.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "f-pseudonym": ("pseudonym",),
+    "f-status": ("status",),
+    "f-risk": ("risk",),
+    "f-date": ("interview", "date"),
+    "f-place": ("interview", "place"),
+    "f-language": ("interview", "language"),
+    "f-interviewer": ("interview", "interviewer"),
+    "f-interpreter": ("interview", "interpreter"),
+    "f-scope": ("consent", "scope"),
+    "f-contact": ("consent", "contact_allowed"),
+    "f-withdrawn": ("consent", "withdrawn"),
+    "f-withdrawn-on": ("consent", "withdrawn_on"),
+    "f-consent-notes": ("consent", "notes"),
+}
+PERSON_FIELDS: dict[str, tuple[str, ...]] = {
+    "p-role": ("role",),
+    "p-pseudonym": ("pseudonym",),
+    "p-relationship": ("relationship",),
+    "p-related": ("related_to",),
+    "p-gender": ("gender",),
+    "p-birth": ("birth_year",),
+    "p-nationality": ("nationality",),
+    "p-real-name": ("sensitive", "real_name"),
+    "p-contacts": ("sensitive", "contacts"),
+    "p-address": ("sensitive", "exact_address"),
+}
+INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "i-type": ("type",),
+    "i-type-other": ("type_other",),
+    "i-victims": ("victims",),
+    "i-country": ("place", "country"),
+    "i-locality": ("place", "locality"),
+    "i-detail": ("place", "detail"),
+    "i-actor": ("perpetrator", "actor_type"),
+    "i-perp-country": ("perpetrator", "country"),
+    "i-unit": ("perpetrator", "unit"),
+    "i-description": ("description",),
+    "i-charge": ("legal", "charge"),
+    "i-court": ("legal", "court"),
+    "i-case": ("legal", "case_number"),
+    "i-outcome": ("legal", "outcome"),
+    "i-expulsion": ("legal", "expulsion"),
+}
+TAB_OF = {
+    "interview": "tab-interview",
+    "pseudonym": "tab-interview",
+    "status": "tab-interview",
+    "risk": "tab-interview",
+    "tags": "tab-interview",
+    "persons": "tab-persons",
+    "incidents": "tab-incidents",
+    "consent": "tab-consent",
+    "narrative": "tab-narrative",
+}
+
+
+def row(label: str, widget: Widget, err: str, *, sensitive: bool = False) -> ComposeResult:
+    with Horizontal(classes="form-row"):
+        yield Label(("⚠ " if sensitive else "") + label, classes="sensitive" if sensitive else "")
+        yield widget
+    yield Static("", id=err, classes="field-error")
+
+
+def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        d = d.get(key) if isinstance(d, dict) else None  # type: ignore[assignment]
+    return d
+
+
+def _set(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        d = d.setdefault(key, {})
+    d[path[-1]] = value
+
+
+class EditorScreen(FieldkitScreen):
+    CSS_PATH = "editor.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", _("Save")),
+        Binding("escape", "close", _("Close")),
+        Binding("ctrl+d", "discard", _("Discard draft")),
+    ]
+    PALETTE = (
+        (_("Save record"), _("Validate and save a new version"), "save"),
+        (_("Close editor"), _("Back to the list (the draft is kept)"), "close"),
+        (_("Discard draft"), _("Throw away unsaved changes"), "discard"),
+        (_("Add person"), _("Add an informant, victim or relative"), "add_person"),
+        (_("Add incident"), _("Add an incident"), "add_incident"),
+        (_("Add attachment"), _("Store a file in the vault"), "add_attachment"),
+    )
+
+    def __init__(self, record_id: str | None, *, draft: Draft | None = None) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.draft_id = draft.id if draft else ""
+        self._draft_doc = draft.doc if draft else None
+        self.doc: dict[str, Any] = form.blank_record()
+        self.dirty = draft is not None
+        self.person_index: int | None = None
+        self.incident_index: int | None = None
+
+    # ---- layout ---------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="tab-interview", id="tabs"):
+            with TabPane(_("Interview"), id="tab-interview"), VerticalScroll():
+                yield from row(_("Pseudonym"), Input(id="f-pseudonym"), "e-pseudonym")
+                yield from row(
+                    _("Status"),
+                    Select(
+                        [(_(s), s) for s in model.USER_STATUSES],
+                        id="f-status",
+                        allow_blank=False,
+                        value="draft",
+                    ),
+                    "e-status",
+                )
+                yield from row(
+                    _("Risk"),
+                    Select(
+                        [(_(r), r) for r in model.RISK_LEVELS],
+                        id="f-risk",
+                        allow_blank=False,
+                        value="medium",
+                    ),
+                    "e-risk",
+                )
+                yield from row(
+                    _("Tags"), Input(placeholder=_("comma separated"), id="f-tags"), "e-tags"
+                )
+                yield from row(
+                    _("Interview date"),
+                    Input(placeholder="YYYY-MM-DD", id="f-date"),
+                    "e-interview-date",
+                )
+                yield from row(_("Place"), Input(id="f-place"), "e-interview-place")
+                yield from row(
+                    _("Language"),
+                    Input(placeholder="ru, tg, en…", id="f-language"),
+                    "e-interview-language",
+                )
+                yield from row(
+                    _("Interviewer"), Input(id="f-interviewer"), "e-interview-interviewer"
+                )
+                yield from row(
+                    _("Interpreter"), Input(id="f-interpreter"), "e-interview-interpreter"
+                )
+            with TabPane(_("Persons"), id="tab-persons"), Horizontal():
+                with Vertical(classes="list-side"):
+                    yield OptionList(id="persons")
+                    yield Button(_("Add person"), id="add-person")
+                    yield Button(_("Remove"), id="remove-person", variant="error")
+                    yield Static("", id="e-persons", classes="field-error list-errors")
+                with VerticalScroll(id="person-form", classes="item-form"):
+                    yield from row(
+                        _("Role"),
+                        Select(
+                            [(_(r), r) for r in model.PERSON_ROLES],
+                            id="p-role",
+                            allow_blank=False,
+                            value="victim",
+                        ),
+                        "e-p-role",
+                    )
+                    yield from row(_("Pseudonym"), Input(id="p-pseudonym"), "e-p-pseudonym")
+                    yield from row(
+                        _("Relationship"),
+                        Input(placeholder=_("e.g. mother"), id="p-relationship"),
+                        "e-p-relationship",
+                    )
+                    yield from row(
+                        _("Relative of"), Input(placeholder="p1", id="p-related"), "e-p-related-to"
+                    )
+                    yield from row(_("Gender"), Input(id="p-gender"), "e-p-gender")
+                    yield from row(
+                        _("Birth year"), Input(id="p-birth", type="integer"), "e-p-birth-year"
+                    )
+                    yield from row(
+                        _("Nationality"),
+                        Input(placeholder="TJ", id="p-nationality"),
+                        "e-p-nationality",
+                    )
+                    yield Static(
+                        _("Sensitive: identifying details, kept from analysts on request"),
+                        classes="sensitive section",
+                    )
+                    yield from row(
+                        _("Real name"),
+                        Input(id="p-real-name"),
+                        "e-p-sensitive-real-name",
+                        sensitive=True,
+                    )
+                    yield from row(
+                        _("Contacts"),
+                        Input(id="p-contacts"),
+                        "e-p-sensitive-contacts",
+                        sensitive=True,
+                    )
+                    yield from row(
+                        _("Exact address"),
+                        Input(id="p-address"),
+                        "e-p-sensitive-exact-address",
+                        sensitive=True,
+                    )
+            with TabPane(_("Incidents"), id="tab-incidents"), Horizontal():
+                with Vertical(classes="list-side"):
+                    yield OptionList(id="incidents")
+                    yield Button(_("Add incident"), id="add-incident")
+                    yield Button(_("Remove"), id="remove-incident", variant="error")
+                    yield Static("", id="e-incidents", classes="field-error list-errors")
+                with VerticalScroll(id="incident-form", classes="item-form"):
+                    yield from row(
+                        _("Type"),
+                        Select(
+                            [(_(label), code) for code, label in model.INCIDENT_TYPES.items()],
+                            id="i-type",
+                            allow_blank=False,
+                            value="arbitrary_detention",
+                        ),
+                        "e-i-type",
+                    )
+                    yield from row(_("If other"), Input(id="i-type-other"), "e-i-type-other")
+                    yield from row(
+                        _("Victims"), Input(placeholder="p1, p2", id="i-victims"), "e-i-victims"
+                    )
+                    yield from row(
+                        _("Date"),
+                        Input(
+                            placeholder=_("2026-04-02, 2026-04, or 2026-04-01..2026-04-10"),
+                            id="i-date",
+                        ),
+                        "e-i-date",
+                    )
+                    yield from row(
+                        _("Date as said"),
+                        Input(placeholder=_("e.g. early April"), id="i-date-text"),
+                        "e-i-date-text",
+                    )
+                    yield from row(
+                        _("Country"), Input(placeholder="RU", id="i-country"), "e-i-place-country"
+                    )
+                    yield from row(_("Locality"), Input(id="i-locality"), "e-i-place-locality")
+                    yield from row(_("Place detail"), Input(id="i-detail"), "e-i-place-detail")
+                    yield from row(
+                        _("Perpetrator"),
+                        Select(
+                            [(_(label), code) for code, label in model.ACTOR_TYPES.items()],
+                            id="i-actor",
+                            allow_blank=False,
+                            value="unknown",
+                        ),
+                        "e-i-perpetrator-actor-type",
+                    )
+                    yield from row(
+                        _("Their country"), Input(id="i-perp-country"), "e-i-perpetrator-country"
+                    )
+                    yield from row(_("Unit"), Input(id="i-unit"), "e-i-perpetrator-unit")
+                    yield from row(_("Description"), Input(id="i-description"), "e-i-description")
+                    yield from row(_("Charge"), Input(id="i-charge"), "e-i-legal-charge")
+                    yield from row(_("Court"), Input(id="i-court"), "e-i-legal-court")
+                    yield from row(_("Case number"), Input(id="i-case"), "e-i-legal-case-number")
+                    yield from row(_("Outcome"), Input(id="i-outcome"), "e-i-legal-outcome")
+                    yield from row(
+                        _("Fine amount"), Input(id="i-fine-amount"), "e-i-legal-fine-amount"
+                    )
+                    yield from row(
+                        _("Fine currency"),
+                        Input(placeholder="RUB", id="i-fine-currency"),
+                        "e-i-legal-fine-currency",
+                    )
+                    yield Checkbox(_("Expulsion ordered"), id="i-expulsion")
+            with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
+                yield from row(
+                    _("Scope"),
+                    Select(
+                        [
+                            (_("HQ only"), "hq_only"),
+                            (_("anonymised publication"), "anonymised_publication"),
+                            (_("named publication"), "named_publication"),
+                        ],
+                        id="f-scope",
+                        allow_blank=False,
+                        value="hq_only",
+                    ),
+                    "e-consent-scope",
+                )
+                yield Checkbox(_("Contact allowed"), id="f-contact")
+                yield Checkbox(_("Consent withdrawn"), id="f-withdrawn")
+                yield from row(
+                    _("Withdrawn on"),
+                    Input(placeholder="YYYY-MM-DD", id="f-withdrawn-on"),
+                    "e-consent-withdrawn-on",
+                )
+                yield from row(_("Notes"), Input(id="f-consent-notes"), "e-consent-notes")
+            with TabPane(_("Narrative"), id="tab-narrative"):
+                yield TextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
+                yield Static("", id="e-narrative", classes="field-error")
+            with TabPane(_("Attachments"), id="tab-attachments"), Vertical():
+                yield Static("", id="att-note", classes="muted")
+                yield DataTable(id="attachments")
+                with Horizontal(classes="buttons"):
+                    yield Button(_("Add file…"), id="add-attachment")
+                    yield Input(
+                        placeholder=_("Description of the selected file"), id="att-description"
+                    )
+                    yield Button(_("Describe"), id="describe-attachment")
+                    yield Button(_("Remove"), id="remove-attachment", variant="error")
+                yield ProgressBar(id="att-progress", classes="hidden")
+                yield Static("", id="att-result")
+            with TabPane(_("History"), id="tab-history"):
+                yield DataTable(id="history")
+        yield Static("", id="e-summary", classes="field-error")
+        yield Footer()
+
+    # ---- load ----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        ds = DraftService(self.db, now=self.fk.ctx.now)
+        if not self.draft_id:
+            self.draft_id = ds.new_id()
+        if self._draft_doc is not None:
+            self.doc = self._merge(self._draft_doc)
+        elif self.record_id is not None:
+            self.doc = copy.deepcopy(RecordService(self.db).get(self.record_id).doc)
+        self.load_form()
+        att = self.query_one("#attachments", DataTable)
+        att.cursor_type = "row"
+        att.add_columns(_("File"), _("Type"), _("Size"), _("SHA-256"), _("Description"))
+        hist = self.query_one("#history", DataTable)
+        hist.add_columns("#", _("When"), _("Change"), _("Version"), _("Entry hash"))
+        self.load_attachments()
+        self.load_history()
+        self.set_interval(self.fk.ctx.autosave_seconds, self.autosave)
+        self.query_one("#f-pseudonym", Input).focus()
+        self.sub_title = (_("Record ") + self.record_id[:10]) if self.record_id else _("New")
+
+    @staticmethod
+    def _merge(doc: Any) -> dict[str, Any]:
+        base = form.blank_record()
+        if isinstance(doc, dict):
+            base.update(doc)
+        return base
+
+    def load_form(self) -> None:
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed):
+            for wid, path in FIELDS.items():
+                self._put(wid, _get(self.doc, path))
+            self.query_one("#f-tags", Input).value = ", ".join(self.doc.get("tags") or [])
+            self.query_one("#f-narrative", TextArea).text = self.doc.get("narrative") or ""
+        self.refresh_lists()
+
+    def _put(self, wid: str, value: Any) -> None:
+        w = self.query_one(f"#{wid}")
+        if isinstance(w, Input):
+            w.value = "" if value is None else str(value)
+        elif isinstance(w, Select):
+            if value is not None:
+                w.value = value
+        elif isinstance(w, Checkbox):
+            w.value = bool(value)
+
+    def refresh_lists(self) -> None:
+        persons = self.query_one("#persons", OptionList)
+        persons.clear_options()
+        for p in self.doc["persons"]:
+            persons.add_option(
+                f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})"
+            )
+        incidents = self.query_one("#incidents", OptionList)
+        incidents.clear_options()
+        for i in self.doc["incidents"]:
+            label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
+            incidents.add_option(f"{i.get('id')}: {_(label)}")
+        self._select_person(self.person_index if self.doc["persons"] else None)
+        self._select_incident(self.incident_index if self.doc["incidents"] else None)
+
+    # ---- editing ---------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.dirty = True
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def field_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
+        wid = event.control.id or ""
+        value: Any = event.value
+        if isinstance(event, Select.Changed) and not isinstance(value, str):
+            return
+        if wid in FIELDS:
+            if wid in ("f-date", "f-withdrawn-on") and value == "":
+                value = None
+            _set(self.doc, FIELDS[wid], value)
+        elif wid == "f-tags":
+            self.doc["tags"] = form.split_list(str(value))
+        elif wid in PERSON_FIELDS and self.person_index is not None:
+            person = self.doc["persons"][self.person_index]
+            if wid == "p-birth":
+                value = int(value) if str(value).strip().lstrip("-").isdigit() else None
+            if wid == "p-related" and value == "":
+                value = None
+            _set(person, PERSON_FIELDS[wid], value)
+        elif wid in INCIDENT_FIELDS and self.incident_index is not None:
+            inc = self.doc["incidents"][self.incident_index]
+            if wid == "i-victims":
+                value = form.split_list(str(value))
+            _set(inc, INCIDENT_FIELDS[wid], value)
+        elif wid in ("i-date", "i-date-text") and self.incident_index is not None:
+            inc = self.doc["incidents"][self.incident_index]
+            inc["date"] = form.date_from_input(
+                self.query_one("#i-date", Input).value, self.query_one("#i-date-text", Input).value
+            )
+        elif wid in ("i-fine-amount", "i-fine-currency") and self.incident_index is not None:
+            inc = self.doc["incidents"][self.incident_index]
+            amount = self.query_one("#i-fine-amount", Input).value.strip()
+            currency = self.query_one("#i-fine-currency", Input).value.strip()
+            inc["legal"]["fine"] = (
+                {"amount": amount, "currency": currency} if amount or currency else None
+            )
+        else:
+            return
+        self._changed()
+
+    @on(TextArea.Changed, "#f-narrative")
+    def narrative_changed(self, event: TextArea.Changed) -> None:
+        self.doc["narrative"] = event.text_area.text
+        self._changed()
+
+    # ---- persons and incidents -----------------------------------------------------------
+    @on(OptionList.OptionHighlighted, "#persons")
+    def person_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._select_person(event.option_index)
+
+    @on(OptionList.OptionHighlighted, "#incidents")
+    def incident_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._select_incident(event.option_index)
+
+    def _select_person(self, index: int | None) -> None:
+        persons = self.doc["persons"]
+        self.person_index = (
+            index if index is not None and index < len(persons) else (0 if persons else None)
+        )
+        self.query_one("#person-form").display = self.person_index is not None
+        if self.person_index is None:
+            return
+        p = persons[self.person_index]
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            for wid, path in PERSON_FIELDS.items():
+                self._put(wid, _get(p, path))
+
+    def _select_incident(self, index: int | None) -> None:
+        incs = self.doc["incidents"]
+        self.incident_index = (
+            index if index is not None and index < len(incs) else (0 if incs else None)
+        )
+        self.query_one("#incident-form").display = self.incident_index is not None
+        if self.incident_index is None:
+            return
+        inc = incs[self.incident_index]
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            for wid, path in INCIDENT_FIELDS.items():
+                value = _get(inc, path)
+                self._put(wid, ", ".join(value) if wid == "i-victims" and value else value)
+            date_value, date_text = form.date_to_input(inc.get("date"))
+            self._put("i-date", date_value)
+            self._put("i-date-text", date_text)
+            fine = (inc.get("legal") or {}).get("fine") or {}
+            self._put("i-fine-amount", fine.get("amount", ""))
+            self._put("i-fine-currency", fine.get("currency", ""))
+
+    @on(Button.Pressed, "#add-person")
+    def action_add_person(self) -> None:
+        persons = self.doc["persons"]
+        persons.append(form.blank_person(form.next_id(persons, "p")))
+        self.person_index = len(persons) - 1
+        self.refresh_lists()
+        self.query_one("#persons", OptionList).highlighted = self.person_index
+        self.query_one("#tabs", TabbedContent).active = "tab-persons"
+        self._changed()
+
+    @on(Button.Pressed, "#remove-person")
+    def remove_person(self) -> None:
+        if self.person_index is not None:
+            del self.doc["persons"][self.person_index]
+            self.person_index = None
+            self.refresh_lists()
+            self._changed()
+
+    @on(Button.Pressed, "#add-incident")
+    def action_add_incident(self) -> None:
+        incs = self.doc["incidents"]
+        incs.append(form.blank_incident(form.next_id(incs, "i")))
+        self.incident_index = len(incs) - 1
+        self.refresh_lists()
+        self.query_one("#incidents", OptionList).highlighted = self.incident_index
+        self.query_one("#tabs", TabbedContent).active = "tab-incidents"
+        self._changed()
+
+    @on(Button.Pressed, "#remove-incident")
+    def remove_incident(self) -> None:
+        if self.incident_index is not None:
+            del self.doc["incidents"][self.incident_index]
+            self.incident_index = None
+            self.refresh_lists()
+            self._changed()
+
+    # ---- drafts and saving -------------------------------------------------------------
+    def autosave(self) -> None:
+        if self.dirty and self.fk.vault is not None:
+            DraftService(self.db, now=self.fk.ctx.now).save(self.draft_id, self.record_id, self.doc)
+            self.dirty = False
+
+    def save_draft_now(self) -> None:
+        self.autosave()
+
+    def on_screen_suspend(self) -> None:
+        self.autosave()
+
+    def on_unmount(self) -> None:
+        if self.fk.vault is not None:
+            self.autosave()
+
+    def action_save(self) -> None:
+        ds = DraftService(self.db, now=self.fk.ctx.now)
+        self.autosave()
+        try:
+            rid = ds.commit(self.draft_id, self.record_id, self.doc)
+        except InvalidInput as exc:
+            self.show_problems(exc.problems or [("record", exc.message)])
+            return
+        self.record_id = rid
+        self.dirty = False
+        self.draft_id = ds.new_id()
+        self.show_problems([])
+        version = RecordService(self.db).summary(rid).version
+        self.sub_title = _("Record ") + rid[:10]
+        self.notify(_("Saved (version {n}).").format(n=version))
+        self.load_attachments()
+        self.load_history()
+
+    def show_problems(self, problems: list[tuple[str, str]]) -> None:
+        for s in self.query(".field-error"):
+            if isinstance(s, Static):
+                s.update("")
+        lists: dict[str, list[str]] = {"persons": [], "incidents": []}
+        rest: list[str] = []
+        for path, problem in problems:
+            kind, index, sub = form.locate(path)
+            if kind is not None and index is not None:
+                lists[kind].append(f"{kind[:-1]} {index + 1}: {sub or ''} {problem}".strip())
+                current = self.person_index if kind == "persons" else self.incident_index
+                prefix = "e-p-" if kind == "persons" else "e-i-"
+                target = self.query(f"#{prefix}{form.slug(sub)}") if sub else None
+                if index == current and target:
+                    target.first(Static).update(problem)
+                continue
+            found = self.query(f"#e-{form.slug(path)}")
+            if found:
+                found.first(Static).update(problem)
+            else:
+                rest.append(f"{path}: {problem}")
+        for kind, items in lists.items():
+            self.query_one(f"#e-{kind}", Static).update("\n".join(items))
+        summary = self.query_one("#e-summary", Static)
+        if problems:
+            summary.update(
+                _("{n} problem(s) to fix before saving. ").format(n=len(problems)) + "; ".join(rest)
+            )
+            first = problems[0][0].split(".")[0].split("[")[0]
+            self.query_one("#tabs", TabbedContent).active = TAB_OF.get(first, "tab-interview")
+        else:
+            summary.update("")
+
+    def action_close(self) -> None:
+        self.autosave()
+        self.app.pop_screen()
+
+    def action_discard(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                DraftService(self.db).discard(self.draft_id)
+                self.dirty = False
+                self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmScreen(_("Throw away the unsaved changes to this record?"), yes=_("Discard")),
+            answered,
+        )
+
+    # ---- attachments -----------------------------------------------------------------
+    def load_attachments(self) -> None:
+        table = self.query_one("#attachments", DataTable)
+        table.clear()
+        note = self.query_one("#att-note", Static)
+        if self.record_id is None:
+            note.update(_("Save the record first to add attachments."))
+            return
+        note.update("")
+        for a in AttachmentService(self.db).for_record(self.record_id):
+            table.add_row(
+                a.filename,
+                a.media_type,
+                _size(a.size),
+                a.sha256.hex()[:16],
+                a.description,
+                key=a.id,
+            )
+
+    def action_add_attachment(self) -> None:
+        if self.record_id is None:
+            self.notify(_("Save the record first."), severity="warning")
+            return
+        self.app.push_screen(
+            FilePickerScreen(self.fk.ctx.start_dir, _("Add a file")), self.attach_picked
+        )
+
+    @on(Button.Pressed, "#add-attachment")
+    def add_pressed(self) -> None:
+        self.action_add_attachment()
+
+    def attach_picked(self, path: Path | None) -> None:
+        if path is None or self.record_id is None:
+            return
+        bar = self.query_one("#att-progress", ProgressBar)
+        bar.remove_class("hidden")
+        bar.update(total=max(1, path.stat().st_size), progress=0)
+        self.attach(self.record_id, path)
+
+    @work(thread=True, exclusive=True, group="attach")
+    def attach(self, record_id: str, path: Path) -> None:
+        conn = self.vault.connect()
+        try:
+            row = AttachmentService(conn, now=self.fk.ctx.now).add(
+                record_id,
+                path,
+                progress=lambda done, total: self.app.call_from_thread(self._progress, done),
+            )
+        except FieldkitError as exc:
+            self.app.call_from_thread(self._attach_done, error_text(exc))
+            return
+        finally:
+            conn.close()
+        self.app.call_from_thread(
+            self._attach_done,
+            _("Stored {name}, {size}, SHA-256 {h}").format(
+                name=row.filename, size=_size(row.size), h=row.sha256.hex()
+            ),
+        )
+
+    def _progress(self, done: int) -> None:
+        self.query_one("#att-progress", ProgressBar).update(progress=done)
+
+    def _attach_done(self, message: str) -> None:
+        self.query_one("#att-progress").add_class("hidden")
+        self.query_one("#att-result", Static).update(message)
+        self.load_attachments()
+        self.load_history()
+
+    def _selected_attachment(self) -> str | None:
+        table = self.query_one("#attachments", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @on(Button.Pressed, "#describe-attachment")
+    def describe(self) -> None:
+        aid = self._selected_attachment()
+        if aid:
+            text = self.query_one("#att-description", Input).value
+            try:
+                AttachmentService(self.db).describe(aid, text)
+            except FieldkitError as exc:
+                self.notify(error_text(exc), severity="error")
+            self.load_attachments()
+            self.load_history()
+
+    @on(Button.Pressed, "#remove-attachment")
+    def remove_attachment(self) -> None:
+        aid = self._selected_attachment()
+        if not aid:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                AttachmentService(self.db).remove(aid)
+                self.load_attachments()
+                self.load_history()
+
+        self.app.push_screen(
+            ConfirmScreen(_("Remove this attachment from the vault?"), yes=_("Remove")), answered
+        )
+
+    # ---- history -----------------------------------------------------------------------
+    def load_history(self) -> None:
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        if self.record_id is None:
+            return
+        for e in RecordService(self.db).history(self.record_id):
+            table.add_row(str(e.seq), e.at, _(e.action), str(e.version), e.entry_hash.hex()[:16])
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return str(n)

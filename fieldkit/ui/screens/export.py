@@ -1,0 +1,108 @@
+"""Export: what will go, where to, a progress bar, and the bundle's path and fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Static
+
+from fieldkit.errors import FieldkitError
+from fieldkit.services import export as export_svc
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+
+
+class ExportScreen(FieldkitScreen):
+    CSS_PATH = "export.tcss"
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="box"):
+            yield Label(_("Export a bundle for HQ"), classes="title")
+            yield Static("", id="plan")
+            yield Checkbox(_("Include every record, not only changes"), id="all")
+            yield Label(_("Save the bundle to (e.g. the USB stick):"))
+            yield Input(id="dest")
+            yield Button(_("Export"), variant="primary", id="go")
+            yield ProgressBar(id="progress", classes="hidden")
+            yield Static("", id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        seq = export_svc.next_seq(self.db)
+        self.query_one("#dest", Input).value = str(
+            self.fk.ctx.start_dir / f"fieldkit-bundle-{seq:04d}.fkb"
+        )
+        self.show_plan()
+
+    @on(Checkbox.Changed, "#all")
+    def show_plan(self) -> None:
+        try:
+            plan = export_svc.plan(self.db, everything=self.query_one("#all", Checkbox).value)
+        except FieldkitError as exc:
+            self.query_one("#plan", Static).update(error_text(exc))
+            return
+        hqs = ", ".join(f"{c.name} ({c.short_code})" for c in plan.recipients) or _(
+            "none: import HQ's card in Settings first"
+        )
+        self.query_one("#plan", Static).update(
+            _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}").format(
+                r=len(plan.records), a=len(plan.attachments), kib=plan.content_bytes // 1024, hq=hqs
+            )
+        )
+
+    @on(Button.Pressed, "#go")
+    def go(self) -> None:
+        dest = Path(self.query_one("#dest", Input).value.strip()).expanduser()
+        self.query_one("#go", Button).disabled = True
+        self.query_one("#progress").remove_class("hidden")
+        self.run_export(dest, self.query_one("#all", Checkbox).value)
+
+    @work(thread=True, exclusive=True)
+    def run_export(self, dest: Path, everything: bool) -> None:
+        conn = self.vault.connect()
+        try:
+            res = export_svc.export(
+                conn,
+                dest,
+                everything=everything,
+                now=self.fk.ctx.now,
+                progress=lambda d, t: self.app.call_from_thread(self._progress, d, t),
+            )
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.done, error_text(exc))
+            return
+        finally:
+            conn.close()
+        if res is None:
+            self.app.call_from_thread(
+                self.done, _("Nothing to export: every record is already in a bundle.")
+            )
+            return
+        self.app.call_from_thread(
+            self.done,
+            _(
+                "Bundle {seq} written: {r} record(s), {a} attachment(s), {size} bytes.\n{path}\n"
+                "Fingerprint: {fp}"
+            ).format(
+                seq=res.seq,
+                r=res.records,
+                a=res.attachments,
+                size=res.size,
+                path=res.path,
+                fp=res.short_hash,
+            ),
+        )
+
+    def _progress(self, done: int, total: int) -> None:
+        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
+
+    def done(self, message: str) -> None:
+        self.query_one("#result", Static).update(message)
+        self.query_one("#go", Button).disabled = False
+        self.show_plan()

@@ -1,0 +1,349 @@
+"""HQ mode: import bundles with a verification report for each, the device roster,
+all testimony by device, and exports for analysis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Log,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from fieldkit.errors import FieldkitError
+from fieldkit.formats import cards
+from fieldkit.services import analysis_export, hq_import, trust
+from fieldkit.services.records import RecordService
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+from fieldkit.ui.screens.records import SHOWN, RecordTable
+
+
+class HqScreen(FieldkitScreen):
+    CSS_PATH = "hq.tcss"
+    BINDINGS = [Binding("ctrl+s", "settings", _("Settings"))]
+    PALETTE = (
+        (_("Import bundles"), _("Verify and import bundles from devices"), "tab_import"),
+        (_("Devices"), _("Enrol, revoke, see missing bundles"), "tab_devices"),
+        (_("Testimony"), _("Browse and search all testimony"), "tab_testimony"),
+        (_("Export for analysis"), _("JSON Lines or CSV, honouring consent"), "tab_export"),
+        (_("Settings"), _("Auto-lock, passphrase, recovery code"), "settings"),
+    )
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane(_("Import"), id="tab-import"), Vertical():
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("Bundle file"), id="bundle-path")
+                    yield Button(_("Browse…"), id="browse-bundle")
+                    yield Button(_("Add"), id="add-bundle")
+                yield OptionList(id="queue")
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("Folder for receipts (optional)"), id="receipts")
+                    yield Button(_("Verify and import"), variant="primary", id="import")
+                yield Log(id="report", highlight=False)
+            with TabPane(_("Devices"), id="tab-devices"), Vertical():
+                yield DataTable(id="devices")
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("Device card to enrol"), id="device-card")
+                    yield Button(_("Enrol…"), id="enroll")
+                    yield Button(_("Revoke selected…"), id="revoke", variant="error")
+            with TabPane(_("Testimony"), id="tab-testimony"), Vertical():
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("Search"), id="hq-search")
+                    yield Select([], prompt=_("All devices"), id="device-filter")
+                yield RecordTable(id="hq-table")
+                yield Static("", id="hq-count", classes="muted")
+            with TabPane(_("Export"), id="tab-export"), Vertical():
+                yield Label(_("Export testimony for analysis (plaintext: keep it encrypted)"))
+                yield Select(
+                    [("JSON Lines", "jsonl"), ("CSV", "csv")],
+                    id="fmt",
+                    allow_blank=False,
+                    value="jsonl",
+                )
+                yield Select(
+                    [
+                        (_("HQ use: all but withdrawn consent"), "hq"),
+                        (_("anonymised publication"), "anonymised"),
+                        (_("named publication"), "named"),
+                    ],
+                    id="scope",
+                    allow_blank=False,
+                    value="hq",
+                )
+                yield Checkbox(
+                    _("Leave out real names, contacts and exact addresses"), id="omit", value=True
+                )
+                yield Input(id="out")
+                yield Button(_("Export"), variant="primary", id="export")
+                yield Static("", id="export-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#devices", DataTable)
+        table.cursor_type = "row"
+        table.add_columns(_("Fingerprint"), _("Name"), _("State"), _("Last"), _("Missing"))
+        self.query_one("#out", Input).value = str(self.fk.ctx.start_dir / "analysis.jsonl")
+        self.load_devices()
+        self.load_records()
+
+    def on_screen_resume(self) -> None:
+        if self.fk.vault is not None:
+            self.load_records()
+
+    def action_tab_import(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-import"
+
+    def action_tab_devices(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-devices"
+
+    def action_tab_testimony(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-testimony"
+
+    def action_tab_export(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-export"
+
+    def action_settings(self) -> None:
+        from fieldkit.ui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
+
+    # ---- import -----------------------------------------------------------------
+    @on(Button.Pressed, "#browse-bundle")
+    def browse(self) -> None:
+        def picked(p: Path | None) -> None:
+            if p is not None:
+                self.query_one("#bundle-path", Input).value = str(p)
+                self.add_bundle()
+
+        self.app.push_screen(FilePickerScreen(self.fk.ctx.start_dir, _("Bundle")), picked)
+
+    @on(Button.Pressed, "#add-bundle")
+    @on(Input.Submitted, "#bundle-path")
+    def add_bundle(self) -> None:
+        field = self.query_one("#bundle-path", Input)
+        value = field.value.strip()
+        if value:
+            self.query_one("#queue", OptionList).add_option(value)
+            field.value = ""
+
+    @on(Button.Pressed, "#import")
+    def start_import(self) -> None:
+        queue = self.query_one("#queue", OptionList)
+        paths = [
+            Path(str(queue.get_option_at_index(i).prompt)).expanduser()
+            for i in range(queue.option_count)
+        ]
+        if not paths:
+            self.notify(_("Add bundle files first."), severity="warning")
+            return
+        receipts = self.query_one("#receipts", Input).value.strip()
+        queue.clear_options()
+        self.run_import(paths, Path(receipts).expanduser() if receipts else None)
+
+    @work(thread=True, exclusive=True)
+    def run_import(self, paths: list[Path], receipts: Path | None) -> None:
+        log = self.query_one("#report", Log)
+        conn = self.vault.connect()
+        try:
+            for path in paths:
+                self.app.call_from_thread(log.write_line, _("Verifying {p}…").format(p=path))
+                try:
+                    rep = hq_import.import_bundle(
+                        conn, path, receipts_dir=receipts, now=self.fk.ctx.now
+                    )
+                except FieldkitError as exc:
+                    line = _("REFUSED {p}: {why} (nothing was imported)").format(
+                        p=path.name, why=error_text(exc)
+                    )
+                else:
+                    line = report_line(rep)
+                self.app.call_from_thread(log.write_line, line)
+        finally:
+            conn.close()
+        self.app.call_from_thread(self.load_devices)
+        self.app.call_from_thread(self.load_records)
+
+    # ---- devices ----------------------------------------------------------------
+    def load_devices(self) -> None:
+        table = self.query_one("#devices", DataTable)
+        table.clear()
+        options: list[tuple[str, str]] = []
+        for d in trust.devices(self.db):
+            state = _("revoked {at}").format(at=d.revoked_at) if d.revoked_at else _("active")
+            table.add_row(
+                d.card.short_code,
+                d.card.name,
+                state,
+                str(d.last_seq),
+                ", ".join(map(str, d.missing)) or "—",
+                key=d.card.short_code,
+            )
+            options.append((d.card.name, d.card.fingerprint.hex()))
+        sel = self.query_one("#device-filter", Select)
+        with self.prevent(Select.Changed):
+            sel.set_options(options)
+
+    @on(Button.Pressed, "#enroll")
+    def enroll(self) -> None:
+        path = Path(self.query_one("#device-card", Input).value.strip()).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")[: cards.MAX_CARD_SIZE]
+            card = trust.read_card(text)
+        except (OSError, UnicodeDecodeError):
+            self.notify(_("Cannot read that file."), severity="error")
+            return
+        except FieldkitError as exc:
+            self.notify(error_text(exc), severity="error")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                try:
+                    trust.enroll(self.db, text, now=self.fk.ctx.now)
+                except FieldkitError as exc:
+                    self.notify(error_text(exc), severity="error")
+                self.load_devices()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _(
+                    "Device card: {name}\n\nFingerprint: {fp}\n\nDoes it match what the "
+                    "fieldworker reads to you?"
+                ).format(name=card.name, fp=card.short_code),
+                yes=_("It matches"),
+            ),
+            answered,
+        )
+
+    @on(Button.Pressed, "#revoke")
+    def revoke(self) -> None:
+        table = self.query_one("#devices", DataTable)
+        if not table.row_count:
+            return
+        code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not code:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                trust.revoke(self.db, code, now=self.fk.ctx.now)
+                self.load_devices()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("Revoke device {fp}? Every later bundle it signs will be refused.").format(
+                    fp=code
+                ),
+                yes=_("Revoke"),
+            ),
+            answered,
+        )
+
+    # ---- testimony --------------------------------------------------------------
+    @on(Input.Changed, "#hq-search")
+    @on(Select.Changed, "#device-filter")
+    def load_records(self) -> None:
+        rs = RecordService(self.db)
+        query = self.query_one("#hq-search", Input).value.strip()
+        rows = rs.search(query, limit=SHOWN) if query else rs.list_records(limit=SHOWN)
+        device = self.query_one("#device-filter", Select).value
+        if isinstance(device, str):
+            ids = hq_import.record_ids_of_device(self.db, bytes.fromhex(device))
+            rows = [r for r in rows if r.id in ids]
+        self.query_one("#hq-table", RecordTable).show(rows)
+        self.query_one("#hq-count", Static).update(
+            _("{n} shown of {t} records").format(n=len(rows), t=rs.count())
+        )
+
+    @on(DataTable.RowSelected, "#hq-table")
+    def open_record(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.push_screen(RecordViewScreen(event.row_key.value))
+
+    # ---- export -----------------------------------------------------------------
+    @on(Select.Changed, "#fmt")
+    def fmt_changed(self, event: Select.Changed) -> None:
+        out = self.query_one("#out", Input)
+        if isinstance(event.value, str):
+            out.value = str(Path(out.value).with_suffix("." + event.value))
+
+    @on(Button.Pressed, "#export")
+    def export(self) -> None:
+        fmt, scope = self.query_one("#fmt", Select).value, self.query_one("#scope", Select).value
+        try:
+            res = analysis_export.export(
+                self.db,
+                Path(self.query_one("#out", Input).value).expanduser(),
+                fmt=str(fmt),
+                scope=str(scope),
+                omit_sensitive=self.query_one("#omit", Checkbox).value,
+            )
+        except FieldkitError as exc:
+            self.query_one("#export-result", Static).update(error_text(exc))
+            return
+        self.query_one("#export-result", Static).update(
+            _(
+                "{n} record(s) written to {p}; {w} withheld by consent. This file is not encrypted."
+            ).format(n=res.records, p=res.path, w=res.withheld)
+        )
+
+
+def report_line(rep: hq_import.ImportReport) -> str:
+    head = _("{p}: bundle {seq} from {dev} ({code}), fingerprint {fp}").format(
+        p=rep.path.name, seq=rep.seq, dev=rep.device_name, code=rep.device_code, fp=rep.short_hash
+    )
+    if rep.duplicate:
+        return head + _(": already imported, nothing changed")
+    text = head + _(
+        ": signature, recipients, chain and every hash verified; imported {r} "
+        "record version(s), {a} attachment(s)"
+    ).format(r=rep.records_new, a=rep.attachments_new)
+    if rep.missing_before:
+        text += _("; missing from this device: {m}").format(
+            m=", ".join(map(str, rep.missing_before))
+        )
+    if rep.receipt:
+        text += _("; receipt {r}").format(r=rep.receipt.name)
+    return text
+
+
+class RecordViewScreen(FieldkitScreen):
+    """A received record, read-only (HQ does not edit testimony it received)."""
+
+    CSS_PATH = "hq.tcss"
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield TextArea(id="view", read_only=True, soft_wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        rec = RecordService(self.db).get(self.record_id)
+        self.sub_title = f"{rec.doc.get('pseudonym', '')} v{rec.version}"
+        self.query_one("#view", TextArea).text = json.dumps(rec.doc, ensure_ascii=False, indent=2)

@@ -1,0 +1,190 @@
+"""The records list: search as you type, filter by status, incident type and risk, sort."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from fieldkit.services import model
+from fieldkit.services.drafts import DraftService
+from fieldkit.services.records import RecordService
+from fieldkit.services.types import RecordSummary
+from fieldkit.ui.base import FieldkitScreen
+from fieldkit.ui.i18n import _
+
+SHOWN = 500
+SEARCH_DELAY = 0.12
+
+
+def incident_label(code: str) -> str:
+    return _(model.INCIDENT_TYPES.get(code, code))
+
+
+class RecordTable(DataTable[str]):
+    """A table of record summaries; the row key is the record id."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_column(_("Status"), key="status", width=9)
+        self.add_column(_("Interview"), key="date", width=10)
+        self.add_column(_("Pseudonym"), key="pseudonym", width=18)
+        self.add_column(_("Incidents"), key="incidents")
+        self.add_column(_("Risk"), key="risk", width=8)
+
+    def show(self, rows: list[RecordSummary]) -> None:
+        self.clear()
+        for r in rows[:SHOWN]:
+            self.add_row(
+                _(r.status),
+                r.interview_date or "—",
+                r.pseudonym,
+                ", ".join(incident_label(t) for t in r.incident_types),
+                _(r.risk),
+                key=r.id,
+            )
+
+
+class RecordsScreen(FieldkitScreen):
+    CSS_PATH = "records.tcss"
+    AUTO_FOCUS = "#search"
+    BINDINGS = [
+        Binding("ctrl+n", "new_record", _("New")),
+        Binding("enter", "open_record", _("Open"), show=False),
+        Binding("ctrl+e", "export", _("Export")),
+        Binding("ctrl+r", "receipts", _("Receipts")),
+        Binding("ctrl+s", "settings", _("Settings")),
+        Binding("ctrl+f", "focus_search", _("Search")),
+    ]
+    PALETTE = (
+        (_("New record"), _("Start a new testimony"), "new_record"),
+        (_("Export bundle"), _("Sign and encrypt new records for HQ"), "export"),
+        (_("Receipts and purge"), _("Import an HQ receipt, purge delivered records"), "receipts"),
+        (_("Settings"), _("Auto-lock, passphrase, recovery code, HQ cards"), "settings"),
+        (_("Search"), _("Search the testimony"), "focus_search"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder=_("Search (names, places, narrative…)"), id="search")
+            yield Select([(_(s), s) for s in model.STATUSES], prompt=_("Status"), id="status")
+            yield Select(
+                [(incident_label(t), t) for t in model.INCIDENT_TYPES],
+                prompt=_("Incident"),
+                id="type",
+            )
+            yield Select([(_(r), r) for r in model.RISK_LEVELS], prompt=_("Risk"), id="risk")
+            yield Select(
+                [
+                    (_("updated"), "updated"),
+                    (_("interview"), "interview"),
+                    (_("risk"), "risk"),
+                    (_("pseudonym"), "pseudonym"),
+                ],
+                prompt=_("Sort"),
+                id="sort",
+                allow_blank=False,
+                value="updated",
+            )
+        yield RecordTable(id="table")
+        yield Static("", id="count", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_list()
+        drafts = DraftService(self.db).all()
+        if drafts:
+            self.notify(_("Unsaved drafts were found and reopened."), timeout=5)
+            from fieldkit.ui.screens.editor import EditorScreen
+
+            d = drafts[0]
+            self.app.push_screen(EditorScreen(d.record_id, draft=d))
+
+    def on_screen_resume(self) -> None:
+        if self.fk.vault is not None:
+            self.refresh_list()
+
+    def _value(self, sel_id: str) -> str | None:
+        v = self.query_one(sel_id, Select).value
+        return v if isinstance(v, str) else None
+
+    def refresh_list(self) -> None:
+        rs = RecordService(self.db)
+        query = self.query_one("#search", Input).value.strip()
+        status, itype, risk = self._value("#status"), self._value("#type"), self._value("#risk")
+        if query:
+            rows = rs.search(query, status=status, incident_type=itype, risk=risk, limit=SHOWN)
+        else:
+            rows = rs.list_records(
+                status=status,
+                incident_type=itype,
+                risk=risk,
+                sort=self._value("#sort") or "updated",
+                limit=SHOWN,
+            )
+        self.query_one(RecordTable).show(rows)
+        total = rs.count()
+        self.query_one("#count", Static).update(
+            _("{shown} shown of {total} records").format(shown=len(rows), total=total)
+        )
+
+    @on(Input.Changed, "#search")
+    def search_changed(self) -> None:
+        # Search as you type, without running a query for every keystroke of a fast typist.
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DELAY, self.refresh_list)
+
+    @on(Select.Changed)
+    def filter_changed(self) -> None:
+        self.refresh_list()
+
+    @on(Input.Submitted, "#search")
+    def to_table(self) -> None:
+        self.query_one(RecordTable).focus()
+
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open(event.row_key.value)
+
+    def open(self, record_id: str | None) -> None:
+        from fieldkit.ui.screens.editor import EditorScreen
+
+        self.app.push_screen(EditorScreen(record_id))
+
+    def action_new_record(self) -> None:
+        self.open(None)
+
+    def action_open_record(self) -> None:
+        table = self.query_one(RecordTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.open(key)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_export(self) -> None:
+        from fieldkit.ui.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen())
+
+    def action_receipts(self) -> None:
+        from fieldkit.ui.screens.receipts import ReceiptsScreen
+
+        self.app.push_screen(ReceiptsScreen())
+
+    def action_settings(self) -> None:
+        from fieldkit.ui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())

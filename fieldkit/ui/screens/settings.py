@@ -1,0 +1,177 @@
+"""Settings: auto-lock time, passphrase change, a new recovery code, trusted HQ cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from fieldkit.errors import FieldkitError
+from fieldkit.services import passphrase_policy, settings, trust
+from fieldkit.services.vault import Vault
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+from fieldkit.ui.screens.dialogs import ConfirmScreen, SecretOnceScreen
+from fieldkit.ui.screens.unlock import strength_text
+
+
+class SettingsScreen(FieldkitScreen):
+    CSS_PATH = "settings.tcss"
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="box"):
+            yield Label(_("Auto-lock"), classes="title")
+            with Horizontal(classes="line"):
+                yield Input(id="autolock", type="integer")
+                yield Label(_("seconds without activity"))
+                yield Button(_("Save"), id="save-autolock")
+            yield Label(_("Change the passphrase"), classes="title")
+            yield Input(password=True, placeholder=_("Current passphrase"), id="old")
+            yield Input(password=True, placeholder=_("New passphrase"), id="new")
+            yield Static("", id="strength", classes="muted")
+            yield Input(password=True, placeholder=_("Repeat the new passphrase"), id="again")
+            yield Button(_("Change passphrase"), id="change")
+            yield Static("", id="pass-result")
+            yield Label(_("Recovery code"), classes="title")
+            yield Button(_("Make a new recovery code…"), id="new-code")
+            if self.vault.kind == "field":
+                yield Label(_("Trusted HQ cards"), classes="title")
+                yield DataTable(id="hq-cards")
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("Path to an HQ card"), id="card")
+                    yield Button(_("Trust…"), id="trust")
+                    yield Button(_("Remove selected"), id="untrust", variant="error")
+                yield Static("", id="card-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#autolock", Input).value = str(settings.autolock_seconds(self.db))
+        if self.vault.kind == "field":
+            table = self.query_one("#hq-cards", DataTable)
+            table.cursor_type = "row"
+            table.add_columns(_("Name"), _("Fingerprint"))
+            self.load_cards()
+
+    def load_cards(self) -> None:
+        table = self.query_one("#hq-cards", DataTable)
+        table.clear()
+        for c in trust.trusted_hq_cards(self.db):
+            table.add_row(c.name, c.short_code, key=c.short_code)
+
+    @on(Button.Pressed, "#save-autolock")
+    def save_autolock(self) -> None:
+        try:
+            seconds = int(self.query_one("#autolock", Input).value or "0")
+            settings.set_autolock_seconds(self.db, seconds)
+        except (ValueError, FieldkitError) as exc:
+            self.notify(
+                error_text(exc) if isinstance(exc, FieldkitError) else _("Not a number."),
+                severity="error",
+            )
+            return
+        self.fk.autolock_seconds = seconds
+        self.notify(_("Auto-lock after {n} seconds.").format(n=seconds))
+
+    @on(Input.Changed, "#new")
+    def strength(self, event: Input.Changed) -> None:
+        self.query_one("#strength", Static).update(strength_text(event.value))
+
+    @on(Button.Pressed, "#change")
+    def change(self) -> None:
+        old = self.query_one("#old", Input).value
+        new = self.query_one("#new", Input).value
+        result = self.query_one("#pass-result", Static)
+        if new != self.query_one("#again", Input).value:
+            result.update(_("The two passphrases differ."))
+            return
+        problem = passphrase_policy.strength_problem(new)
+        if problem:
+            result.update(_("Passphrase refused: ") + problem)
+            return
+        result.update(_("Changing…"))
+        self.run_change(old, new)
+
+    @work(thread=True, exclusive=True)
+    def run_change(self, old: str, new: str) -> None:
+        try:
+            # Proves the current passphrase before rewrapping (an unlocked, unattended
+            # laptop must not let anyone set a new passphrase).
+            Vault.unlock(self.vault.paths.root, old).lock()
+            self.vault.change_passphrase(new)
+        except FieldkitError as exc:
+            self.app.call_from_thread(
+                self.query_one("#pass-result", Static).update, error_text(exc)
+            )
+            return
+        self.app.call_from_thread(
+            self.query_one("#pass-result", Static).update,
+            _("Passphrase changed. The recovery code is unchanged."),
+        )
+
+    @on(Button.Pressed, "#new-code")
+    def new_code(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.make_code()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("Make a new recovery code? The old one will stop working."),
+                yes=_("Make new code"),
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True)
+    def make_code(self) -> None:
+        code = self.vault.new_recovery_code()
+        self.app.call_from_thread(
+            self.app.push_screen, SecretOnceScreen(_("Your new recovery code"), code)
+        )
+
+    @on(Button.Pressed, "#trust")
+    def trust_card(self) -> None:
+        path = Path(self.query_one("#card", Input).value.strip()).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")[:8192]
+            card = trust.read_card(text)
+        except (OSError, UnicodeDecodeError):
+            self.query_one("#card-result", Static).update(_("Cannot read that file."))
+            return
+        except FieldkitError as exc:
+            self.query_one("#card-result", Static).update(error_text(exc))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                try:
+                    trust.trust_hq(self.db, text)
+                except FieldkitError as exc:
+                    self.query_one("#card-result", Static).update(error_text(exc))
+                    return
+                self.load_cards()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _(
+                    "HQ card: {name}\n\nFingerprint: {fp}\n\nDoes it match what HQ reads to you?"
+                ).format(name=card.name, fp=card.short_code),
+                yes=_("It matches"),
+            ),
+            answered,
+        )
+
+    @on(Button.Pressed, "#untrust")
+    def untrust(self) -> None:
+        table = self.query_one("#hq-cards", DataTable)
+        if table.row_count:
+            code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if code:
+                trust.untrust_hq(self.db, code)
+                self.load_cards()

@@ -1,0 +1,207 @@
+"""First run: create the vault, choose a passphrase, see the recovery code once, and
+(on a field laptop) import HQ's card, comparing its fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+
+from fieldkit.crypto import kdf
+from fieldkit.errors import FieldkitError
+from fieldkit.services import passphrase_policy, trust
+from fieldkit.services.vault import Vault
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen, SecretOnceScreen
+from fieldkit.ui.screens.unlock import strength_text
+
+
+class SetupScreen(FieldkitScreen):
+    CSS_PATH = "setup.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._vault: Vault | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="box"), ContentSwitcher(initial="step-welcome", id="steps"):
+            with Vertical(id="step-welcome"):
+                yield Label(_("Welcome to fieldkit"), classes="title")
+                yield Static(
+                    _(
+                        "fieldkit keeps testimony in an encrypted vault on this "
+                        "laptop. Let's create it."
+                    )
+                )
+                yield Static(str(self.fk.ctx.vault_dir), classes="muted")
+                yield Label(_("This vault is for:"))
+                with RadioSet(id="kind"):
+                    yield RadioButton(
+                        _("fieldwork (this laptop records testimony)"), value=True, id="kind-field"
+                    )
+                    yield RadioButton(_("HQ (receives bundles from laptops)"), id="kind-hq")
+                yield Input(
+                    placeholder=_("Name on this vault's card, e.g. FW-03 laptop"), id="name"
+                )
+                yield Button(_("Next"), variant="primary", id="to-passphrase")
+            with Vertical(id="step-passphrase"):
+                yield Label(_("Choose a passphrase"), classes="title")
+                yield Static(
+                    _(
+                        "At least 12 characters, or four or more unrelated words. "
+                        "It is never stored; forgetting it means using the "
+                        "recovery code."
+                    )
+                )
+                yield Input(password=True, placeholder=_("Passphrase"), id="pass1")
+                yield Static("", id="strength", classes="muted")
+                yield Input(password=True, placeholder=_("Repeat the passphrase"), id="pass2")
+                yield Static("", id="pass-error", classes="error")
+                yield Button(_("Create the vault"), variant="primary", id="create")
+                yield ProgressBar(total=None, show_eta=False, id="progress", classes="hidden")
+            with Vertical(id="step-hq"):
+                yield Label(_("Import HQ's card"), classes="title")
+                yield Static(
+                    _(
+                        "HQ gives you a card file. Its fingerprint must match what HQ "
+                        "reads to you over the phone. You can also do this later in "
+                        "Settings."
+                    )
+                )
+                yield Input(placeholder=_("Path to the HQ card"), id="card-path")
+                with Horizontal(classes="buttons"):
+                    yield Button(_("Browse…"), id="browse")
+                    yield Button(_("Import"), variant="primary", id="import-card")
+                    yield Button(_("Skip"), id="skip")
+                yield Static("", id="card-message")
+        yield Footer()
+
+    # ---- step 1 ----------------------------------------------------------------
+    @on(Button.Pressed, "#to-passphrase")
+    def to_passphrase(self) -> None:
+        self.query_one("#steps", ContentSwitcher).current = "step-passphrase"
+        self.query_one("#pass1", Input).focus()
+
+    def _kind(self) -> str:
+        return "hq" if self.query_one("#kind-hq", RadioButton).value else "field"
+
+    # ---- step 2 ----------------------------------------------------------------
+    @on(Input.Changed, "#pass1")
+    def strength(self, event: Input.Changed) -> None:
+        self.query_one("#strength", Static).update(strength_text(event.value))
+
+    @on(Input.Submitted, "#pass2")
+    @on(Button.Pressed, "#create")
+    def create(self) -> None:
+        p1 = self.query_one("#pass1", Input).value
+        p2 = self.query_one("#pass2", Input).value
+        err = self.query_one("#pass-error", Static)
+        problem = passphrase_policy.strength_problem(p1)
+        if problem:
+            err.update(_("Passphrase refused: ") + problem)
+            return
+        if p1 != p2:
+            err.update(_("The two passphrases differ."))
+            return
+        err.update("")
+        self.query_one("#create", Button).disabled = True
+        self.query_one("#progress").remove_class("hidden")
+        name = self.query_one("#name", Input).value.strip() or None
+        self.make_vault(p1, self._kind(), name)
+
+    @work(thread=True, exclusive=True)
+    def make_vault(self, passphrase: str, kind: str, name: str | None) -> None:
+        ctx = self.fk.ctx
+        try:
+            params = ctx.kdf_params or kdf.calibrate()[0]
+            vault, code = Vault.create(
+                ctx.vault_dir,
+                passphrase,
+                kdf_params=params,
+                kind=kind,
+                name=name,
+                random_bytes=ctx.random_bytes,
+                now=ctx.now,
+            )
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.failed, error_text(exc))
+            return
+        self.app.call_from_thread(self.created, vault, code, params)
+
+    def failed(self, message: str) -> None:
+        self.query_one("#pass-error", Static).update(message)
+        self.query_one("#create", Button).disabled = False
+        self.query_one("#progress").add_class("hidden")
+
+    def created(self, vault: Vault, code: str, params: kdf.Argon2Params) -> None:
+        self._vault = vault
+        self.notify(_("Vault created. Key derivation: ") + params.describe(), timeout=6)
+        self.app.push_screen(SecretOnceScreen(_("Your recovery code"), code), self.after_code)
+
+    def after_code(self, _ack: object) -> None:
+        if self._vault is not None and self._vault.kind == "field":
+            self.query_one("#steps", ContentSwitcher).current = "step-hq"
+            self.query_one("#card-path", Input).focus()
+        else:
+            self.finish()
+
+    # ---- step 3 ----------------------------------------------------------------
+    @on(Button.Pressed, "#browse")
+    def browse(self) -> None:
+        self.app.push_screen(FilePickerScreen(self.fk.ctx.start_dir, _("HQ card")), self.picked)
+
+    def picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.query_one("#card-path", Input).value = str(path)
+
+    @on(Button.Pressed, "#import-card")
+    @on(Input.Submitted, "#card-path")
+    def import_card(self) -> None:
+        path = Path(self.query_one("#card-path", Input).value.strip()).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")[:8192]
+            card = trust.read_card(text)
+        except (OSError, UnicodeDecodeError):
+            self.query_one("#card-message", Static).update(_("Cannot read that file."))
+            return
+        except FieldkitError as exc:
+            self.query_one("#card-message", Static).update(error_text(exc))
+            return
+        question = (
+            _("HQ card: ")
+            + card.name
+            + "\n\n"
+            + _("Fingerprint: ")
+            + card.short_code
+            + "\n\n"
+            + _("Does this match, character for character, what HQ reads to you over the phone?")
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes and self._vault is not None:
+                trust.trust_hq(self._vault.db, text)
+                self.notify(_("HQ card trusted."))
+                self.finish()
+
+        self.app.push_screen(ConfirmScreen(question, yes=_("It matches")), answered)
+
+    @on(Button.Pressed, "#skip")
+    def finish(self) -> None:
+        if self._vault is not None:
+            self.fk.unlocked(self._vault)

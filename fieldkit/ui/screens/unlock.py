@@ -1,0 +1,138 @@
+"""Unlock: Argon2id runs in a worker thread with visible progress; the screen never freezes."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Header, Input, Label, ProgressBar, Static
+
+from fieldkit.errors import AuthenticationFailed, FieldkitError
+from fieldkit.services import passphrase_policy
+from fieldkit.services.vault import Vault
+from fieldkit.ui.base import FieldkitScreen, error_text
+from fieldkit.ui.i18n import _
+
+
+class UnlockScreen(FieldkitScreen):
+    CSS_PATH = "unlock.tcss"
+    AUTO_FOCUS = "#passphrase"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="box"):
+            yield Label(_("fieldkit is locked"), id="title")
+            yield Static(str(self.fk.ctx.vault_dir), classes="muted")
+            yield Input(password=True, placeholder=_("Passphrase"), id="passphrase")
+            yield Button(_("Unlock"), variant="primary", id="unlock")
+            yield ProgressBar(total=None, show_eta=False, id="progress", classes="hidden")
+            yield Static("", id="message", classes="error")
+            yield Button(
+                _("Forgot the passphrase? Use the recovery code"), id="recover", variant="default"
+            )
+        yield Footer()
+
+    @on(Input.Submitted, "#passphrase")
+    @on(Button.Pressed, "#unlock")
+    def start(self) -> None:
+        pw = self.query_one("#passphrase", Input)
+        if not pw.value:
+            return
+        self.query_one("#message", Static).update(_("Unlocking…"))
+        self.query_one("#message", Static).remove_class("error")
+        self.query_one("#progress").remove_class("hidden")
+        pw.disabled = True
+        self.query_one("#unlock", Button).disabled = True
+        self.unlock(pw.value)
+
+    @work(thread=True, exclusive=True)
+    def unlock(self, passphrase: str) -> None:
+        try:
+            vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase)
+        except AuthenticationFailed:
+            self.app.call_from_thread(
+                self.failed,
+                _("Wrong passphrase. Check the keyboard layout and Caps Lock, then try again."),
+            )
+            return
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.failed, error_text(exc))
+            return
+        self.app.call_from_thread(self.fk.unlocked, vault)
+
+    def failed(self, message: str) -> None:
+        msg = self.query_one("#message", Static)
+        msg.update(message)
+        msg.add_class("error")
+        self.query_one("#progress").add_class("hidden")
+        pw = self.query_one("#passphrase", Input)
+        pw.disabled = False
+        pw.value = ""
+        pw.focus()
+        self.query_one("#unlock", Button).disabled = False
+
+    @on(Button.Pressed, "#recover")
+    def recover(self) -> None:
+        self.app.push_screen(RecoverScreen())
+
+
+class RecoverScreen(FieldkitScreen):
+    """Recovery code -> new passphrase."""
+
+    CSS_PATH = "unlock.tcss"
+    BINDINGS = [("escape", "app.pop_screen", _("Back"))]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="box"):
+            yield Label(_("Recover with the recovery code"), id="title")
+            yield Input(
+                placeholder="XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX", id="code", password=True
+            )
+            yield Input(password=True, placeholder=_("New passphrase"), id="new")
+            yield Static("", id="strength", classes="muted")
+            yield Input(password=True, placeholder=_("Repeat the new passphrase"), id="again")
+            yield Button(_("Recover"), variant="primary", id="go")
+            yield ProgressBar(total=None, show_eta=False, id="progress", classes="hidden")
+            yield Static("", id="message", classes="error")
+        yield Footer()
+
+    @on(Input.Changed, "#new")
+    def strength(self, event: Input.Changed) -> None:
+        self.query_one("#strength", Static).update(strength_text(event.value))
+
+    @on(Button.Pressed, "#go")
+    def go(self) -> None:
+        code = self.query_one("#code", Input).value
+        new = self.query_one("#new", Input).value
+        if new != self.query_one("#again", Input).value:
+            self.query_one("#message", Static).update(_("The two passphrases differ."))
+            return
+        problem = passphrase_policy.strength_problem(new)
+        if problem:
+            self.query_one("#message", Static).update(_("Passphrase refused: ") + problem)
+            return
+        self.query_one("#progress").remove_class("hidden")
+        self.run_recovery(code, new)
+
+    @work(thread=True, exclusive=True)
+    def run_recovery(self, code: str, new: str) -> None:
+        try:
+            vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
+            vault.change_passphrase(new)
+        except FieldkitError as exc:
+            self.app.call_from_thread(self.failed, error_text(exc))
+            return
+        self.app.call_from_thread(self.fk.unlocked, vault)
+
+    def failed(self, message: str) -> None:
+        self.query_one("#message", Static).update(message)
+        self.query_one("#progress").add_class("hidden")
+
+
+def strength_text(value: str) -> str:
+    if not value:
+        return ""
+    problem = passphrase_policy.strength_problem(value)
+    label = passphrase_policy.strength_label(value)
+    return f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else "")
