@@ -41,7 +41,7 @@ class FieldkitApp(App[None]):
 
     # ---- start, unlock, lock -----------------------------------------------------
     def on_mount(self) -> None:
-        self.set_interval(self.ctx.idle_check_seconds, self.check_idle)
+        self.set_interval(self.ctx.idle_check_seconds, self.check_autolock)
         from fieldkit.ui.screens.setup import SetupScreen
         from fieldkit.ui.screens.unlock import UnlockScreen
 
@@ -53,7 +53,7 @@ class FieldkitApp(App[None]):
     def unlocked(self, vault: Vault, *, then: Screen[object] | None = None) -> None:
         self.vault = vault
         self.autolock_seconds = settings.autolock_seconds(vault.db)
-        self.touch()
+        self.note_activity()
         self.go_home()
         if then is not None:
             self.push_screen(then)
@@ -93,15 +93,15 @@ class FieldkitApp(App[None]):
         self.notify(_("Locked."), timeout=3)
 
     # ---- auto-lock --------------------------------------------------------------
-    def touch(self) -> None:
+    def note_activity(self) -> None:
         self._last_activity = self.ctx.monotonic()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
-            self.touch()
+            self.note_activity()
         await super().on_event(event)
 
-    def check_idle(self) -> None:
+    def check_autolock(self) -> None:
         if self.vault is None:
             return
         if self.ctx.monotonic() - self._last_activity >= self.autolock_seconds:
