@@ -119,9 +119,9 @@ def _set(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 class EditorScreen(FieldkitScreen):
     CSS_PATH = "editor.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", _("Save")),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
         Binding("escape", "close", _("Close")),
-        Binding("ctrl+d", "discard", _("Discard draft")),
+        Binding("f8", "discard", _("Discard draft")),
     ]
     PALETTE = (
         (_("Save record"), _("Validate and save a new version"), "save"),

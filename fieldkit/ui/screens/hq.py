@@ -39,7 +39,7 @@ from fieldkit.ui.screens.records import SHOWN, RecordTable
 
 class HqScreen(FieldkitScreen):
     CSS_PATH = "hq.tcss"
-    BINDINGS = [Binding("ctrl+s", "settings", _("Settings"))]
+    BINDINGS = [Binding("ctrl+o", "settings", _("Settings"), priority=True)]
     PALETTE = (
         (_("Import bundles"), _("Verify and import bundles from devices"), "tab_import"),
         (_("Devices"), _("Enrol, revoke, see missing bundles"), "tab_devices"),

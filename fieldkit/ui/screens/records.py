@@ -53,12 +53,14 @@ class RecordsScreen(FieldkitScreen):
     CSS_PATH = "records.tcss"
     AUTO_FOCUS = "#search"
     BINDINGS = [
-        Binding("ctrl+n", "new_record", _("New")),
+        # priority: these work while typing in the search box too (none of them is an
+        # editing key of Input).
+        Binding("ctrl+n", "new_record", _("New"), priority=True),
         Binding("enter", "open_record", _("Open"), show=False),
-        Binding("ctrl+e", "export", _("Export")),
-        Binding("ctrl+r", "receipts", _("Receipts")),
-        Binding("ctrl+s", "settings", _("Settings")),
-        Binding("ctrl+f", "focus_search", _("Search")),
+        Binding("ctrl+t", "export", _("Export"), priority=True),
+        Binding("ctrl+r", "receipts", _("Receipts"), priority=True),
+        Binding("ctrl+o", "settings", _("Settings"), priority=True),
+        Binding("ctrl+f", "focus_search", _("Search"), priority=True),
     ]
     PALETTE = (
         (_("New record"), _("Start a new testimony"), "new_record"),

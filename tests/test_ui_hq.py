@@ -1,0 +1,111 @@
+"""Pilot: export in the field app, import and browse in the HQ app, receipt and purge back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, OptionList
+
+from fieldkit.services import identity, model, trust
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault
+from fieldkit.ui.screens.export import ExportScreen
+from fieldkit.ui.screens.hq import HqScreen, RecordViewScreen
+from fieldkit.ui.screens.receipts import ReceiptsScreen
+from fieldkit.ui.screens.records import RecordsScreen
+from tests.conftest import PASSPHRASE, WEAK
+from tests.ui_helpers import make_app, type_into, wait_for
+
+
+async def _unlock(pilot, app, screen_type) -> None:  # type: ignore[no-untyped-def]
+    await type_into(pilot, "#passphrase", PASSPHRASE)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, screen_type))
+
+
+async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
+    field, _ = Vault.create(tmp_path / "field", PASSPHRASE, kdf_params=WEAK, name="FW-07")
+    hq, _ = Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq", name="HQ B")
+    trust.trust_hq(field.db, identity.hq(hq.db).card_text())
+    (tmp_path / "fw07.card").write_text(identity.device(field.db).card_text())
+    doc = model.template()
+    doc["narrative"] = "Свидетельство о высылке"
+    rid = RecordService(field.db).add(doc)
+    field.lock()
+    hq.lock()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+
+    # 1. field: export
+    app = make_app(tmp_path / "field", usb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _unlock(pilot, app, RecordsScreen)
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert "Records: 1" in str(app.screen.query_one("#plan").render())
+        await pilot.click("#go")
+        await wait_for(pilot, lambda: "Fingerprint" in str(app.screen.query_one("#result")
+                                                               .render()))
+    bundle = next(usb.glob("*.fkb"))
+
+    # 2. HQ: enrol, import with receipts, browse
+    receipts = tmp_path / "receipts"
+    receipts.mkdir()
+    app = make_app(tmp_path / "hq", tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _unlock(pilot, app, HqScreen)
+        screen = app.screen
+        screen.query_one("#tabs").active = "tab-devices"
+        await pilot.pause()
+        await type_into(pilot, "#device-card", str(tmp_path / "fw07.card"))
+        await pilot.click("#enroll")
+        await pilot.pause()
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: screen.query_one("#devices").row_count == 1)
+        screen.query_one("#tabs").active = "tab-import"
+        await pilot.pause()
+        await type_into(pilot, "#bundle-path", str(bundle))
+        await pilot.click("#add-bundle")
+        assert screen.query_one("#queue", OptionList).option_count == 1
+        await type_into(pilot, "#receipts", str(receipts))
+        await pilot.click("#import")
+        await wait_for(pilot, lambda: "verified" in "\n".join(
+            screen.query_one("#report").lines))
+        screen.query_one("#tabs").active = "tab-testimony"
+        await pilot.pause()
+        await type_into(pilot, "#hq-search", "высылке")
+        await pilot.pause()
+        table = screen.query_one("#hq-table")
+        assert table.row_count == 1
+        table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
+        assert "Свидетельство" in app.screen.query_one("#view").text
+        await pilot.press("escape")
+        await pilot.pause()
+        screen.query_one("#tabs").active = "tab-export"
+        await pilot.pause()
+        await type_into(pilot, "#out", str(tmp_path / "a.jsonl"))
+        await pilot.click("#export")
+        await pilot.pause()
+        assert (tmp_path / "a.jsonl").exists()
+    receipt = next(receipts.iterdir())
+
+    # 3. field: receipt and purge
+    app = make_app(tmp_path / "field", tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _unlock(pilot, app, RecordsScreen)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReceiptsScreen))
+        await type_into(pilot, "#path", str(receipt))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "1 record(s) delivered" in str(app.screen.query_one("#result").render())
+        await pilot.click("#purge")
+        await pilot.pause()
+        await pilot.click("#yes")
+        await pilot.pause()
+        assert app.vault is not None
+        assert RecordService(app.vault.db).count() == 0
+    assert rid
+    _ = Input
