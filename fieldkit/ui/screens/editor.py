@@ -147,11 +147,12 @@ class EditorScreen(FieldkitScreen):
         yield Header()
         with TabbedContent(initial="tab-interview", id="tabs"):
             with TabPane(_("Interview"), id="tab-interview"), VerticalScroll():
-                yield from row(_("Pseudonym"), Input(id="f-pseudonym"), "e-pseudonym")
+                yield from row(_("Pseudonym"), Input(compact=True, id="f-pseudonym"), "e-pseudonym")
                 yield from row(
                     _("Status"),
                     Select(
                         [(_(s), s) for s in model.USER_STATUSES],
+                        compact=True,
                         id="f-status",
                         allow_blank=False,
                         value="draft",
@@ -162,6 +163,7 @@ class EditorScreen(FieldkitScreen):
                     _("Risk"),
                     Select(
                         [(_(r), r) for r in model.RISK_LEVELS],
+                        compact=True,
                         id="f-risk",
                         allow_blank=False,
                         value="medium",
@@ -169,58 +171,71 @@ class EditorScreen(FieldkitScreen):
                     "e-risk",
                 )
                 yield from row(
-                    _("Tags"), Input(placeholder=_("comma separated"), id="f-tags"), "e-tags"
+                    _("Tags"),
+                    Input(compact=True, placeholder=_("comma separated"), id="f-tags"),
+                    "e-tags",
                 )
                 yield from row(
                     _("Interview date"),
-                    Input(placeholder="YYYY-MM-DD", id="f-date"),
+                    Input(compact=True, placeholder="YYYY-MM-DD", id="f-date"),
                     "e-interview-date",
                 )
-                yield from row(_("Place"), Input(id="f-place"), "e-interview-place")
+                yield from row(_("Place"), Input(compact=True, id="f-place"), "e-interview-place")
                 yield from row(
                     _("Language"),
-                    Input(placeholder="ru, tg, en…", id="f-language"),
+                    Input(compact=True, placeholder="ru, tg, en…", id="f-language"),
                     "e-interview-language",
                 )
                 yield from row(
-                    _("Interviewer"), Input(id="f-interviewer"), "e-interview-interviewer"
+                    _("Interviewer"),
+                    Input(compact=True, id="f-interviewer"),
+                    "e-interview-interviewer",
                 )
                 yield from row(
-                    _("Interpreter"), Input(id="f-interpreter"), "e-interview-interpreter"
+                    _("Interpreter"),
+                    Input(compact=True, id="f-interpreter"),
+                    "e-interview-interpreter",
                 )
             with TabPane(_("Persons"), id="tab-persons"), Horizontal():
                 with Vertical(classes="list-side"):
                     yield OptionList(id="persons")
-                    yield Button(_("Add person"), id="add-person")
-                    yield Button(_("Remove"), id="remove-person", variant="error")
+                    yield Button(_("Add person"), compact=True, id="add-person")
+                    yield Button(_("Remove"), compact=True, id="remove-person", variant="error")
                     yield Static("", id="e-persons", classes="field-error list-errors")
                 with VerticalScroll(id="person-form", classes="item-form"):
                     yield from row(
                         _("Role"),
                         Select(
                             [(_(r), r) for r in model.PERSON_ROLES],
+                            compact=True,
                             id="p-role",
                             allow_blank=False,
                             value="victim",
                         ),
                         "e-p-role",
                     )
-                    yield from row(_("Pseudonym"), Input(id="p-pseudonym"), "e-p-pseudonym")
+                    yield from row(
+                        _("Pseudonym"), Input(compact=True, id="p-pseudonym"), "e-p-pseudonym"
+                    )
                     yield from row(
                         _("Relationship"),
-                        Input(placeholder=_("e.g. mother"), id="p-relationship"),
+                        Input(compact=True, placeholder=_("e.g. mother"), id="p-relationship"),
                         "e-p-relationship",
                     )
                     yield from row(
-                        _("Relative of"), Input(placeholder="p1", id="p-related"), "e-p-related-to"
+                        _("Relative of"),
+                        Input(compact=True, placeholder="p1", id="p-related"),
+                        "e-p-related-to",
                     )
-                    yield from row(_("Gender"), Input(id="p-gender"), "e-p-gender")
+                    yield from row(_("Gender"), Input(compact=True, id="p-gender"), "e-p-gender")
                     yield from row(
-                        _("Birth year"), Input(id="p-birth", type="integer"), "e-p-birth-year"
+                        _("Birth year"),
+                        Input(compact=True, id="p-birth", type="integer"),
+                        "e-p-birth-year",
                     )
                     yield from row(
                         _("Nationality"),
-                        Input(placeholder="TJ", id="p-nationality"),
+                        Input(compact=True, placeholder="TJ", id="p-nationality"),
                         "e-p-nationality",
                     )
                     yield Static(
@@ -229,46 +244,52 @@ class EditorScreen(FieldkitScreen):
                     )
                     yield from row(
                         _("Real name"),
-                        Input(id="p-real-name"),
+                        Input(compact=True, id="p-real-name"),
                         "e-p-sensitive-real-name",
                         sensitive=True,
                     )
                     yield from row(
                         _("Contacts"),
-                        Input(id="p-contacts"),
+                        Input(compact=True, id="p-contacts"),
                         "e-p-sensitive-contacts",
                         sensitive=True,
                     )
                     yield from row(
                         _("Exact address"),
-                        Input(id="p-address"),
+                        Input(compact=True, id="p-address"),
                         "e-p-sensitive-exact-address",
                         sensitive=True,
                     )
             with TabPane(_("Incidents"), id="tab-incidents"), Horizontal():
                 with Vertical(classes="list-side"):
                     yield OptionList(id="incidents")
-                    yield Button(_("Add incident"), id="add-incident")
-                    yield Button(_("Remove"), id="remove-incident", variant="error")
+                    yield Button(_("Add incident"), compact=True, id="add-incident")
+                    yield Button(_("Remove"), compact=True, id="remove-incident", variant="error")
                     yield Static("", id="e-incidents", classes="field-error list-errors")
                 with VerticalScroll(id="incident-form", classes="item-form"):
                     yield from row(
                         _("Type"),
                         Select(
                             [(_(label), code) for code, label in model.INCIDENT_TYPES.items()],
+                            compact=True,
                             id="i-type",
                             allow_blank=False,
                             value="arbitrary_detention",
                         ),
                         "e-i-type",
                     )
-                    yield from row(_("If other"), Input(id="i-type-other"), "e-i-type-other")
                     yield from row(
-                        _("Victims"), Input(placeholder="p1, p2", id="i-victims"), "e-i-victims"
+                        _("If other"), Input(compact=True, id="i-type-other"), "e-i-type-other"
+                    )
+                    yield from row(
+                        _("Victims"),
+                        Input(compact=True, placeholder="p1, p2", id="i-victims"),
+                        "e-i-victims",
                     )
                     yield from row(
                         _("Date"),
                         Input(
+                            compact=True,
                             placeholder=_("2026-04-02, 2026-04, or 2026-04-01..2026-04-10"),
                             id="i-date",
                         ),
@@ -276,18 +297,25 @@ class EditorScreen(FieldkitScreen):
                     )
                     yield from row(
                         _("Date as said"),
-                        Input(placeholder=_("e.g. early April"), id="i-date-text"),
+                        Input(compact=True, placeholder=_("e.g. early April"), id="i-date-text"),
                         "e-i-date-text",
                     )
                     yield from row(
-                        _("Country"), Input(placeholder="RU", id="i-country"), "e-i-place-country"
+                        _("Country"),
+                        Input(compact=True, placeholder="RU", id="i-country"),
+                        "e-i-place-country",
                     )
-                    yield from row(_("Locality"), Input(id="i-locality"), "e-i-place-locality")
-                    yield from row(_("Place detail"), Input(id="i-detail"), "e-i-place-detail")
+                    yield from row(
+                        _("Locality"), Input(compact=True, id="i-locality"), "e-i-place-locality"
+                    )
+                    yield from row(
+                        _("Place detail"), Input(compact=True, id="i-detail"), "e-i-place-detail"
+                    )
                     yield from row(
                         _("Perpetrator"),
                         Select(
                             [(_(label), code) for code, label in model.ACTOR_TYPES.items()],
+                            compact=True,
                             id="i-actor",
                             allow_blank=False,
                             value="unknown",
@@ -295,23 +323,37 @@ class EditorScreen(FieldkitScreen):
                         "e-i-perpetrator-actor-type",
                     )
                     yield from row(
-                        _("Their country"), Input(id="i-perp-country"), "e-i-perpetrator-country"
+                        _("Their country"),
+                        Input(compact=True, id="i-perp-country"),
+                        "e-i-perpetrator-country",
                     )
-                    yield from row(_("Unit"), Input(id="i-unit"), "e-i-perpetrator-unit")
-                    yield from row(_("Description"), Input(id="i-description"), "e-i-description")
-                    yield from row(_("Charge"), Input(id="i-charge"), "e-i-legal-charge")
-                    yield from row(_("Court"), Input(id="i-court"), "e-i-legal-court")
-                    yield from row(_("Case number"), Input(id="i-case"), "e-i-legal-case-number")
-                    yield from row(_("Outcome"), Input(id="i-outcome"), "e-i-legal-outcome")
                     yield from row(
-                        _("Fine amount"), Input(id="i-fine-amount"), "e-i-legal-fine-amount"
+                        _("Unit"), Input(compact=True, id="i-unit"), "e-i-perpetrator-unit"
+                    )
+                    yield from row(
+                        _("Description"), Input(compact=True, id="i-description"), "e-i-description"
+                    )
+                    yield from row(
+                        _("Charge"), Input(compact=True, id="i-charge"), "e-i-legal-charge"
+                    )
+                    yield from row(_("Court"), Input(compact=True, id="i-court"), "e-i-legal-court")
+                    yield from row(
+                        _("Case number"), Input(compact=True, id="i-case"), "e-i-legal-case-number"
+                    )
+                    yield from row(
+                        _("Outcome"), Input(compact=True, id="i-outcome"), "e-i-legal-outcome"
+                    )
+                    yield from row(
+                        _("Fine amount"),
+                        Input(compact=True, id="i-fine-amount"),
+                        "e-i-legal-fine-amount",
                     )
                     yield from row(
                         _("Fine currency"),
-                        Input(placeholder="RUB", id="i-fine-currency"),
+                        Input(compact=True, placeholder="RUB", id="i-fine-currency"),
                         "e-i-legal-fine-currency",
                     )
-                    yield Checkbox(_("Expulsion ordered"), id="i-expulsion")
+                    yield Checkbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
             with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
                 yield from row(
                     _("Scope"),
@@ -321,20 +363,23 @@ class EditorScreen(FieldkitScreen):
                             (_("anonymised publication"), "anonymised_publication"),
                             (_("named publication"), "named_publication"),
                         ],
+                        compact=True,
                         id="f-scope",
                         allow_blank=False,
                         value="hq_only",
                     ),
                     "e-consent-scope",
                 )
-                yield Checkbox(_("Contact allowed"), id="f-contact")
-                yield Checkbox(_("Consent withdrawn"), id="f-withdrawn")
+                yield Checkbox(_("Contact allowed"), compact=True, id="f-contact")
+                yield Checkbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
                 yield from row(
                     _("Withdrawn on"),
-                    Input(placeholder="YYYY-MM-DD", id="f-withdrawn-on"),
+                    Input(compact=True, placeholder="YYYY-MM-DD", id="f-withdrawn-on"),
                     "e-consent-withdrawn-on",
                 )
-                yield from row(_("Notes"), Input(id="f-consent-notes"), "e-consent-notes")
+                yield from row(
+                    _("Notes"), Input(compact=True, id="f-consent-notes"), "e-consent-notes"
+                )
             with TabPane(_("Narrative"), id="tab-narrative"):
                 yield TextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="e-narrative", classes="field-error")
@@ -374,7 +419,11 @@ class EditorScreen(FieldkitScreen):
         self.load_history()
         self.set_interval(self.fk.ctx.autosave_seconds, self.autosave)
         self.query_one("#f-pseudonym", Input).focus()
-        self.sub_title = (_("Record ") + self.record_id[:10]) if self.record_id else _("New")
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        name = self.doc.get("pseudonym") or ""
+        self.sub_title = name if self.record_id else _("New record") + (f": {name}" if name else "")
 
     @staticmethod
     def _merge(doc: Any) -> dict[str, Any]:
@@ -574,7 +623,7 @@ class EditorScreen(FieldkitScreen):
         self.draft_id = ds.new_id()
         self.show_problems([])
         version = RecordService(self.db).summary(rid).version
-        self.sub_title = _("Record ") + rid[:10]
+        self._subtitle()
         self.notify(_("Saved (version {n}).").format(n=version))
         self.load_attachments()
         self.load_history()
@@ -582,7 +631,7 @@ class EditorScreen(FieldkitScreen):
     def show_problems(self, problems: list[tuple[str, str]]) -> None:
         for s in self.query(".field-error"):
             if isinstance(s, Static):
-                s.update("")
+                _show(s, "")
         lists: dict[str, list[str]] = {"persons": [], "incidents": []}
         rest: list[str] = []
         for path, problem in problems:
@@ -593,11 +642,11 @@ class EditorScreen(FieldkitScreen):
                 prefix = "e-p-" if kind == "persons" else "e-i-"
                 target = self.query(f"#{prefix}{form.slug(sub)}") if sub else None
                 if index == current and target:
-                    target.first(Static).update(problem)
+                    _show(target.first(Static), problem)
                 continue
             found = self.query(f"#e-{form.slug(path)}")
             if found:
-                found.first(Static).update(problem)
+                _show(found.first(Static), problem)
             else:
                 rest.append(f"{path}: {problem}")
         for kind, items in lists.items():
@@ -610,7 +659,7 @@ class EditorScreen(FieldkitScreen):
             first = problems[0][0].split(".")[0].split("[")[0]
             self.query_one("#tabs", TabbedContent).active = TAB_OF.get(first, "tab-interview")
         else:
-            summary.update("")
+            _show(summary, "")
 
     def action_close(self) -> None:
         self.autosave()
@@ -709,7 +758,7 @@ class EditorScreen(FieldkitScreen):
         if aid:
             text = self.query_one("#att-description", Input).value
             try:
-                AttachmentService(self.db).describe(aid, text)
+                AttachmentService(self.db, now=self.fk.ctx.now).describe(aid, text)
             except FieldkitError as exc:
                 self.notify(error_text(exc), severity="error")
             self.load_attachments()
@@ -723,7 +772,7 @@ class EditorScreen(FieldkitScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                AttachmentService(self.db).remove(aid)
+                AttachmentService(self.db, now=self.fk.ctx.now).remove(aid)
                 self.load_attachments()
                 self.load_history()
 
@@ -739,6 +788,12 @@ class EditorScreen(FieldkitScreen):
             return
         for e in RecordService(self.db).history(self.record_id):
             table.add_row(str(e.seq), e.at, _(e.action), str(e.version), e.entry_hash.hex()[:16])
+
+
+def _show(widget: Static, text: str) -> None:
+    """An error line takes space only while it has something to say."""
+    widget.update(text)
+    widget.set_class(bool(text), "shown")
 
 
 def _size(n: int) -> str:

@@ -32,9 +32,9 @@ class RecordTable(DataTable[str]):
         self.zebra_stripes = True
         self.add_column(_("Status"), key="status", width=9)
         self.add_column(_("Interview"), key="date", width=10)
-        self.add_column(_("Pseudonym"), key="pseudonym", width=18)
-        self.add_column(_("Incidents"), key="incidents")
+        self.add_column(_("Pseudonym"), key="pseudonym", width=16)
         self.add_column(_("Risk"), key="risk", width=8)
+        self.add_column(_("Incidents"), key="incidents", width=24)
 
     def show(self, rows: list[RecordSummary]) -> None:
         self.clear()
@@ -43,8 +43,8 @@ class RecordTable(DataTable[str]):
                 _(r.status),
                 r.interview_date or "—",
                 r.pseudonym,
-                ", ".join(incident_label(t) for t in r.incident_types),
                 _(r.risk),
+                ", ".join(incident_label(t) for t in r.incident_types),
                 key=r.id,
             )
 
