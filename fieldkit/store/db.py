@@ -18,8 +18,13 @@ KEY_SIZE = 32
 #   cipher_compatibility = 4   pin SQLCipher 4 defaults (AES-256-CBC, HMAC-SHA512 per
 #                              page, 4096-byte pages) so a library upgrade cannot
 #                              silently change the on-disk format.
-#   cipher_memory_security=ON  wipe and lock SQLCipher's key material in memory
-#                              (off by default since 4.5).
+#   cipher_memory_security=OFF a deliberate deviation from DESIGN.md, measured in
+#                              docs/performance.md: it is process-wide, cannot be
+#                              undone once on, and made full-text search 10x slower at
+#                              the median and 65x at p95 (2.4 s at 100,000 records). What
+#                              it adds, wiping every freed SQLite buffer, is undone by
+#                              Python itself, whose strings holding the same text cannot
+#                              be wiped; SQLCipher still wipes its own key material.
 #   secure_delete = ON         overwrite deleted content instead of leaving it in
 #                              free pages (matters for purge).
 #   temp_store = MEMORY        SQLCipher does not encrypt SQLite's temp files; keep
@@ -31,7 +36,7 @@ KEY_SIZE = 32
 #   foreign_keys = ON          enforce record -> attachment -> chunk ownership.
 _PRAGMAS: Sequence[str] = (
     "PRAGMA cipher_compatibility = 4",
-    "PRAGMA cipher_memory_security = ON",
+    "PRAGMA cipher_memory_security = OFF",
     "PRAGMA secure_delete = ON",
     "PRAGMA temp_store = MEMORY",
     "PRAGMA journal_mode = WAL",

@@ -84,7 +84,8 @@ CREATE TABLE history (
 -- Contentless full-text index: it keeps no second copy of the text, and rows
 -- can still be deleted (purge) thanks to contentless_delete.
 CREATE VIRTUAL TABLE records_fts USING fts5(
-    body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+    body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0',
+    prefix='2 3 4'
 );
 """
 
