@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/fieldkit $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check fieldkit tests bench
+	$(BIN)/ruff check fieldkit tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
