@@ -16,7 +16,7 @@ from fieldkit.services.types import RecordSummary
 from fieldkit.ui.base import FieldkitScreen
 from fieldkit.ui.i18n import _
 
-SHOWN = 500
+SHOWN = 100
 SEARCH_DELAY = 0.12
 
 
