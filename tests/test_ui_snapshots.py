@@ -205,3 +205,17 @@ def test_recovery_code_dialog(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_records_list_light_theme(snap_compare: SnapCompare) -> None:
+    root = _fresh("records-light")
+    _field_vault(root)
+    app = _app(root)
+    app.theme = "textual-light"
+    assert snap_compare(app, terminal_size=SIZE, run_before=_unlock)
+
+
+def test_records_list_large_terminal(snap_compare: SnapCompare) -> None:
+    root = _fresh("records-large")
+    _field_vault(root)
+    assert snap_compare(_app(root), terminal_size=(140, 40), run_before=_unlock)
