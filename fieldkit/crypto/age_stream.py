@@ -78,7 +78,7 @@ def decrypt_chunks(key: bytes, source: BinaryIO) -> Iterator[bytes]:
     aead = ChaCha20Poly1305(key)
     counter = 0
     while True:
-        current = _read_exact_or_less(source, ENCRYPTED_CHUNK_SIZE)
+        current = read_up_to(source, ENCRYPTED_CHUNK_SIZE)
         if len(current) < ENCRYPTED_CHUNK_SIZE:
             if len(current) < TAG_SIZE:
                 raise EnvelopeAuthFailed("payload", "the payload is truncated")
@@ -106,7 +106,8 @@ def _open(aead: ChaCha20Poly1305, counter: int, chunk: bytes, *, last: bool) -> 
         raise EnvelopeAuthFailed("payload", "a payload chunk failed authentication") from None
 
 
-def _read_exact_or_less(source: BinaryIO, n: int) -> bytes:
+def read_up_to(source: BinaryIO, n: int) -> bytes:
+    """Read n bytes, fewer only at the end of the stream."""
     parts: list[bytes] = []
     remaining = n
     while remaining:

@@ -25,7 +25,7 @@ from fieldkit.crypto.age_keys import (
     X25519Identity,
     X25519Recipient,
 )
-from fieldkit.crypto.age_stream import StreamWriter, decrypt_chunks
+from fieldkit.crypto.age_stream import StreamWriter, decrypt_chunks, read_up_to
 from fieldkit.errors import EnvelopeAuthFailed, EnvelopeMalformed, NoMatchingKey
 from fieldkit.formats import age_armor, age_header
 from fieldkit.formats.age_header import Header, Stanza
@@ -203,7 +203,7 @@ class Decryption:
         file_key = unwrap_file_key(self.header, identities)
         if not prim.header_mac_matches(file_key, self.header.mac_input, self.header.mac):
             raise EnvelopeAuthFailed("header", "the header MAC does not match")
-        nonce = _read_exact(buffered, prim.PAYLOAD_NONCE_SIZE)
+        nonce = read_up_to(buffered, prim.PAYLOAD_NONCE_SIZE)
         if len(nonce) != prim.PAYLOAD_NONCE_SIZE:
             raise EnvelopeMalformed("the payload nonce is missing")
         self._key = prim.payload_key(file_key, nonce)
@@ -260,14 +260,3 @@ class _RawAdapter(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
-
-
-def _read_exact(source: BinaryIO, n: int) -> bytes:
-    parts = []
-    while n:
-        got = source.read(n)
-        if not got:
-            break
-        parts.append(got)
-        n -= len(got)
-    return b"".join(parts)

@@ -62,23 +62,7 @@ def save_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str
             _summary_params(summary),
         )
     else:
-        cur = db.execute(
-            "UPDATE records SET version=?, status=?, risk=?, pseudonym=?, interview_date=?,"
-            " incident_types=?, updated_at=?, doc_hash=? WHERE id=? AND version=?",
-            (
-                summary.version,
-                summary.status,
-                summary.risk,
-                summary.pseudonym,
-                summary.interview_date,
-                _types_column(summary.incident_types),
-                summary.updated_at,
-                summary.doc_hash,
-                summary.id,
-                summary.version - 1,
-            ),
-        )
-        if cur.rowcount != 1:
+        if _update_summary(db, summary, previous=summary.version - 1) != 1:
             raise RuntimeError("record changed concurrently")
     db.execute(
         "INSERT INTO record_versions (record_id, version, doc, doc_hash, saved_at)"
@@ -88,6 +72,30 @@ def save_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str
     rid = db.scalar("SELECT rid FROM records WHERE id=?", (summary.id,))
     db.execute("DELETE FROM records_fts WHERE rowid=?", (rid,))
     db.execute("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", (rid, fts_body))
+
+
+def _update_summary(db: Database, s: RecordSummary, *, previous: int | None = None) -> int:
+    """Point a record's summary row at version `s.version`; with `previous`, only if the
+    row is still at that version (a guard against a concurrent save). Returns rows changed."""
+    sql = (
+        "UPDATE records SET version=?, status=?, risk=?, pseudonym=?, interview_date=?,"
+        " incident_types=?, updated_at=?, doc_hash=? WHERE id=?"
+    )
+    params: list[object] = [
+        s.version,
+        s.status,
+        s.risk,
+        s.pseudonym,
+        s.interview_date,
+        _types_column(s.incident_types),
+        s.updated_at,
+        s.doc_hash,
+        s.id,
+    ]
+    if previous is not None:
+        sql += " AND version=?"
+        params.append(previous)
+    return int(db.execute(sql, params).rowcount)
 
 
 def set_status(db: Database, record_id: str, status: str) -> None:
@@ -235,21 +243,7 @@ def receive_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: 
             _summary_params(summary),
         )
     elif summary.version > current.version:
-        db.execute(
-            "UPDATE records SET version=?, status=?, risk=?, pseudonym=?, interview_date=?,"
-            " incident_types=?, updated_at=?, doc_hash=? WHERE id=?",
-            (
-                summary.version,
-                summary.status,
-                summary.risk,
-                summary.pseudonym,
-                summary.interview_date,
-                _types_column(summary.incident_types),
-                summary.updated_at,
-                summary.doc_hash,
-                summary.id,
-            ),
-        )
+        _update_summary(db, summary)
     db.execute(
         "INSERT INTO record_versions (record_id, version, doc, doc_hash, saved_at)"
         " VALUES (?,?,?,?,?)",
