@@ -57,9 +57,14 @@ CHILD = textwrap.dedent(
 
 def test_sigkill_while_typing_keeps_the_draft(tmp_path: Path) -> None:
     Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "vault")], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "vault")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     typed: list[tuple[int, float]] = []
     deadline = time.monotonic() + 60

@@ -44,8 +44,9 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
         assert "Records: 1" in str(app.screen.query_one("#plan").render())
         await pilot.click("#go")
-        await wait_for(pilot, lambda: "Fingerprint" in str(app.screen.query_one("#result")
-                                                               .render()))
+        await wait_for(
+            pilot, lambda: "Fingerprint" in str(app.screen.query_one("#result").render())
+        )
     bundle = next(usb.glob("*.fkb"))
 
     # 2. HQ: enrol, import with receipts, browse
@@ -69,8 +70,7 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         assert screen.query_one("#queue", OptionList).option_count == 1
         await type_into(pilot, "#receipts", str(receipts))
         await pilot.click("#import")
-        await wait_for(pilot, lambda: "verified" in "\n".join(
-            screen.query_one("#report").lines))
+        await wait_for(pilot, lambda: "verified" in "\n".join(screen.query_one("#report").lines))
         screen.query_one("#tabs").active = "tab-testimony"
         await pilot.pause()
         await type_into(pilot, "#hq-search", "высылке")
@@ -109,3 +109,37 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         assert RecordService(app.vault.db).count() == 0
     assert rid
     _ = Input
+
+
+async def test_lock_while_export_runs(tmp_path: Path) -> None:
+    """Locking while a worker exports must not crash the app or lose the bundle."""
+    import asyncio
+    import io
+
+    from fieldkit.services.attachments import AttachmentService
+    from fieldkit.ui.screens.unlock import UnlockScreen
+
+    field, _ = Vault.create(tmp_path / "field", PASSPHRASE, kdf_params=WEAK)
+    hq, _ = Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq")
+    trust.trust_hq(field.db, identity.hq(hq.db).card_text())
+    rid = RecordService(field.db).add(model.template())
+    AttachmentService(field.db).add_stream(
+        rid, io.BytesIO(bytes(40 * 1024 * 1024)), filename="big.bin"
+    )
+    field.lock()
+    hq.lock()
+    app = make_app(tmp_path / "field", tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _unlock(pilot, app, RecordsScreen)
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.click("#go")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        for _ in range(100):
+            if not any(w.is_running for w in app.workers):
+                break
+            await asyncio.sleep(0.1)
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+    assert list(tmp_path.glob("fieldkit-bundle-0001.fkb"))

@@ -34,8 +34,9 @@ SIZE = (80, 24)
 @pytest.fixture(autouse=True)
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     counter = itertools.count(1)
-    monkeypatch.setattr(ids, "new_id", lambda prefix, random_bytes=None: (
-        f"{prefix}{next(counter):026d}"))
+    monkeypatch.setattr(
+        ids, "new_id", lambda prefix, random_bytes=None: f"{prefix}{next(counter):026d}"
+    )
     yield
 
 
@@ -48,36 +49,56 @@ def _fresh(name: str) -> Path:
 
 def _app(root: Path, vault: str = "vault") -> FieldkitApp:
     clock = FakeClock()
-    return FieldkitApp(AppContext(root / vault, kdf_params=WEAK, now=clock, monotonic=clock,
-                                  random_bytes=deterministic_random(),  # type: ignore[arg-type]
-                                  start_dir=root / "start", autosave_seconds=3600,
-                                  idle_check_seconds=3600))
+    return FieldkitApp(
+        AppContext(
+            root / vault,
+            kdf_params=WEAK,
+            now=clock,
+            monotonic=clock,
+            random_bytes=deterministic_random(),  # type: ignore[arg-type]
+            start_dir=root / "start",
+            autosave_seconds=3600,
+            idle_check_seconds=3600,
+        )
+    )
 
 
 def _field_vault(root: Path, *, with_hq: bool = True) -> str:
     clock = FakeClock()
     rb: Any = deterministic_random()
-    v, _ = Vault.create(root / "vault", PASSPHRASE, kdf_params=WEAK, name="FW-03 laptop",
-                        random_bytes=rb, now=clock)
+    v, _ = Vault.create(
+        root / "vault", PASSPHRASE, kdf_params=WEAK, name="FW-03 laptop", random_bytes=rb, now=clock
+    )
     if with_hq:
-        hq, _ = Vault.create(root / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq",
-                             name="HQ Almaty", random_bytes=rb, now=clock)
+        hq, _ = Vault.create(
+            root / "hq",
+            PASSPHRASE,
+            kdf_params=WEAK,
+            kind="hq",
+            name="HQ Almaty",
+            random_bytes=rb,
+            now=clock,
+        )
         trust.trust_hq(v.db, identity.hq(hq.db).card_text(), now=clock)
         trust.enroll(hq.db, identity.device(v.db).card_text(), now=clock)
         hq.lock()
     rs = RecordService(v.db, now=clock)
     doc = model.template()
     rid = rs.add(doc)
-    for i, (name, risk, itype) in enumerate([("Witness A-2", "low", "surveillance"),
-                                             ("Witness B-5", "critical", "expulsion_order")]):
+    for i, (name, risk, itype) in enumerate(
+        [("Witness A-2", "low", "surveillance"), ("Witness B-5", "critical", "expulsion_order")]
+    ):
         d = model.template()
         d.update(pseudonym=name, risk=risk, narrative=f"Показания {i}")
         d["incidents"] = [dict(d["incidents"][0], type=itype)]
         rs.add(d)
-    AttachmentService(v.db, now=clock).add_stream(rid, io.BytesIO(b"\xff\xd8" + bytes(5000)),
-                                                  filename="expulsion-order.jpg",
-                                                  media_type="image/jpeg",
-                                                  description="Expulsion order, page 1")
+    AttachmentService(v.db, now=clock).add_stream(
+        rid,
+        io.BytesIO(b"\xff\xd8" + bytes(5000)),
+        filename="expulsion-order.jpg",
+        media_type="image/jpeg",
+        description="Expulsion order, page 1",
+    )
     v.lock()
     return rid
 
@@ -85,8 +106,14 @@ def _field_vault(root: Path, *, with_hq: bool = True) -> str:
 async def _unlock(pilot: Any) -> None:
     pilot.app.screen.query_one("#passphrase").value = PASSPHRASE
     await pilot.press("enter")
-    await wait_for(pilot, lambda: pilot.app.vault is not None and len(pilot.app.screen_stack) == 2
-                   and pilot.app.screen.__class__.__name__ in ("RecordsScreen", "HqScreen"))
+    await wait_for(
+        pilot,
+        lambda: (
+            pilot.app.vault is not None
+            and len(pilot.app.screen_stack) == 2
+            and pilot.app.screen.__class__.__name__ in ("RecordsScreen", "HqScreen")
+        ),
+    )
     await pilot.pause()
 
 
@@ -122,8 +149,9 @@ def test_unlock_wrong_passphrase(snap_compare: SnapCompare) -> None:
     async def before(pilot: Any) -> None:
         pilot.app.screen.query_one("#passphrase").value = "a wrong passphrase here"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Wrong" in str(pilot.app.screen.query_one("#message")
-                                                     .render()))
+        await wait_for(
+            pilot, lambda: "Wrong" in str(pilot.app.screen.query_one("#message").render())
+        )
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
 
@@ -134,8 +162,9 @@ def test_records_list(snap_compare: SnapCompare) -> None:
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=_unlock)
 
 
-@pytest.mark.parametrize("tab", ["interview", "persons", "incidents", "consent", "narrative",
-                                 "attachments", "history"])
+@pytest.mark.parametrize(
+    "tab", ["interview", "persons", "incidents", "consent", "narrative", "attachments", "history"]
+)
 def test_editor(snap_compare: SnapCompare, tab: str) -> None:
     root = _fresh(f"editor-{tab}")
     _field_vault(root)
@@ -153,8 +182,9 @@ def test_editor(snap_compare: SnapCompare, tab: str) -> None:
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
 
 
-@pytest.mark.parametrize("key,name", [("ctrl+t", "export"), ("ctrl+r", "receipts"),
-                                      ("ctrl+o", "settings")])
+@pytest.mark.parametrize(
+    "key,name", [("ctrl+t", "export"), ("ctrl+r", "receipts"), ("ctrl+o", "settings")]
+)
 def test_field_screens(snap_compare: SnapCompare, key: str, name: str) -> None:
     root = _fresh(f"field-{name}")
     _field_vault(root)
@@ -186,8 +216,9 @@ def test_confirm_dialog(snap_compare: SnapCompare) -> None:
 
     async def before(pilot: Any) -> None:
         await _unlock(pilot)
-        pilot.app.push_screen(ConfirmScreen("Remove 2 delivered record(s) from this laptop?",
-                                            yes="Purge"))
+        pilot.app.push_screen(
+            ConfirmScreen("Remove 2 delivered record(s) from this laptop?", yes="Purge")
+        )
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)

@@ -8,6 +8,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import WorkerState
 
 from fieldkit.services import settings
 from fieldkit.services.vault import Vault, vault_exists
@@ -103,6 +104,10 @@ class FieldkitApp(App[None]):
 
     def check_autolock(self) -> None:
         if self.vault is None:
+            return
+        if any(w.state == WorkerState.RUNNING for w in self.workers):
+            # Long work (export, import, a large attachment) counts as activity.
+            self.note_activity()
             return
         if self.ctx.monotonic() - self._last_activity >= self.autolock_seconds:
             self.action_lock()

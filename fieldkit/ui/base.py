@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.screen import ModalScreen, Screen
@@ -29,6 +30,16 @@ class FieldkitScreen(Screen[Any]):
     @property
     def db(self) -> Database:
         return self.vault.db
+
+    def from_worker(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run fn(*args) on the UI thread, unless this screen is gone by then (the vault
+        was locked, or the user went back, while the worker ran)."""
+
+        def guarded() -> None:
+            if self.is_attached:
+                fn(*args)
+
+        self.app.call_from_thread(guarded)
 
 
 class FieldkitModal(ModalScreen[Any]):

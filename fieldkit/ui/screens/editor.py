@@ -716,21 +716,21 @@ class EditorScreen(FieldkitScreen):
         bar.update(total=max(1, path.stat().st_size), progress=0)
         self.attach(self.record_id, path)
 
-    @work(thread=True, exclusive=True, group="attach")
+    @work(thread=True, exclusive=True, group="attach", exit_on_error=False)
     def attach(self, record_id: str, path: Path) -> None:
         conn = self.vault.connect()
         try:
             row = AttachmentService(conn, now=self.fk.ctx.now).add(
                 record_id,
                 path,
-                progress=lambda done, total: self.app.call_from_thread(self._progress, done),
+                progress=lambda done, total: self.from_worker(self._progress, done),
             )
         except FieldkitError as exc:
-            self.app.call_from_thread(self._attach_done, error_text(exc))
+            self.from_worker(self._attach_done, error_text(exc))
             return
         finally:
             conn.close()
-        self.app.call_from_thread(
+        self.from_worker(
             self._attach_done,
             _("Stored {name}, {size}, SHA-256 {h}").format(
                 name=row.filename, size=_size(row.size), h=row.sha256.hex()

@@ -63,7 +63,7 @@ class ExportScreen(FieldkitScreen):
         self.query_one("#progress").remove_class("hidden")
         self.run_export(dest, self.query_one("#all", Checkbox).value)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def run_export(self, dest: Path, everything: bool) -> None:
         conn = self.vault.connect()
         try:
@@ -72,19 +72,19 @@ class ExportScreen(FieldkitScreen):
                 dest,
                 everything=everything,
                 now=self.fk.ctx.now,
-                progress=lambda d, t: self.app.call_from_thread(self._progress, d, t),
+                progress=lambda d, t: self.from_worker(self._progress, d, t),
             )
         except FieldkitError as exc:
-            self.app.call_from_thread(self.done, error_text(exc))
+            self.from_worker(self.done, error_text(exc))
             return
         finally:
             conn.close()
         if res is None:
-            self.app.call_from_thread(
+            self.from_worker(
                 self.done, _("Nothing to export: every record is already in a bundle.")
             )
             return
-        self.app.call_from_thread(
+        self.from_worker(
             self.done,
             _(
                 "Bundle {seq} written: {r} record(s), {a} attachment(s), {size} bytes.\n{path}\n"

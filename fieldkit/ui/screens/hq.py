@@ -161,13 +161,13 @@ class HqScreen(FieldkitScreen):
         queue.clear_options()
         self.run_import(paths, Path(receipts).expanduser() if receipts else None)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def run_import(self, paths: list[Path], receipts: Path | None) -> None:
         log = self.query_one("#report", Log)
         conn = self.vault.connect()
         try:
             for path in paths:
-                self.app.call_from_thread(log.write_line, _("Verifying {p}…").format(p=path))
+                self.from_worker(log.write_line, _("Verifying {p}…").format(p=path))
                 try:
                     rep = hq_import.import_bundle(
                         conn, path, receipts_dir=receipts, now=self.fk.ctx.now
@@ -178,11 +178,11 @@ class HqScreen(FieldkitScreen):
                     )
                 else:
                     line = report_line(rep)
-                self.app.call_from_thread(log.write_line, line)
+                self.from_worker(log.write_line, line)
         finally:
             conn.close()
-        self.app.call_from_thread(self.load_devices)
-        self.app.call_from_thread(self.load_records)
+        self.from_worker(self.load_devices)
+        self.from_worker(self.load_records)
 
     # ---- devices ----------------------------------------------------------------
     def load_devices(self) -> None:

@@ -97,7 +97,7 @@ class SettingsScreen(FieldkitScreen):
         result.update(_("Changing…"))
         self.run_change(old, new)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def run_change(self, old: str, new: str) -> None:
         try:
             # Proves the current passphrase before rewrapping (an unlocked, unattended
@@ -105,11 +105,9 @@ class SettingsScreen(FieldkitScreen):
             Vault.unlock(self.vault.paths.root, old).lock()
             self.vault.change_passphrase(new)
         except FieldkitError as exc:
-            self.app.call_from_thread(
-                self.query_one("#pass-result", Static).update, error_text(exc)
-            )
+            self.from_worker(self.query_one("#pass-result", Static).update, error_text(exc))
             return
-        self.app.call_from_thread(
+        self.from_worker(
             self.query_one("#pass-result", Static).update,
             _("Passphrase changed. The recovery code is unchanged."),
         )
@@ -128,12 +126,10 @@ class SettingsScreen(FieldkitScreen):
             answered,
         )
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def make_code(self) -> None:
         code = self.vault.new_recovery_code()
-        self.app.call_from_thread(
-            self.app.push_screen, SecretOnceScreen(_("Your new recovery code"), code)
-        )
+        self.from_worker(self.app.push_screen, SecretOnceScreen(_("Your new recovery code"), code))
 
     @on(Button.Pressed, "#trust")
     def trust_card(self) -> None:

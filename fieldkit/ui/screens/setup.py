@@ -125,7 +125,7 @@ class SetupScreen(FieldkitScreen):
         name = self.query_one("#name", Input).value.strip() or None
         self.make_vault(p1, self._kind(), name)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def make_vault(self, passphrase: str, kind: str, name: str | None) -> None:
         ctx = self.fk.ctx
         try:
@@ -140,7 +140,7 @@ class SetupScreen(FieldkitScreen):
                 now=ctx.now,
             )
         except FieldkitError as exc:
-            self.app.call_from_thread(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc))
             return
         self.app.call_from_thread(self.created, vault, code, params)
 

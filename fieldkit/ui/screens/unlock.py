@@ -45,18 +45,18 @@ class UnlockScreen(FieldkitScreen):
         self.query_one("#unlock", Button).disabled = True
         self.unlock(pw.value)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def unlock(self, passphrase: str) -> None:
         try:
             vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase)
         except AuthenticationFailed:
-            self.app.call_from_thread(
+            self.from_worker(
                 self.failed,
                 _("Wrong passphrase. Check the keyboard layout and Caps Lock, then try again."),
             )
             return
         except FieldkitError as exc:
-            self.app.call_from_thread(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc))
             return
         self.app.call_from_thread(self.fk.unlocked, vault)
 
@@ -115,13 +115,13 @@ class RecoverScreen(FieldkitScreen):
         self.query_one("#progress").remove_class("hidden")
         self.run_recovery(code, new)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def run_recovery(self, code: str, new: str) -> None:
         try:
             vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
             vault.change_passphrase(new)
         except FieldkitError as exc:
-            self.app.call_from_thread(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc))
             return
         self.app.call_from_thread(self.fk.unlocked, vault)
 
