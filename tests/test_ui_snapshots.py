@@ -250,3 +250,55 @@ def test_records_list_large_terminal(snap_compare: SnapCompare) -> None:
     root = _fresh("records-large")
     _field_vault(root)
     assert snap_compare(_app(root), terminal_size=(140, 40), run_before=_unlock)
+
+
+def test_recover_screen(snap_compare: SnapCompare) -> None:
+    root = _fresh("recover")
+    _field_vault(root, with_hq=False)
+
+    async def before(pilot: Any) -> None:
+        await pilot.click("#recover")
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_file_picker(snap_compare: SnapCompare) -> None:
+    root = _fresh("picker")
+    _field_vault(root, with_hq=False)
+    (root / "start" / "interview-audio.ogg").write_bytes(b"OggS")
+    (root / "start" / "hq.card").write_text("card")
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.dialogs import FilePickerScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(FilePickerScreen(root / "start", "Add a file"))
+        await pilot.pause(0.5)
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_hq_record_view(snap_compare: SnapCompare) -> None:
+    root = _fresh("hq-view")
+    rid = _field_vault(root)
+    # Bring the testimony to HQ the way it travels: a bundle.
+    from fieldkit.services import export as export_svc
+    from fieldkit.services import hq_import
+
+    clock = FakeClock()
+    field = Vault.unlock(root / "vault", PASSPHRASE)
+    export_svc.export(field.db, root / "b.fkb", now=clock, random_bytes=deterministic_random())  # type: ignore[arg-type]
+    field.lock()
+    hq = Vault.unlock(root / "hq", PASSPHRASE)
+    hq_import.import_bundle(hq.db, root / "b.fkb", now=clock)
+    hq.lock()
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.hq import RecordViewScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(RecordViewScreen(rid))
+        await pilot.pause()
+
+    assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
