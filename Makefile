@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # An independent age implementation (npm age-encryption) for the interop tests.
 INTEROP := tests/interop/node_modules/.installed
 
-.PHONY: run test test-slow lint typecheck bench clean
+.PHONY: run test test-slow lint typecheck bench clean pot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# The translation template (needs GNU gettext's xgettext). Translators copy it to
+# fieldkit/ui/locale/<lang>/LC_MESSAGES/fieldkit.po and compile it to fieldkit.mo.
+pot:
+	xgettext --language=Python --keyword=_ --keyword=ngettext:1,2 --from-code=UTF-8 \
+		--package-name=fieldkit --output=fieldkit/ui/locale/fieldkit.pot \
+		$$(find fieldkit/ui -name '*.py' | sort)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules
