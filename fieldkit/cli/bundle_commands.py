@@ -9,6 +9,7 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
+from fieldkit.cli.shared import confirm_fingerprint, read_card_file, say
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
@@ -75,26 +76,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     i.set_defaults(func=cmd_inspect)
 
 
-def _confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
-    ctx.info(f"{what}: {card.name}")
-    ctx.info(f"Fingerprint: {card.short_code}")
-    ctx.info("Compare the fingerprint with its owner over the phone or in person.")
-    if ctx.args.yes:
-        return
-    if not ctx._has_tty():
-        raise UsageError("confirmation needed", hint="compare the fingerprint, then pass --yes")
-    if not ctx.confirm("Does it match exactly?", typed="yes"):
-        raise Cancelled("not confirmed")
-
-
-def _read_card(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read(cards.MAX_CARD_SIZE + 1)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileAccessError(f"cannot read card {path}: {exc}") from None
-
-
 def cmd_card(ctx: Context) -> int:
     with opened(ctx) as vault:
         me = identity.device(vault.db)
@@ -115,12 +96,12 @@ def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
 
 
 def cmd_trust(ctx: Context) -> int:
-    text = _read_card(ctx.args.card)
+    text = read_card_file(ctx.args.card)
     card = trust.read_card(text)
-    _confirm_fingerprint(ctx, card, "HQ card")
+    confirm_fingerprint(ctx, card, "HQ card")
     with opened(ctx) as vault:
         trust.trust_hq(vault.db, text)
-    _say(
+    say(
         ctx,
         f"Trusted HQ {card.name} ({card.short_code}).",
         {"name": card.name, "fingerprint": card.short_code},
@@ -138,7 +119,7 @@ def cmd_export(ctx: Context) -> int:
     with opened(ctx) as vault:
         if ctx.args.dry_run:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)
-            _say(
+            say(
                 ctx,
                 f"Would export {len(plan.records)} record(s) and {len(plan.attachments)} "
                 f"attachment(s), about {plan.content_bytes // 1024} KiB, to "
@@ -167,9 +148,9 @@ def cmd_export(ctx: Context) -> int:
         else:
             res = export_svc.export(vault.db, out, everything=ctx.args.all, progress=progress)
     if res is None:
-        _say(ctx, "Nothing to export: every record is already in a bundle.", {"exported": False})
+        say(ctx, "Nothing to export: every record is already in a bundle.", {"exported": False})
         return 0
-    _say(
+    say(
         ctx,
         f"Bundle {res.seq}: {res.records} record(s), {res.attachments} attachment(s), "
         f"{res.size} bytes\n{res.path}\nFingerprint: {res.short_hash}",
@@ -192,7 +173,7 @@ def cmd_receipt_import(ctx: Context) -> int:
     with opened(ctx) as vault:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
     note = " (already imported before)" if r.already else ""
-    _say(
+    say(
         ctx,
         f"Receipt from {r.hq_name} for bundle {r.seq}{note}: {r.delivered} record(s) "
         f"now delivered, {r.superseded} edited since and not delivered.",
@@ -211,12 +192,12 @@ def cmd_purge(ctx: Context) -> int:
     with opened(ctx) as vault:
         n = len(purge.delivered_records(vault.db))
         if n and not ctx.args.yes:
-            if not ctx._has_tty():
+            if not ctx.has_tty():
                 raise UsageError("purge needs confirmation", hint="pass --yes")
             if not ctx.confirm(f"Remove {n} delivered record(s) from this laptop?", typed="yes"):
                 raise Cancelled("purge cancelled")
         res = purge.purge_delivered(vault.db)
-    _say(
+    say(
         ctx,
         f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s).",
         {"records": res.records, "attachments": res.attachments},
@@ -293,10 +274,3 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
     ctx.out("Verification: " + ("OK" if r.verified else "FAILED"))
     for p in r.problems:
         ctx.out(f"  - {p}")
-
-
-def _say(ctx: Context, text: str, data: dict[str, Any]) -> None:
-    if ctx.as_json:
-        ctx.emit_json(data)
-    else:
-        ctx.out(text)

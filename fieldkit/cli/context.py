@@ -65,7 +65,7 @@ class Context:
             )
         self._stdin_used_for = "secrets" if purpose in ("passphrase", "recovery code") else purpose
 
-    def _has_tty(self) -> bool:
+    def has_tty(self) -> bool:
         if self.tty_available is not None:
             return self.tty_available
         try:
@@ -86,7 +86,7 @@ class Context:
             return line.rstrip("\r\n")
         if source is not None:
             return _first_line(Path(source), what)
-        if not self._has_tty():
+        if not self.has_tty():
             raise UsageError(
                 f"no {what} given and no terminal to ask on",
                 hint="pass --passphrase-file FILE (or - for standard input)",
@@ -136,7 +136,7 @@ class Context:
         return text.rstrip("\r\n")
 
     def confirm(self, question: str, *, typed: str) -> bool:
-        if not self._has_tty():
+        if not self.has_tty():
             return False
         try:
             with open("/dev/tty", "r+", encoding="utf-8") as tty:

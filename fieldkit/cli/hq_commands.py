@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.cli import vault_commands
-from fieldkit.cli.bundle_commands import _confirm_fingerprint, _read_card, _say, write_card
+from fieldkit.cli.bundle_commands import write_card
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
+from fieldkit.cli.shared import confirm_fingerprint, read_card_file, say
 from fieldkit.errors import FieldkitError, FileAccessError
 from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
 
@@ -86,12 +87,12 @@ def cmd_hq_card(ctx: Context) -> int:
 
 
 def cmd_enroll(ctx: Context) -> int:
-    text = _read_card(ctx.args.card)
+    text = read_card_file(ctx.args.card)
     card = trust.read_card(text)
-    _confirm_fingerprint(ctx, card, "Device card")
+    confirm_fingerprint(ctx, card, "Device card")
     with opened(ctx) as vault:
         trust.enroll(vault.db, text)
-    _say(
+    say(
         ctx,
         f"Enrolled {card.name} ({card.short_code}).",
         {"name": card.name, "fingerprint": card.short_code},
@@ -132,7 +133,7 @@ def cmd_devices(ctx: Context) -> int:
 def cmd_revoke(ctx: Context) -> int:
     with opened(ctx) as vault:
         card = trust.revoke(vault.db, ctx.args.device)
-    _say(
+    say(
         ctx,
         f"Revoked {card.name} ({card.short_code}); its later bundles will be refused.",
         {"name": card.name, "fingerprint": card.short_code},
@@ -154,7 +155,7 @@ def cmd_export_identity(ctx: Context) -> int:
     fsio.atomic_write(out, text.encode("ascii", "replace"), mode=0o600)
     ctx.info("WARNING: this file opens every bundle sent to this HQ. It is not encrypted.")
     ctx.info("Keep it on an encrypted disk, never on the USB stick that carries bundles.")
-    _say(ctx, str(out), {"path": str(out)})
+    say(ctx, str(out), {"path": str(out)})
     return 0
 
 
@@ -227,7 +228,7 @@ def cmd_analysis_export(ctx: Context) -> int:
             omit_sensitive=ctx.args.omit_sensitive,
         )
     ctx.info("this export is NOT encrypted; keep it on an encrypted disk")
-    _say(
+    say(
         ctx,
         f"{res.records} record(s) written to {res.path}; {res.withheld} withheld by consent.",
         {"path": str(res.path), "records": res.records, "withheld": res.withheld},

@@ -162,7 +162,7 @@ def cmd_wipe(ctx: Context) -> int:
     root = ctx.vault_dir
     if not ctx.args.yes:
         if not ctx.confirm(f"This destroys the vault at {root} for good.", typed="WIPE"):
-            if not ctx._has_tty():
+            if not ctx.has_tty():
                 raise UsageError(
                     "wipe needs confirmation", hint="pass --yes to wipe without asking"
                 )
