@@ -143,3 +143,37 @@ async def test_lock_while_export_runs(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, UnlockScreen)
     assert list(tmp_path.glob("fieldkit-bundle-0001.fkb"))
+
+
+async def test_unwritten_bundle_can_be_written_again(tmp_path: Path) -> None:
+    """A bundle whose file was never written (full stick, crash) is offered again, with the
+    same content, before anything new is exported."""
+    from fieldkit.services import export as export_svc
+    from fieldkit.store import bundles as bundle_store
+
+    field, _ = Vault.create(tmp_path / "field", PASSPHRASE, kdf_params=WEAK)
+    hq, _ = Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq")
+    trust.trust_hq(field.db, identity.hq(hq.db).card_text())
+    RecordService(field.db).add(model.template())
+    export_svc.export(field.db, tmp_path / "lost.fkb")
+    with field.db.transaction():  # as if the write had never completed
+        field.db.execute("UPDATE exports SET written_at=NULL")
+    first_hash = bundle_store.last_export(field.db).bundle_hash  # type: ignore[union-attr]
+    field.lock()
+    hq.lock()
+    app = make_app(tmp_path / "field", tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _unlock(pilot, app, RecordsScreen)
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert "never written" in str(app.screen.query_one("#result").render())
+        assert not app.screen.query_one("#resend").has_class("hidden")
+        await type_into(pilot, "#dest", str(tmp_path / "again.fkb"))
+        await pilot.click("#resend")
+        await wait_for(
+            pilot, lambda: "written again" in str(app.screen.query_one("#result").render())
+        )
+        assert app.vault is not None
+        assert export_svc.unwritten_seq(app.vault.db) is None
+        assert bundle_store.last_export(app.vault.db).bundle_hash == first_hash  # type: ignore[union-attr]
+    assert (tmp_path / "again.fkb").exists()

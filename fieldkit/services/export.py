@@ -69,6 +69,12 @@ def next_seq(db: Database) -> int:
     return 1 if last is None else last.seq + 1
 
 
+def unwritten_seq(db: Database) -> int | None:
+    """The last bundle's number if its file was never written (a crash, a full stick)."""
+    last = bundle_store.last_export(db)
+    return last.seq if last is not None and last.written_at is None else None
+
+
 def plan(db: Database, *, everything: bool = False) -> ExportPlan:
     identity.device(db)
     hqs = trust.trusted_hq_cards(db)

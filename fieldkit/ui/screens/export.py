@@ -29,6 +29,7 @@ class ExportScreen(FieldkitScreen):
             yield Label(_("Save the bundle to (e.g. the USB stick):"))
             yield Input(id="dest")
             yield Button(_("Export"), variant="primary", id="go")
+            yield Button(_("Write the unwritten bundle again"), id="resend", classes="hidden")
             yield ProgressBar(id="progress", classes="hidden")
             yield Static("", id="result")
         yield Footer()
@@ -39,6 +40,50 @@ class ExportScreen(FieldkitScreen):
             self.fk.ctx.start_dir / f"fieldkit-bundle-{seq:04d}.fkb"
         )
         self.show_plan()
+        self.check_unwritten()
+
+    def check_unwritten(self) -> None:
+        seq = export_svc.unwritten_seq(self.db)
+        self.query_one("#resend").set_class(seq is None, "hidden")
+        if seq is not None:
+            self.query_one("#result", Static).update(
+                _(
+                    "Bundle {seq} was prepared but its file was never written (the stick was full "
+                    "or the laptop stopped). Write it again before exporting anything new."
+                ).format(seq=seq)
+            )
+
+    @on(Button.Pressed, "#resend")
+    def resend(self) -> None:
+        seq = export_svc.unwritten_seq(self.db)
+        if seq is None:
+            return
+        dest = Path(self.query_one("#dest", Input).value.strip()).expanduser()
+        self.query_one("#progress").remove_class("hidden")
+        self.run_resend(seq, dest)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def run_resend(self, seq: int, dest: Path) -> None:
+        conn = self.vault.connect()
+        try:
+            res = export_svc.resend(
+                conn,
+                seq,
+                dest,
+                now=self.fk.ctx.now,
+                progress=lambda d, t: self.from_worker(self._progress, d, t),
+            )
+        except FieldkitError as exc:
+            self.from_worker(self.done, error_text(exc))
+            return
+        finally:
+            conn.close()
+        self.from_worker(
+            self.done,
+            _("Bundle {seq} written again.\n{path}\nFingerprint: {fp}").format(
+                seq=res.seq, path=res.path, fp=res.short_hash
+            ),
+        )
 
     @on(Checkbox.Changed, "#all")
     def show_plan(self) -> None:
@@ -105,4 +150,6 @@ class ExportScreen(FieldkitScreen):
     def done(self, message: str) -> None:
         self.query_one("#result", Static).update(message)
         self.query_one("#go", Button).disabled = False
+        self.query_one("#progress").add_class("hidden")
         self.show_plan()
+        self.check_unwritten(message)
