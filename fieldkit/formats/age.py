@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
+from cryptography.hazmat.primitives.asymmetric import x25519
+
 from fieldkit.crypto import age_primitives as prim
 from fieldkit.crypto.age_keys import (
     HybridIdentity,
@@ -150,8 +152,7 @@ def _unwrap(stanza: Stanza, identity: Identity) -> bytes | None:
 
 
 def _refuse_low_order(identity: HybridIdentity, x25519_enc: bytes) -> None:
-    from cryptography.hazmat.primitives.asymmetric import x25519
-
+    """The spec's vectors require refusing an X25519 share giving an all-zero secret."""
     try:
         shared = identity.x25519_part().exchange(
             x25519.X25519PublicKey.from_public_bytes(x25519_enc)

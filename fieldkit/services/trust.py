@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fieldkit.errors import InvalidInput, NotFound, WrongVaultKind
+from fieldkit.errors import InvalidInput, NotFound
 from fieldkit.formats import cards
 from fieldkit.formats.cards import Card
 from fieldkit.services import identity
@@ -113,8 +113,7 @@ def revoke(db: Database, code: str, *, now: Callable[[], float] = time.time) -> 
 
 
 def devices(db: Database) -> list[DeviceStatus]:
-    if identity.load(db, "hq") is None:  # pragma: no cover - load raises
-        raise WrongVaultKind("not an HQ vault")
+    identity.hq(db)
     out = []
     for d in trust_store.list_devices(db):
         seqs = bundle_store.device_seqs(db, d.fingerprint)
