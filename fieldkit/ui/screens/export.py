@@ -42,16 +42,15 @@ class ExportScreen(FieldkitScreen):
         self.show_plan()
         self.check_unwritten()
 
-    def check_unwritten(self) -> None:
+    def check_unwritten(self, before: str = "") -> None:
         seq = export_svc.unwritten_seq(self.db)
         self.query_one("#resend").set_class(seq is None, "hidden")
         if seq is not None:
-            self.query_one("#result", Static).update(
-                _(
-                    "Bundle {seq} was prepared but its file was never written (the stick was full "
-                    "or the laptop stopped). Write it again before exporting anything new."
-                ).format(seq=seq)
-            )
+            note = _(
+                "Bundle {seq} was prepared but its file was never written (the stick was full "
+                "or the laptop stopped). Write it again before exporting anything new."
+            ).format(seq=seq)
+            self.query_one("#result", Static).update(f"{before}\n{note}" if before else note)
 
     @on(Button.Pressed, "#resend")
     def resend(self) -> None:
