@@ -8,7 +8,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
 
 from fieldkit.services import settings
 from fieldkit.services.vault import Vault, vault_exists
@@ -111,6 +111,17 @@ class FieldkitApp(App[None]):
             return
         if self.ctx.monotonic() - self._last_activity >= self.autolock_seconds:
             self.action_lock()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Workers never take the app down (exit_on_error=False); a failure is shown, with
+        the exception's type only: its message could hold testimony."""
+        if event.state == WorkerState.ERROR:
+            name = type(event.worker.error).__name__
+            self.notify(
+                _("Something went wrong ({name}). Nothing half-done was saved.").format(name=name),
+                severity="error",
+                timeout=10,
+            )
 
     # ---- command palette -----------------------------------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
