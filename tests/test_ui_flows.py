@@ -198,3 +198,25 @@ async def test_lock_key(tmp_path: Path) -> None:
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
         assert app.vault is None
+
+
+async def test_long_list_loads_more_as_you_scroll(tmp_path: Path) -> None:
+    v, _ = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)
+    RecordService(v.db).add_many([{"pseudonym": f"W-{i:03d}"} for i in range(250)])
+    v.lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        table = app.screen.query_one("#table")
+        assert table.row_count == 100
+        assert "more below" in str(app.screen.query_one("#count").render())
+        table.focus()
+        table.move_cursor(row=99)
+        await pilot.pause()
+        assert table.row_count == 200
+        table.move_cursor(row=199)
+        await pilot.pause()
+        assert table.row_count == 250
+        assert "250 shown of 250" in str(app.screen.query_one("#count").render())

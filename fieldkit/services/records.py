@@ -190,13 +190,20 @@ class RecordService:
         incident_type: str | None = None,
         risk: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[RecordSummary]:
         self._check_filters(status, incident_type, risk, "updated")
         q = search_text.fts_query(typed)
         if q is None:
             return []
         return rec_store.search(
-            self._db, q, status=status, incident_type=incident_type, risk=risk, limit=limit
+            self._db,
+            q,
+            status=status,
+            incident_type=incident_type,
+            risk=risk,
+            limit=limit,
+            offset=offset,
         )
 
     def count(self) -> int:

@@ -171,6 +171,7 @@ def search(
     incident_type: str | None = None,
     risk: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[RecordSummary]:
     # Newest first. FTS5 walks its index in rowid order and stops at LIMIT, so a
     # word found in every record costs no more than a rare one; ordering by bm25
@@ -180,9 +181,9 @@ def search(
     cols = ", ".join("r." + c.strip() for c in _SUMMARY_COLS.split(","))
     sql = (
         f"SELECT {cols} FROM records_fts JOIN records r ON r.rid = records_fts.rowid"
-        f" WHERE records_fts MATCH ? {extra} ORDER BY records_fts.rowid DESC LIMIT ?"
+        f" WHERE records_fts MATCH ? {extra} ORDER BY records_fts.rowid DESC LIMIT ? OFFSET ?"
     )
-    return [_summary(r) for r in db.all(sql, (fts_query, *params, limit))]
+    return [_summary(r) for r in db.all(sql, (fts_query, *params, limit, offset))]
 
 
 def _filters(

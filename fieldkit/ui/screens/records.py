@@ -16,6 +16,8 @@ from fieldkit.services.types import RecordSummary
 from fieldkit.ui.base import FieldkitScreen
 from fieldkit.ui.i18n import _
 
+# Rows loaded at a time; more are fetched as the cursor nears the end, so 10,000 records
+# scroll smoothly and typing a search never lays out more than one page.
 SHOWN = 100
 SEARCH_DELAY = 0.12
 
@@ -36,9 +38,10 @@ class RecordTable(DataTable[str]):
         self.add_column(_("Risk"), key="risk", width=8)
         self.add_column(_("Incidents"), key="incidents", width=24)
 
-    def show(self, rows: list[RecordSummary]) -> None:
-        self.clear()
-        for r in rows[:SHOWN]:
+    def show(self, rows: list[RecordSummary], *, append: bool = False) -> None:
+        if not append:
+            self.clear()
+        for r in rows:
             self.add_row(
                 _(r.status),
                 r.interview_date or "—",
@@ -73,6 +76,7 @@ class RecordsScreen(FieldkitScreen):
     def __init__(self) -> None:
         super().__init__()
         self._timer: Timer | None = None
+        self._more = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -119,25 +123,45 @@ class RecordsScreen(FieldkitScreen):
         v = self.query_one(sel_id, Select).value
         return v if isinstance(v, str) else None
 
-    def refresh_list(self) -> None:
+    def _page(self, offset: int) -> list[RecordSummary]:
         rs = RecordService(self.db)
         query = self.query_one("#search", Input).value.strip()
         status, itype, risk = self._value("#status"), self._value("#type"), self._value("#risk")
         if query:
-            rows = rs.search(query, status=status, incident_type=itype, risk=risk, limit=SHOWN)
-        else:
-            rows = rs.list_records(
-                status=status,
-                incident_type=itype,
-                risk=risk,
-                sort=self._value("#sort") or "updated",
-                limit=SHOWN,
+            return rs.search(
+                query, status=status, incident_type=itype, risk=risk, limit=SHOWN, offset=offset
             )
-        self.query_one(RecordTable).show(rows)
-        total = rs.count()
-        self.query_one("#count", Static).update(
-            _("{shown} shown of {total} records").format(shown=len(rows), total=total)
+        return rs.list_records(
+            status=status,
+            incident_type=itype,
+            risk=risk,
+            sort=self._value("#sort") or "updated",
+            limit=SHOWN,
+            offset=offset,
         )
+
+    def refresh_list(self) -> None:
+        rows = self._page(0)
+        self._more = len(rows) == SHOWN
+        self.query_one(RecordTable).show(rows)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        table = self.query_one(RecordTable)
+        total = RecordService(self.db).count()
+        more = _(" (more below)") if self._more else ""
+        self.query_one("#count", Static).update(
+            _("{shown} shown of {total} records").format(shown=table.row_count, total=total) + more
+        )
+
+    @on(DataTable.RowHighlighted)
+    def maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(RecordTable)
+        if self._more and event.cursor_row >= table.row_count - 5:
+            rows = self._page(table.row_count)
+            self._more = len(rows) == SHOWN
+            table.show(rows, append=True)
+            self._update_count()
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
