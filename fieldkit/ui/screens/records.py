@@ -18,7 +18,7 @@ from fieldkit.ui.i18n import _
 
 # Rows loaded at a time; more are fetched as the cursor nears the end, so 10,000 records
 # scroll smoothly and typing a search never lays out more than one page.
-SHOWN = 100
+SHOWN = 60
 SEARCH_DELAY = 0.12
 
 
