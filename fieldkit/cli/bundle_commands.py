@@ -9,7 +9,7 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import confirm_fingerprint, read_card_file, say
+from fieldkit.cli.shared import confirm_fingerprint, say
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
@@ -96,8 +96,7 @@ def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
 
 
 def cmd_trust(ctx: Context) -> int:
-    text = read_card_file(ctx.args.card)
-    card = trust.read_card(text)
+    text, card = trust.load_card_file(Path(ctx.args.card))
     confirm_fingerprint(ctx, card, "HQ card")
     with opened(ctx) as vault:
         trust.trust_hq(vault.db, text)
@@ -209,7 +208,8 @@ def cmd_inspect(ctx: Context) -> int:
     path = Path(ctx.args.bundle)
     if ctx.args.identity:
         try:
-            text = Path(ctx.args.identity).read_text(encoding="utf-8")[:100_000]
+            with open(ctx.args.identity, encoding="utf-8") as fh:
+                text = fh.read(100_001)
         except (OSError, UnicodeDecodeError) as exc:
             raise FileAccessError(f"cannot read identity file: {exc}") from None
         try:

@@ -11,7 +11,7 @@ from fieldkit.cli.bundle_commands import write_card
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import confirm_fingerprint, read_card_file, say
+from fieldkit.cli.shared import confirm_fingerprint, say
 from fieldkit.errors import FieldkitError, FileAccessError
 from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
 
@@ -87,8 +87,7 @@ def cmd_hq_card(ctx: Context) -> int:
 
 
 def cmd_enroll(ctx: Context) -> int:
-    text = read_card_file(ctx.args.card)
-    card = trust.read_card(text)
+    text, card = trust.load_card_file(Path(ctx.args.card))
     confirm_fingerprint(ctx, card, "Device card")
     with opened(ctx) as vault:
         trust.enroll(vault.db, text)

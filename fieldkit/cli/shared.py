@@ -1,12 +1,12 @@
-"""Small pieces several command modules share: confirming a fingerprint, reading a card,
-printing a result as text or JSON."""
+"""Small pieces several command modules share: confirming a fingerprint, printing a
+result as text or JSON."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fieldkit.cli.context import Context
-from fieldkit.errors import Cancelled, FileAccessError, UsageError
+from fieldkit.errors import Cancelled, UsageError
 from fieldkit.formats import cards
 
 
@@ -20,14 +20,6 @@ def confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
         raise UsageError("confirmation needed", hint="compare the fingerprint, then pass --yes")
     if not ctx.confirm("Does it match exactly?", typed="yes"):
         raise Cancelled("not confirmed")
-
-
-def read_card_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read(cards.MAX_CARD_SIZE + 1)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileAccessError(f"cannot read card {path}: {exc}") from None
 
 
 def say(ctx: Context, text: str, data: dict[str, Any]) -> None:

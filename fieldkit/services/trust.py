@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from fieldkit.errors import InvalidInput, NotFound
+from fieldkit.errors import FileAccessError, InvalidInput, NotFound
 from fieldkit.formats import cards
 from fieldkit.formats.cards import Card
 from fieldkit.services import identity
@@ -26,6 +27,18 @@ MAX_CARD_FILE = cards.MAX_CARD_SIZE
 
 def read_card(text: str) -> Card:
     return cards.parse(text)
+
+
+def load_card_file(path: Path) -> tuple[str, Card]:
+    """Read a card file (bounded: a card is a few hundred bytes) and parse it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read(MAX_CARD_FILE + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileAccessError(
+            f"cannot read the card file {path}: {getattr(exc, 'strerror', None) or 'not text'}"
+        ) from None
+    return text, cards.parse(text)
 
 
 # ---- field side ---------------------------------------------------------------------

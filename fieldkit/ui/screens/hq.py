@@ -28,7 +28,6 @@ from textual.widgets import (
 )
 
 from fieldkit.errors import FieldkitError
-from fieldkit.formats import cards
 from fieldkit.services import analysis_export, hq_import, trust
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
@@ -208,11 +207,7 @@ class HqScreen(FieldkitScreen):
     def enroll(self) -> None:
         path = Path(self.query_one("#device-card", Input).value.strip()).expanduser()
         try:
-            text = path.read_text(encoding="utf-8")[: cards.MAX_CARD_SIZE]
-            card = trust.read_card(text)
-        except (OSError, UnicodeDecodeError):
-            self.notify(_("Cannot read that file."), severity="error")
-            return
+            text, card = trust.load_card_file(path)
         except FieldkitError as exc:
             self.notify(error_text(exc), severity="error")
             return

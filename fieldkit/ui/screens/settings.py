@@ -135,11 +135,7 @@ class SettingsScreen(FieldkitScreen):
     def trust_card(self) -> None:
         path = Path(self.query_one("#card", Input).value.strip()).expanduser()
         try:
-            text = path.read_text(encoding="utf-8")[:8192]
-            card = trust.read_card(text)
-        except (OSError, UnicodeDecodeError):
-            self.query_one("#card-result", Static).update(_("Cannot read that file."))
-            return
+            text, card = trust.load_card_file(path)
         except FieldkitError as exc:
             self.query_one("#card-result", Static).update(error_text(exc))
             return
