@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fieldkit.errors import InvalidInput
+from fieldkit.errors import FileAccessError, InvalidInput
 from fieldkit.services import fsio, identity
 from fieldkit.services.records import RecordService
 from fieldkit.store import bundles as bundle_store
@@ -78,30 +78,38 @@ def export(
         raise InvalidInput(f"unknown scope {scope!r}", hint="use hq, anonymised or named")
     strip = omit_sensitive or scope == "anonymised"
     rs = RecordService(db)
-    rows: list[dict[str, Any]] = []
-    withheld = 0
-    for summary in rec_store.list_summaries(db, sort="created", limit=10**9):
-        rec = rs.get(summary.id)
-        consent = rec.doc["consent"]
-        if consent["withdrawn"] or consent["scope"] not in SCOPES[scope]:
-            withheld += 1
-            continue
-        doc = _without_sensitive(rec.doc) if strip else rec.doc
-        device = bundle_store.record_device(db, rec.id)
-        rows.append(
-            {
-                "id": rec.id,
-                "version": rec.version,
-                "device": device.hex() if device else None,
-                "record": doc,
-            }
-        )
-    if fmt == "jsonl":
-        data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
-    else:
-        data = _csv(rows)
-    fsio.atomic_write(out, data.encode("utf-8"), mode=0o600)
-    return AnalysisExport(out, len(rows), withheld)
+    written = withheld = 0
+    try:
+        # One record at a time, straight into the temp file: memory does not grow with HQ's
+        # archive. The rename happens only when every row is written.
+        with fsio.atomic_writer(out, mode=0o600) as raw:
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            if fmt == "csv":
+                writer.writeheader()
+            for summary in rec_store.list_summaries(db, sort="created", limit=10**9):
+                rec = rs.get(summary.id)
+                consent = rec.doc["consent"]
+                if consent["withdrawn"] or consent["scope"] not in SCOPES[scope]:
+                    withheld += 1
+                    continue
+                device = bundle_store.record_device(db, rec.id)
+                row = {
+                    "id": rec.id,
+                    "version": rec.version,
+                    "device": device.hex() if device else None,
+                    "record": _without_sensitive(rec.doc) if strip else rec.doc,
+                }
+                if fmt == "jsonl":
+                    fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+                else:
+                    writer.writerows(_csv_rows(row))
+                written += 1
+            fh.flush()
+            fh.detach()  # the atomic writer fsyncs and renames the underlying file
+    except OSError as exc:
+        raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
+    return AnalysisExport(out, written, withheld)
 
 
 def _without_sensitive(doc: dict[str, Any]) -> dict[str, Any]:
@@ -111,51 +119,48 @@ def _without_sensitive(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per incident (a record without incidents gives one row)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        doc = r["record"]
-        base = {
-            "record_id": r["id"],
-            "version": r["version"],
-            "pseudonym": doc["pseudonym"],
-            "interview_date": doc["interview"].get("date") or "",
-            "language": doc["interview"].get("language", ""),
-            "risk": doc["risk"],
-            "consent_scope": doc["consent"]["scope"],
-            "device": r["device"] or "",
-        }
-        for inc in doc["incidents"] or [None]:
-            row = dict(base)
-            if inc is not None:
-                date = inc.get("date") or {}
-                fine = inc["legal"].get("fine") or {}
-                row.update(
-                    {
-                        "incident_id": inc["id"],
-                        "incident_type": inc["type"],
-                        "date_earliest": date.get("earliest", ""),
-                        "date_latest": date.get("latest", ""),
-                        "date_text": date.get("text", ""),
-                        "country": inc["place"]["country"],
-                        "locality": inc["place"]["locality"],
-                        "actor_type": inc["perpetrator"]["actor_type"],
-                        "perpetrator_country": inc["perpetrator"]["country"],
-                        "unit": inc["perpetrator"]["unit"],
-                        "charge": inc["legal"]["charge"],
-                        "court": inc["legal"]["court"],
-                        "outcome": inc["legal"]["outcome"],
-                        "fine_amount": fine.get("amount", ""),
-                        "fine_currency": fine.get("currency", ""),
-                        "expulsion": inc["legal"]["expulsion"],
-                        "victims": " ".join(inc["victims"]),
-                    }
-                )
-            w.writerow({k: _cell(v) for k, v in row.items()})
-    return buf.getvalue()
+    doc = r["record"]
+    base = {
+        "record_id": r["id"],
+        "version": r["version"],
+        "pseudonym": doc["pseudonym"],
+        "interview_date": doc["interview"].get("date") or "",
+        "language": doc["interview"].get("language", ""),
+        "risk": doc["risk"],
+        "consent_scope": doc["consent"]["scope"],
+        "device": r["device"] or "",
+    }
+    out: list[dict[str, Any]] = []
+    for inc in doc["incidents"] or [None]:
+        row = dict(base)
+        if inc is not None:
+            date = inc.get("date") or {}
+            fine = inc["legal"].get("fine") or {}
+            row.update(
+                {
+                    "incident_id": inc["id"],
+                    "incident_type": inc["type"],
+                    "date_earliest": date.get("earliest", ""),
+                    "date_latest": date.get("latest", ""),
+                    "date_text": date.get("text", ""),
+                    "country": inc["place"]["country"],
+                    "locality": inc["place"]["locality"],
+                    "actor_type": inc["perpetrator"]["actor_type"],
+                    "perpetrator_country": inc["perpetrator"]["country"],
+                    "unit": inc["perpetrator"]["unit"],
+                    "charge": inc["legal"]["charge"],
+                    "court": inc["legal"]["court"],
+                    "outcome": inc["legal"]["outcome"],
+                    "fine_amount": fine.get("amount", ""),
+                    "fine_currency": fine.get("currency", ""),
+                    "expulsion": inc["legal"]["expulsion"],
+                    "victims": " ".join(inc["victims"]),
+                }
+            )
+        out.append({k: _cell(v) for k, v in row.items()})
+    return out
 
 
 def _cell(value: Any) -> Any:
