@@ -22,7 +22,3 @@ def labelled_hash(label: bytes, parts: Iterable[bytes]) -> bytes:
         h.update(struct.pack(">Q", len(part)))
         h.update(part)
     return h.digest()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -26,12 +26,6 @@ class ArmorError(EnvelopeMalformed):
     """The armor itself is malformed."""
 
 
-def armor(data: bytes) -> bytes:
-    text = base64.b64encode(data)
-    lines = [text[i : i + COLUMNS] for i in range(0, len(text), COLUMNS)]
-    return BEGIN + b"\n" + b"".join(line + b"\n" for line in lines) + END + b"\n"
-
-
 def looks_armored(prefix: bytes) -> bool:
     return prefix.lstrip(_WS).startswith(BEGIN[:10])
 

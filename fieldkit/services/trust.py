@@ -25,10 +25,6 @@ from fieldkit.store.trust import DeviceRow, TrustedHQ
 MAX_CARD_FILE = cards.MAX_CARD_SIZE
 
 
-def read_card(text: str) -> Card:
-    return cards.parse(text)
-
-
 def load_card_file(path: Path) -> tuple[str, Card]:
     """Read a card file (bounded: a card is a few hundred bytes) and parse it."""
     try:

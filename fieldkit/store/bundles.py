@@ -55,10 +55,6 @@ def export_by_seq(db: Database, seq: int) -> ExportRow | None:
     return None if row is None else _export(row)
 
 
-def list_exports(db: Database) -> list[ExportRow]:
-    return [_export(r) for r in db.all(f"SELECT {_EXPORT_COLS} FROM exports ORDER BY seq")]
-
-
 def mark_written(db: Database, seq: int, at: str) -> None:
     db.execute("UPDATE exports SET written_at=? WHERE seq=?", (at, seq))
 
@@ -126,16 +122,6 @@ def log_purge(db: Database, record_id: str, at: str) -> None:
         "UPDATE delivery_log SET purged_at=? WHERE record_id=? AND purged_at IS NULL",
         (at, record_id),
     )
-
-
-def delivery_log(db: Database) -> list[tuple[str, int, bytes, str, str | None]]:
-    return [
-        (str(r[0]), int(str(r[1])), as_bytes(r[2]), str(r[3]), None if r[4] is None else str(r[4]))
-        for r in db.all(
-            "SELECT record_id, version, bundle_id, delivered_at, purged_at"
-            " FROM delivery_log ORDER BY delivered_at, record_id"
-        )
-    ]
 
 
 # ---- HQ side -------------------------------------------------------------------------

@@ -15,7 +15,3 @@ _translation = gettext.translation("fieldkit", localedir=_LOCALE_DIR, fallback=T
 
 def _(message: str) -> str:
     return _translation.gettext(message)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translation.ngettext(singular, plural, n)

@@ -59,30 +59,7 @@ class ExportScreen(FieldkitScreen):
             return
         dest = Path(self.query_one("#dest", Input).value.strip()).expanduser()
         self.query_one("#progress").remove_class("hidden")
-        self.run_resend(seq, dest)
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_resend(self, seq: int, dest: Path) -> None:
-        conn = self.vault.connect()
-        try:
-            res = export_svc.resend(
-                conn,
-                seq,
-                dest,
-                now=self.fk.ctx.now,
-                progress=lambda d, t: self.from_worker(self._progress, d, t),
-            )
-        except FieldkitError as exc:
-            self.from_worker(self.done, error_text(exc))
-            return
-        finally:
-            conn.close()
-        self.from_worker(
-            self.done,
-            _("Bundle {seq} written again.\n{path}\nFingerprint: {fp}").format(
-                seq=res.seq, path=res.path, fp=res.short_hash
-            ),
-        )
+        self.run_export(dest, everything=False, resend=seq)
 
     @on(Checkbox.Changed, "#all")
     def show_plan(self) -> None:
@@ -108,16 +85,18 @@ class ExportScreen(FieldkitScreen):
         self.run_export(dest, self.query_one("#all", Checkbox).value)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_export(self, dest: Path, everything: bool) -> None:
+    def run_export(self, dest: Path, everything: bool, resend: int | None = None) -> None:
+        """A new bundle, or (with `resend`) bundle `resend` written again."""
         conn = self.vault.connect()
+        progress = lambda d, t: self.from_worker(self._progress, d, t)  # noqa: E731
+        res: export_svc.ExportResult | None
         try:
-            res = export_svc.export(
-                conn,
-                dest,
-                everything=everything,
-                now=self.fk.ctx.now,
-                progress=lambda d, t: self.from_worker(self._progress, d, t),
-            )
+            if resend is not None:
+                res = export_svc.resend(conn, resend, dest, now=self.fk.ctx.now, progress=progress)
+            else:
+                res = export_svc.export(
+                    conn, dest, everything=everything, now=self.fk.ctx.now, progress=progress
+                )
         except FieldkitError as exc:
             self.from_worker(self.done, error_text(exc))
             return
@@ -128,9 +107,12 @@ class ExportScreen(FieldkitScreen):
                 self.done, _("Nothing to export: every record is already in a bundle.")
             )
             return
-        self.from_worker(
-            self.done,
-            _(
+        if resend is not None:
+            text = _("Bundle {seq} written again.\n{path}\nFingerprint: {fp}").format(
+                seq=res.seq, path=res.path, fp=res.short_hash
+            )
+        else:
+            text = _(
                 "Bundle {seq} written: {r} record(s), {a} attachment(s), {size} bytes.\n{path}\n"
                 "Fingerprint: {fp}"
             ).format(
@@ -140,8 +122,8 @@ class ExportScreen(FieldkitScreen):
                 size=res.size,
                 path=res.path,
                 fp=res.short_hash,
-            ),
-        )
+            )
+        self.from_worker(self.done, text)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
