@@ -13,20 +13,14 @@ from typing import Any
 
 import sqlcipher3
 
+from fieldkit.store import db as store_db
 from fieldkit.store import schema
 from fieldkit.store.db import Database
 
 OUT = Path(__file__).resolve().parent / "out"
 
-# Same pragmas as fieldkit's store, minus the cipher ones: the fair baseline.
-PLAIN_PRAGMAS = (
-    "PRAGMA secure_delete = ON",
-    "PRAGMA temp_store = MEMORY",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA cache_size = -16384",
-)
+# The store's own pragmas minus the cipher ones: the fair baseline follows any change there.
+PLAIN_PRAGMAS = tuple(p for p in store_db._PRAGMAS if "cipher" not in p)
 
 
 def open_plain(path: Path) -> Database:
