@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from fieldkit.errors import FileAccessError, IntegrityError, NotFound
+from fieldkit.formats import blob
 from fieldkit.services import model
 from fieldkit.services.attachments import CHUNK_SIZE, AttachmentService
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
+from fieldkit.store import attachments as att_store
 
 
 @pytest.fixture
@@ -38,7 +40,9 @@ def test_intake_hash_and_extract(vault: Vault, rid: str, tmp_path: Path, size: i
     assert row.size == size
     assert row.media_type == "image/jpeg"
     assert row.filename == "photo of passport.jpg"
-    assert row.chunk_count == -(-size // CHUNK_SIZE)
+    stored = att_store.blob_store(vault.db).path(row.blob_id or b"")
+    assert stored.stat().st_size == blob.file_size(size)
+    assert (stored.stat().st_mode & 0o777) == 0o600
     assert (seen[-1] if seen else 0) == size
     out = tmp_path / "out.bin"
     svc.extract(row.id, out)
@@ -61,10 +65,10 @@ def test_extract_refuses_to_overwrite(vault: Vault, rid: str, tmp_path: Path) ->
 def test_extract_checks_hash_before_writing(vault: Vault, rid: str, tmp_path: Path) -> None:
     svc = AttachmentService(vault.db)
     row = svc.add_stream(rid, io.BytesIO(b"original"), filename="a.txt")
-    with vault.db.transaction():
-        vault.db.execute(
-            "UPDATE attachment_chunks SET data=? WHERE attachment_id=?", (b"tampered", row.id)
-        )
+    stored = att_store.blob_store(vault.db).path(row.blob_id or b"")
+    data = bytearray(stored.read_bytes())
+    data[blob.HEADER_SIZE] ^= 1
+    stored.write_bytes(bytes(data))
     out = tmp_path / "out.txt"
     with pytest.raises(IntegrityError):
         svc.extract(row.id, out)
@@ -77,9 +81,11 @@ def test_describe_list_remove(vault: Vault, rid: str) -> None:
     row = svc.add_stream(rid, io.BytesIO(b"x"), filename="rec.ogg", media_type="audio/ogg")
     assert svc.describe(row.id, "Interview audio, part 1").description == "Interview audio, part 1"
     assert [a.id for a in svc.for_record(rid)] == [row.id]
+    stored = att_store.blob_store(vault.db).path(row.blob_id or b"")
+    assert stored.exists()
     svc.remove(row.id)
     assert svc.for_record(rid) == []
-    assert vault.db.scalar("SELECT count(*) FROM attachment_chunks") == 0
+    assert not stored.exists()
     with pytest.raises(NotFound):
         svc.get(row.id)
 
@@ -100,7 +106,7 @@ def test_failed_intake_leaves_nothing(vault: Vault, rid: str) -> None:
 
     with pytest.raises(FileAccessError, match=r"usb\.bin"):
         AttachmentService(vault.db).add_stream(rid, Broken(), filename="usb.bin")  # type: ignore[arg-type]
-    assert vault.db.scalar("SELECT count(*) FROM attachment_chunks") == 0
+    assert list(att_store.blob_store(vault.db).folder.iterdir()) == []
     assert vault.db.scalar("SELECT count(*) FROM attachments") == 0
 
 

@@ -10,6 +10,7 @@ from fieldkit.services import hq_import, purge, receipts, trust
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
+from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair
 
 
@@ -43,7 +44,8 @@ def test_round_trip(pair: Pair) -> None:
     pr = purge.purge_delivered(pair.field.db)
     assert (pr.records, pr.attachments) == (1, 1)
     assert RecordService(pair.field.db).count() == 0
-    assert pair.field.db.scalar("SELECT count(*) FROM attachment_chunks") == 0
+    assert pair.field.db.scalar("SELECT count(*) FROM attachments") == 0
+    assert list(att_store.blob_store(pair.field.db).folder.iterdir()) == []
     assert verify(pair.field.db).ok
     # Nothing new: no bundle.
     assert export_svc.export(pair.field.db, pair.tmp / "b2.fkb") is None

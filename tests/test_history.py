@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
+from fieldkit.store import attachments as att_store
 from fieldkit.store.db import Database
 
 
@@ -37,6 +39,17 @@ def test_clean_history_verifies(vault: Vault) -> None:
 def _raw(db: Database, sql: str, params: tuple[object, ...] = ()) -> None:
     with db.transaction():
         db.execute(sql, params)
+
+
+def _blob_path(db: Database, attachment_id: str) -> Path:
+    row = att_store.get(db, attachment_id)
+    assert row is not None and row.blob_id is not None
+    return att_store.blob_store(db).path(row.blob_id)
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size - 1)
 
 
 TAMPERS: dict[str, Callable[[Database, str, str], None]] = {
@@ -67,9 +80,9 @@ TAMPERS: dict[str, Callable[[Database, str, str], None]] = {
     "attachment description changed": lambda db, _r, aid: _raw(
         db, "UPDATE attachments SET description='x' WHERE id=?", (aid,)
     ),
-    "attachment chunk replaced": lambda db, _r, aid: _raw(
-        db, "UPDATE attachment_chunks SET data=? WHERE attachment_id=?", (b"forged", aid)
-    ),
+    "attachment file replaced": lambda db, _r, aid: _blob_path(db, aid).write_bytes(b"forged"),
+    "attachment file deleted": lambda db, _r, aid: _blob_path(db, aid).unlink(),
+    "attachment file truncated": lambda db, _r, aid: _truncate(_blob_path(db, aid)),
     "attachment deleted": lambda db, _r, aid: _raw(
         db, "DELETE FROM attachments WHERE id=?", (aid,)
     ),

@@ -217,18 +217,29 @@ class Decryption:
         return self._chunks
 
     def read(self, n: int) -> bytes:
-        """Up to n plaintext bytes; b"" only at the authenticated end."""
-        out = bytearray()
-        while len(out) < n:
-            if not self._buf:
-                nxt = next(self.chunks(), None)
-                if nxt is None:
-                    break
-                self._buf = nxt
-            take = min(n - len(out), len(self._buf))
-            out += self._buf[:take]
-            self._buf = self._buf[take:]
-        return bytes(out)
+        """n plaintext bytes, fewer only at the authenticated end (b"" there)."""
+        parts: list[bytes] = []
+        while n:
+            piece = self.read_some(n)
+            if not piece:
+                break
+            parts.append(piece)
+            n -= len(piece)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def read_some(self, n: int) -> bytes:
+        """Between 1 and n plaintext bytes, at most the rest of one chunk (b"" only at
+        the authenticated end); a whole chunk is handed over without a copy."""
+        if not self._buf:
+            nxt = next(self.chunks(), None)
+            if nxt is None:
+                return b""
+            self._buf = nxt
+        if len(self._buf) <= n:
+            piece, self._buf = self._buf, b""
+        else:
+            piece, self._buf = self._buf[:n], self._buf[n:]
+        return piece
 
     def read_exact(self, n: int) -> bytes:
         data = self.read(n)

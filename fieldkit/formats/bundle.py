@@ -27,6 +27,7 @@ from fieldkit.crypto.hashing import labelled_hash
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
 from fieldkit.errors import MalformedData
 from fieldkit.formats.canonical import canonical_json
+from fieldkit.formats.padding import padme
 
 MAGIC = b"FKBUNDLE"
 VERSION = 1
@@ -309,17 +310,6 @@ def prefix(manifest_bytes: bytes, signature: bytes) -> bytes:
     return _PREFIX.pack(MAGIC, VERSION, len(manifest_bytes)) + manifest_bytes + signature
 
 
-def padme(length: int) -> int:
-    """Padmé (PURBs, Nikitin et al. 2019): round up so that at most O(log log L) bits of
-    the length remain; overhead at most about 12%."""
-    if length < 2:
-        return length
-    e = length.bit_length() - 1
-    s = e.bit_length()
-    mask = (1 << (e - s)) - 1
-    return (length + mask) & ~mask
-
-
 def padding_size(unpadded: int) -> int:
     return padme(unpadded) - unpadded
 
@@ -356,10 +346,17 @@ def read_prefix(src: Source) -> tuple[bytes, Manifest, bytes]:
     return manifest_bytes, decode_manifest(manifest_bytes), signature
 
 
-def iter_section(src: Source, size: int, chunk: int = 512 * 1024) -> Iterator[bytes]:
+class PieceSource(Protocol):
+    def read_some(self, n: int) -> bytes: ...
+
+
+def iter_section(src: PieceSource, size: int) -> Iterator[bytes]:
+    """Exactly `size` bytes, in pieces as the source delivers them (no re-buffering)."""
     remaining = size
     while remaining:
-        part = read_exact(src, min(chunk, remaining), "content")
+        part = src.read_some(remaining)
+        if not part:
+            raise MalformedBundle("the bundle ends inside the content")
         remaining -= len(part)
         yield part
 

@@ -1,14 +1,17 @@
-"""Attachments (audio, photos of documents): streamed into the vault in chunks.
+"""Attachments (audio, photos of documents): streamed into the vault.
 
-Intake reads the source file one chunk at a time, hashing as it goes, and
-stores every chunk and the metadata in one transaction: a crash leaves either
-the whole attachment or none of it. A copy leaves the vault only through
-`extract`, to a path the user names, written atomically and checked against the
-recorded SHA-256 before it is put in place.
+Intake reads the source file one chunk at a time into a new encrypted file
+(store/blobs.py), hashing as it goes; the file is made durable first, then one
+transaction records it with its key, its metadata and the history entry. A crash
+leaves either the whole attachment or none of it (an unnamed file is swept at the
+next unlock). A copy leaves the vault only through `extract`, to a path the user
+names, written atomically and checked against the recorded SHA-256 before it is
+put in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import time
@@ -16,15 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotFound
+from fieldkit.errors import FieldkitError, FileAccessError, IntegrityError, InvalidInput, NotFound
 from fieldkit.services import fsio, history, ids
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
 from fieldkit.store import attachments as att_store
 from fieldkit.store.attachments import AttachmentRow
+from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Database
 
-CHUNK_SIZE = 512 * 1024
+CHUNK_SIZE = 1024 * 1024  # how much of a source file is read at a time
 ATTACHMENT_PREFIX = "a"
 MAX_DESCRIPTION = 2000
 MAX_FILENAME = 255
@@ -78,48 +82,46 @@ class AttachmentService:
         _check_text(filename, "file name", MAX_FILENAME)
         _check_text(description, "description", MAX_DESCRIPTION)
         att_id = ids.new_id(ATTACHMENT_PREFIX)
-        h = hashlib.sha256()
-        size = 0
-        idx = 0
         at = iso_utc(self._now())
-        with self._db.transaction():
+        with att_store.blob_store(self._db).create() as w:
             while True:
                 try:
                     chunk = stream.read(CHUNK_SIZE)
                 except OSError as exc:
-                    # Leaving the block rolls back every chunk stored so far.
+                    # Leaving the block removes the partial file; nothing was recorded.
                     raise FileAccessError(
                         f"reading {filename} failed: {exc.strerror or exc}"
                     ) from None
                 if not chunk:
                     break
-                h.update(chunk)
-                size += len(chunk)
-                att_store.insert_chunk(self._db, att_id, idx, chunk)
-                idx += 1
+                w.write(chunk)
                 if progress is not None:
-                    progress(size, max(total, size))
+                    progress(w.size, max(total, w.size))
+            digest = w.finish()
             row = AttachmentRow(
                 id=att_id,
                 record_id=rid,
                 filename=filename,
                 media_type=media_type,
                 description=description,
-                size=size,
-                sha256=h.digest(),
-                chunk_size=CHUNK_SIZE,
-                chunk_count=idx,
+                size=w.size,
+                sha256=digest,
                 added_at=at,
+                blob_id=w.blob_id,
+                blob_key=w.key,
             )
-            att_store.insert_meta(self._db, row)
-            history.append(
-                self._db,
-                at=at,
-                action="attachment.add",
-                subject=att_id,
-                version=1,
-                content_hash=history.attachment_meta_hash(row),
-            )
+            with self._db.transaction():
+                w.check_in_place()
+                att_store.insert(self._db, row)
+                history.append(
+                    self._db,
+                    at=at,
+                    action="attachment.add",
+                    subject=att_id,
+                    version=1,
+                    content_hash=history.attachment_meta_hash(row),
+                )
+            w.keep()
         return row
 
     def get(self, attachment_id: str) -> AttachmentRow:
@@ -164,6 +166,8 @@ class AttachmentService:
                 version=1,
                 content_hash=row.sha256,
             )
+        # The row, and with it the file's key, is gone; now the ciphertext goes too.
+        remove_files(self._db, [row])
 
     def extract(
         self,
@@ -185,7 +189,7 @@ class AttachmentService:
         done = 0
         try:
             with fsio.atomic_writer(out) as fh:
-                for chunk in att_store.iter_chunks(self._db, row.id, row.chunk_count):
+                for chunk in att_store.content(self._db, row):
                     h.update(chunk)
                     fh.write(chunk)
                     done += len(chunk)
@@ -194,11 +198,46 @@ class AttachmentService:
                 if h.digest() != row.sha256 or done != row.size:
                     # Raising inside the writer removes the temp file; `out` is untouched.
                     raise IntegrityError(f"attachment {row.id} does not match its recorded hash")
-        except LookupError:
-            raise IntegrityError(f"attachment {row.id} is missing stored chunks") from None
         except OSError as exc:
             raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
         return row
+
+
+def remove_files(db: Database, rows: list[AttachmentRow]) -> None:
+    """After the rows' deletion has committed: unlink their files (best effort; a
+    file left by a crash here has no key any more and is swept at the next unlock)."""
+    with contextlib.suppress(OSError):
+        att_store.blob_store(db).remove(r.blob_id for r in rows if r.blob_id is not None)
+
+
+def tidy_storage(db: Database) -> None:
+    """At unlock: move attachments of vaults older than schema 4 into their own
+    files (one attachment per transaction), then sweep files a crash left unnamed."""
+    blobs = att_store.blob_store(db)
+    for att_id in att_store.legacy_ids(db):
+        row = att_store.get(db, att_id)
+        if row is None:
+            continue
+        # One damaged attachment must not lock the user out of the vault: it stays
+        # where it is and `history verify` reports it.
+        with contextlib.suppress(FieldkitError):
+            _move_legacy(db, blobs, row)
+    att_store.sweep_orphan_files(db, blobs)
+
+
+def _move_legacy(db: Database, blobs: BlobStore, row: AttachmentRow) -> None:
+    with blobs.create() as w:
+        try:
+            for chunk in att_store.legacy_chunks(db, row.id):
+                w.write(chunk)
+        except LookupError:
+            raise IntegrityError(f"attachment {row.id} is missing stored chunks") from None
+        if w.finish() != row.sha256 or w.size != row.size:
+            raise IntegrityError(f"attachment {row.id} does not match its recorded hash")
+        with db.transaction():
+            w.check_in_place()
+            att_store.move_to_blob(db, row.id, w.blob_id, w.key)
+        w.keep()
 
 
 def _check_text(value: str, what: str, limit: int) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fieldkit.crypto.hashing import labelled_hash
 from fieldkit.crypto.labels import ATTACHMENT_META, HISTORY_ENTRY, HISTORY_GENESIS, RECORD_VERSION
+from fieldkit.errors import IntegrityError
 from fieldkit.store import attachments as att_store
 from fieldkit.store import history as hist_store
 from fieldkit.store import meta
@@ -169,14 +170,18 @@ def _check_attachments(db: Database, latest: dict[str, bytes], content: bool) ->
             problems.append(f"attachment {att_id} has no history entry")
         elif logged != attachment_meta_hash(a):
             problems.append(f"attachment {att_id} metadata differs from its history")
-        if att_store.stored_chunk_count(db, att_id) != a.chunk_count:
-            problems.append(f"attachment {att_id} is missing chunks")
+        if a.blob_id is None or not att_store.blob_store(db).exists(a.blob_id):
+            problems.append(f"attachment {att_id} has no stored file")
         elif content:
             h = hashlib.sha256()
             size = 0
-            for chunk in att_store.iter_chunks(db, att_id, a.chunk_count):
-                h.update(chunk)
-                size += len(chunk)
+            try:
+                for chunk in att_store.content(db, a):
+                    h.update(chunk)
+                    size += len(chunk)
+            except IntegrityError as exc:
+                problems.append(f"attachment {att_id}: {exc.message}")
+                continue
             if h.digest() != a.sha256 or size != a.size:
                 problems.append(f"attachment {att_id} content differs from its hash")
     for att_id in latest:

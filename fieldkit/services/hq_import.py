@@ -11,10 +11,15 @@ Order of checks, each a clean rejection with its own error (nothing written):
      validation, the padding is all zeros and the age payload authenticates to its end.
 Any failure in 6 rolls the transaction back. Nothing is released before its hash and
 the signature over all hashes have been checked against the manifest.
+
+Attachment bytes stream into new encrypted files (store/blobs.py) while they are
+hashed; their keys exist only in memory until the transaction commits. Any failure
+unlinks them; a crash leaves files no row names and no key opens, swept at unlock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -40,7 +45,6 @@ from fieldkit.formats.age import Decryption
 from fieldkit.formats.bundle import MalformedBundle, Manifest
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.services import history, identity, model, receipts, search_text
-from fieldkit.services.attachments import CHUNK_SIZE
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import summary_for
 from fieldkit.store import attachments as att_store
@@ -48,6 +52,7 @@ from fieldkit.store import bundles as bundle_store
 from fieldkit.store import records as rec_store
 from fieldkit.store import trust as trust_store
 from fieldkit.store.attachments import AttachmentRow
+from fieldkit.store.blobs import BlobWriter
 from fieldkit.store.bundles import DeviceBundle
 from fieldkit.store.db import Database
 
@@ -113,8 +118,18 @@ def import_bundle(
         )
         if not v.duplicate:
             report.missing_before = _missing(db, v.device.fingerprint, v.manifest.seq)
-            with db.transaction():
-                _store(db, dec, v, report, progress, iso_utc(now()))
+            with contextlib.ExitStack() as new_files:
+                written: list[BlobWriter] = []
+
+                def new_file() -> BlobWriter:
+                    w = new_files.enter_context(att_store.blob_store(db).create())
+                    written.append(w)
+                    return w
+
+                with db.transaction():
+                    _store(db, dec, v, report, progress, iso_utc(now()), new_file)
+                for w in written:  # committed: the files are the attachments now
+                    w.keep()
     if receipts_dir is not None:
         report.receipt = receipts.issue(db, me, v, receipts_dir, now=now)
     return report
@@ -184,6 +199,7 @@ def _store(
     report: ImportReport,
     progress: Progress | None,
     at: str,
+    new_file: Callable[[], BlobWriter],
 ) -> None:
     m = v.manifest
     total = m.content_size()
@@ -235,22 +251,27 @@ def _store(
             progress(done, total)
     for a in m.attachments:
         existing = att_store.get(db, a.id)
-        h = hashlib.sha256()
-        idx = 0
-        for part in bundle.iter_section(dec, a.size, CHUNK_SIZE):
-            h.update(part)
-            if existing is None:
-                att_store.insert_chunk(db, a.id, idx, part)
-            idx += 1
-            done += len(part)
-            if progress is not None:
-                progress(done, total)
-        if h.digest() != a.sha256:
-            raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
         if existing is not None:
+            h = hashlib.sha256()
+            for part in bundle.iter_section(dec, a.size):
+                h.update(part)
+                done += len(part)
+                if progress is not None:
+                    progress(done, total)
+            if h.digest() != a.sha256:
+                raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
             if existing.sha256 != a.sha256:
                 raise ContentMismatch(f"attachment {a.id} differs from the stored one")
             continue
+        w = new_file()
+        for part in bundle.iter_section(dec, a.size):
+            w.write(part)
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+        if w.finish() != a.sha256:
+            raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
+        w.check_in_place()
         row = AttachmentRow(
             a.id,
             a.record,
@@ -259,11 +280,11 @@ def _store(
             a.description,
             a.size,
             a.sha256,
-            CHUNK_SIZE,
-            idx,
             at,
+            blob_id=w.blob_id,
+            blob_key=w.key,
         )
-        att_store.insert_meta(db, row)
+        att_store.insert(db, row)
         history.append(
             db,
             at=at,

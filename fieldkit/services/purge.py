@@ -1,7 +1,8 @@
 """Purge delivered records from the field vault (data minimisation under coercion).
 
 Only records whose current version HQ has receipted are removed, with their versions,
-attachments and index entries; secure_delete overwrites the freed pages. What stays
+attachments and index entries; secure_delete overwrites the freed pages, among them
+the keys of the attachment files, which are unlinked once the deletion has committed. What stays
 is the delivery log (record id, version, bundle id, times) and hash-only history
 entries, so `history verify` still holds and nothing of the testimony remains.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fieldkit.services import history, identity
+from fieldkit.services.attachments import remove_files
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
@@ -34,7 +36,7 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
     identity.device(db)
     ids = delivered_records(db)
     at = iso_utc(now())
-    n_att = 0
+    gone: list[att_store.AttachmentRow] = []
     with db.transaction():
         for rid in ids:
             summary = rec_store.get_summary(db, rid)
@@ -50,7 +52,7 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
                     version=1,
                     content_hash=a.sha256,
                 )
-                n_att += 1
+                gone.append(a)
             rec_store.delete_record(db, rid)
             history.append(
                 db,
@@ -63,4 +65,5 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
             bundle_store.log_purge(db, rid, at)
     # Move the freed (already overwritten) pages out of the WAL as well.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return PurgeResult(len(ids), n_att)
+    remove_files(db, gone)
+    return PurgeResult(len(ids), len(gone))

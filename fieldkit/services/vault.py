@@ -26,9 +26,10 @@ from fieldkit.errors import (
 from fieldkit.formats import keyslots, recovery_code
 from fieldkit.formats.keyslots import KeyslotFile, SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import fsio, identity, keyring, passphrase_policy
+from fieldkit.services import attachments, fsio, identity, keyring, passphrase_policy
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import meta
+from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Database
 
 VAULT_KINDS = ("field", "hq")
@@ -140,6 +141,7 @@ class Vault:
         if stored_id != slot_file.vault_id.hex():
             db.close()
             raise CorruptVault("the keyslot file belongs to another vault")
+        attachments.tidy_storage(db)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
 
@@ -231,9 +233,9 @@ def vault_exists(root: Path) -> bool:
 
 def wipe(root: Path) -> None:
     """Crypto-shred: destroy the keyslots first (the only copies of the wrapped master
-    key), fsync, then remove the database and its WAL. Needs no passphrase, so it
-    works under duress. Afterwards neither the passphrase nor the recovery code opens
-    anything."""
+    key), fsync, then remove the database and its WAL, then the attachment files.
+    Needs no passphrase, so it works under duress. Afterwards neither the passphrase
+    nor the recovery code opens anything."""
     paths = VaultPaths(root)
     if not paths.keyslots.exists() and not paths.database.exists():
         raise VaultNotFound(f"no vault at {root}")
@@ -243,6 +245,8 @@ def wipe(root: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             _shred_header(p)
             p.unlink()
+    # Each attachment file's key lived only in the database just destroyed.
+    BlobStore.beside(paths.database).remove_all()
     fsio.fsync_dir(root)
     with contextlib.suppress(OSError):
         root.rmdir()

@@ -1,15 +1,20 @@
-"""SQL for attachments, stored as fixed-size chunks so nothing is held whole in memory."""
+"""SQL for attachments. The bytes live in encrypted files (store/blobs.py); each row
+holds its file's id and key. Older vaults kept the bytes here as chunks; those rows
+have no blob_id until services/attachments.py moves them at unlock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from fieldkit.store.db import Database, as_bytes
+import sqlcipher3
+
+from fieldkit.errors import IntegrityError
+from fieldkit.store.blobs import BlobStore
+from fieldkit.store.db import BUSY_TIMEOUT_MS, Database, as_bytes
 
 _COLS = (
-    "id, record_id, filename, media_type, description, size, sha256, chunk_size,"
-    " chunk_count, added_at"
+    "id, record_id, filename, media_type, description, size, sha256, added_at, blob_id, blob_key"
 )
 
 
@@ -22,9 +27,9 @@ class AttachmentRow:
     description: str
     size: int
     sha256: bytes
-    chunk_size: int
-    chunk_count: int
     added_at: str
+    blob_id: bytes | None = None
+    blob_key: bytes | None = field(default=None, repr=False)
 
 
 def _row(r: tuple[object, ...]) -> AttachmentRow:
@@ -36,22 +41,18 @@ def _row(r: tuple[object, ...]) -> AttachmentRow:
         description=str(r[4]),
         size=int(str(r[5])),
         sha256=as_bytes(r[6]),
-        chunk_size=int(str(r[7])),
-        chunk_count=int(str(r[8])),
-        added_at=str(r[9]),
+        added_at=str(r[7]),
+        blob_id=None if r[8] is None else as_bytes(r[8]),
+        blob_key=None if r[9] is None else as_bytes(r[9]),
     )
 
 
-def insert_chunk(db: Database, attachment_id: str, idx: int, data: bytes) -> None:
+def insert(db: Database, a: AttachmentRow) -> None:
+    if a.blob_id is None or a.blob_key is None:
+        raise ValueError("a new attachment needs its file")
     db.execute(
-        "INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?,?,?)",
-        (attachment_id, idx, data),
-    )
-
-
-def insert_meta(db: Database, a: AttachmentRow) -> None:
-    db.execute(
-        f"INSERT INTO attachments ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO attachments ({_COLS}, chunk_size, chunk_count)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,0,0)",
         (
             a.id,
             a.record_id,
@@ -60,9 +61,9 @@ def insert_meta(db: Database, a: AttachmentRow) -> None:
             a.description,
             a.size,
             a.sha256,
-            a.chunk_size,
-            a.chunk_count,
             a.added_at,
+            a.blob_id,
+            a.blob_key,
         ),
     )
 
@@ -86,18 +87,6 @@ def all_rows(db: Database) -> list[AttachmentRow]:
     return [_row(r) for r in db.all(f"SELECT {_COLS} FROM attachments ORDER BY added_at, id")]
 
 
-def iter_chunks(db: Database, attachment_id: str, chunk_count: int) -> Iterator[bytes]:
-    """Yield chunks in order, one query each, so memory holds one chunk at a time."""
-    for idx in range(chunk_count):
-        row = db.one(
-            "SELECT data FROM attachment_chunks WHERE attachment_id=? AND idx=?",
-            (attachment_id, idx),
-        )
-        if row is None:
-            raise LookupError(f"attachment chunk {idx} is missing")
-        yield as_bytes(row[0])
-
-
 def set_description(db: Database, attachment_id: str, description: str) -> None:
     db.execute("UPDATE attachments SET description=? WHERE id=?", (description, attachment_id))
 
@@ -107,7 +96,61 @@ def delete(db: Database, attachment_id: str) -> None:
     db.execute("DELETE FROM attachments WHERE id=?", (attachment_id,))
 
 
-def stored_chunk_count(db: Database, attachment_id: str) -> int:
-    return int(
+def blob_ids(db: Database) -> set[bytes]:
+    return {
+        as_bytes(r[0]) for r in db.all("SELECT blob_id FROM attachments WHERE blob_id IS NOT NULL")
+    }
+
+
+def sweep_orphan_files(db: Database, blobs: BlobStore) -> int | None:
+    """Remove attachment files no row names (left by a crash); None if another
+    process is writing to the vault right now (it is tried again at the next unlock)."""
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        with db.transaction():
+            return blobs.sweep(blob_ids(db))
+    except sqlcipher3.OperationalError:
+        return None
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+# ---- vaults from before schema 4 ---------------------------------------------------
+
+
+def legacy_ids(db: Database) -> list[str]:
+    return [str(r[0]) for r in db.all("SELECT id FROM attachments WHERE blob_id IS NULL")]
+
+
+def legacy_chunks(db: Database, attachment_id: str) -> Iterator[bytes]:
+    """Yield the old in-database chunks in order, one query each."""
+    count = int(
         db.scalar("SELECT count(*) FROM attachment_chunks WHERE attachment_id=?", (attachment_id,))
     )
+    for idx in range(count):
+        row = db.one(
+            "SELECT data FROM attachment_chunks WHERE attachment_id=? AND idx=?",
+            (attachment_id, idx),
+        )
+        if row is None:
+            raise LookupError(f"attachment chunk {idx} is missing")
+        yield as_bytes(row[0])
+
+
+def move_to_blob(db: Database, attachment_id: str, blob_id: bytes, blob_key: bytes) -> None:
+    db.execute(
+        "UPDATE attachments SET blob_id=?, blob_key=?, chunk_size=0, chunk_count=0 WHERE id=?",
+        (blob_id, blob_key, attachment_id),
+    )
+    db.execute("DELETE FROM attachment_chunks WHERE attachment_id=?", (attachment_id,))
+
+
+def blob_store(db: Database) -> BlobStore:
+    return BlobStore.beside(db.path)
+
+
+def content(db: Database, a: AttachmentRow) -> Iterator[bytes]:
+    """The attachment's bytes, authenticated chunk by chunk (at most 1 MiB each)."""
+    if a.blob_id is None or a.blob_key is None:
+        raise IntegrityError(f"attachment {a.id} has not been moved to its file yet")
+    return blob_store(db).read(a.blob_id, a.blob_key, a.size)

@@ -13,6 +13,7 @@ from fieldkit.errors import CorruptVault
 from fieldkit.store import schema
 
 KEY_SIZE = 32
+BUSY_TIMEOUT_MS = 10000
 
 # Applied right after the key, on every connection. Why each one:
 #   cipher_compatibility = 4   pin SQLCipher 4 defaults (AES-256-CBC, HMAC-SHA512 per
@@ -47,7 +48,7 @@ _PRAGMAS: Sequence[str] = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA cache_size = -16384",
     # A second connection (a UI worker) waits for the first instead of failing.
-    "PRAGMA busy_timeout = 10000",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
 )
 
 Row = tuple[Any, ...]

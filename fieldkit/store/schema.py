@@ -184,7 +184,18 @@ CREATE TABLE drafts (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+# Version 4: attachment bytes move out of SQLite into encrypted files beside it
+# (store/blobs.py); the row keeps each file's id and its key. Rows with no blob_id
+# still have their bytes in attachment_chunks: services/attachments.py moves them
+# at unlock, one attachment per transaction. chunk_size and chunk_count are 0 for
+# attachments stored as files.
+_V4 = """
+ALTER TABLE attachments ADD COLUMN blob_id BLOB;
+ALTER TABLE attachments ADD COLUMN blob_key BLOB;
+CREATE UNIQUE INDEX attachments_blob ON attachments(blob_id);
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 
