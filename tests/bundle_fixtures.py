@@ -16,6 +16,7 @@ from fieldkit.services.identity import device as device_identity
 from fieldkit.services.identity import hq as hq_identity
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
+from fieldkit.store import attachments as att_store
 from tests.conftest import PASSPHRASE, WEAK
 
 
@@ -55,6 +56,12 @@ class Pair:
             rows = db.all(f"SELECT * FROM {t} ORDER BY 1, 2")  # noqa: S608
             counts[t] = len(rows)
             h.update(repr(rows).encode())
+        # The attachment files beside the database: a failed import leaves none behind.
+        folder = att_store.blob_store(db).folder
+        files = sorted(folder.iterdir()) if folder.is_dir() else []
+        counts["attachment files"] = len(files)
+        for f in files:
+            h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
         return counts, h.hexdigest()
 
 

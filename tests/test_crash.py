@@ -17,6 +17,7 @@ from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
+from fieldkit.store import attachments as att_store
 from tests.conftest import PASSPHRASE, WEAK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,5 +80,60 @@ def test_sigkill_while_saving(tmp_path: Path, kill_after: float) -> None:
             assert row.sha256 == hashlib.sha256(bytes([i % 256]) * (700_000 + i)).digest()
         # At most one save was in flight; it either committed fully or left no trace.
         assert rs.count() in (len(records), len(records) + 1)
+        report = verify(v.db, attachment_content=True)
+        assert report.ok, report.problems
+        # Every attachment file is named by a row; a half-written one was swept.
+        named = {(a.blob_id or b"").hex() for a in att_store.all_rows(v.db)}
+        folder = root / "blobs"
+        on_disk = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+        assert on_disk == named
+
+
+# The child stops half-way through an attachment (its source stalls) and says so.
+STALLED = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from fieldkit.services.attachments import AttachmentService
+    from fieldkit.services.records import RecordService
+    from fieldkit.services.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    class Stalling:
+        def __init__(self):
+            self.calls = 0
+        def read(self, n):
+            self.calls += 1
+            if self.calls > 5:
+                print("midway", flush=True)
+                time.sleep(3600)
+            return b"\\x5a" * n
+
+    v = Vault.unlock(Path(sys.argv[1]), PASSPHRASE)
+    rid = RecordService(v.db).add({"pseudonym": "P-1"})
+    AttachmentService(v.db).add_stream(rid, Stalling(), filename="interview.ogg")
+    """
+)
+
+
+def test_sigkill_in_the_middle_of_an_attachment(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    Vault.create(root, PASSPHRASE, kdf_params=WEAK)[0].lock()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STALLED, str(root)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "midway"
+    partial = list((root / "blobs").iterdir())
+    assert len(partial) == 1 and partial[0].stat().st_size > 0  # the half-written file
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    with Vault.unlock(root, PASSPHRASE) as v:
+        assert v.db.scalar("SELECT count(*) FROM attachments") == 0
+        assert list((root / "blobs").iterdir()) == []  # swept: no row named it
         report = verify(v.db, attachment_content=True)
         assert report.ok, report.problems

@@ -9,7 +9,7 @@ used once. Memory holds one chunk at a time in both directions.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -20,6 +20,12 @@ CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
 ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 MAX_COUNTER = (1 << 88) - 1
+
+
+class Sink(Protocol):
+    """Where ciphertext goes: a file, or anything with a file's write()."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 def chunk_nonce(counter: int, last: bool) -> bytes:
@@ -35,7 +41,7 @@ class StreamWriter:
     chunk of plaintext is held back until more data arrives or `close()`.
     """
 
-    def __init__(self, key: bytes, sink: BinaryIO) -> None:
+    def __init__(self, key: bytes, sink: Sink) -> None:
         self._aead = ChaCha20Poly1305(key)
         self._sink = sink
         self._buf = bytearray()
@@ -46,15 +52,28 @@ class StreamWriter:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._closed:
             raise ValueError("write to a closed StreamWriter")
-        self._buf += data
-        self.plaintext_bytes += len(data)
-        # Emit every full chunk that is certainly not the last (more bytes follow it).
-        while len(self._buf) > CHUNK_SIZE:
-            self._emit(bytes(self._buf[:CHUNK_SIZE]), last=False)
-            del self._buf[:CHUNK_SIZE]
-        return len(data)
+        view = memoryview(data).cast("B")
+        n = len(view)
+        self.plaintext_bytes += n
+        pos = 0
+        if self._buf:
+            need = CHUNK_SIZE - len(self._buf)
+            if n <= need:
+                self._buf += view
+                return n
+            # The held-back chunk fills up and more bytes follow it: not the last.
+            self._buf += view[:need]
+            pos = need
+            self._emit(self._buf, last=False)
+            self._buf = bytearray()
+        # Whole chunks straight from the caller's buffer (no copy) while more follows.
+        while n - pos > CHUNK_SIZE:
+            self._emit(view[pos : pos + CHUNK_SIZE], last=False)
+            pos += CHUNK_SIZE
+        self._buf += view[pos:]
+        return n
 
-    def _emit(self, chunk: bytes, *, last: bool) -> None:
+    def _emit(self, chunk: bytes | bytearray | memoryview, *, last: bool) -> None:
         self._sink.write(self._aead.encrypt(chunk_nonce(self._counter, last), chunk, None))
         self._counter += 1
 

@@ -27,7 +27,7 @@ from fieldkit.crypto.age_keys import (
     X25519Identity,
     X25519Recipient,
 )
-from fieldkit.crypto.age_stream import StreamWriter, decrypt_chunks, read_up_to
+from fieldkit.crypto.age_stream import Sink, StreamWriter, decrypt_chunks, read_up_to
 from fieldkit.errors import EnvelopeAuthFailed, EnvelopeMalformed, NoMatchingKey
 from fieldkit.formats import age_armor, age_header
 from fieldkit.formats.age_header import Header, Stanza
@@ -69,7 +69,7 @@ class Encryptor:
 
     def __init__(
         self,
-        sink: BinaryIO,
+        sink: Sink,
         recipients: Sequence[Recipient],
         *,
         random_bytes: Callable[[int], bytes] = os.urandom,

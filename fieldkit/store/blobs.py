@@ -27,18 +27,16 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from fieldkit.errors import FileAccessError, IntegrityError
 from fieldkit.formats import blob
+from fieldkit.store.background import Worker
 
 FOLDER = "blobs"
-_QUEUE_DEPTH = 4  # chunks in flight per worker: memory stays at a few MiB
 
 
 class BlobStore:
@@ -163,8 +161,8 @@ class BlobWriter:
             raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from None
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._sha = hashlib.sha256()
-        self._hasher = _Worker(self._sha.update)
-        self._writer = _Worker(self._seal_and_write)
+        self._hasher = Worker(self._sha.update)
+        self._writer = Worker(self._seal_and_write)
         self._writer.put((-1, blob.header(blob_id), False))
 
     # ---- filling ------------------------------------------------------------
@@ -244,56 +242,6 @@ class BlobWriter:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
         os.close(self._fd)  # releases the lock
-
-
-class _Worker:
-    """A thread applying `fn` to queued items in order. An error stops the work, is
-    kept, and is raised to the producer at its next `put` or at `close`."""
-
-    def __init__(self, fn: Callable[[Any], None]) -> None:
-        self._fn = fn
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_DEPTH)
-        self._error: BaseException | None = None
-        self._stop = object()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is self._stop:
-                return
-            if self._error is None:
-                try:
-                    self._fn(item)
-                except BaseException as exc:  # handed to the producer
-                    self._error = exc
-
-    def put(self, item: object) -> None:
-        self._raise()
-        self._queue.put(item)
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(self._stop)
-            self._thread.join()
-        self._raise()
-
-    def abandon(self) -> None:
-        """Stop without raising (the caller is already leaving)."""
-        if self._thread.is_alive():
-            self._error = self._error or RuntimeError("abandoned")
-            self._queue.put(self._stop)
-            self._thread.join()
-
-    def _raise(self) -> None:
-        if self._error is None:
-            return
-        if isinstance(self._error, OSError):
-            raise FileAccessError(
-                f"cannot write an attachment file: {self._error.strerror}"
-            ) from None
-        raise self._error
 
 
 def _blob_id(name: str) -> bytes | None:

@@ -1,0 +1,154 @@
+"""Background threads for streaming writes: disk writes, hashing and AEAD calls
+release the GIL, so handing them to a worker overlaps them with the producer's work
+on another core. Queues are bounded, so memory stays at a few MiB whatever the size."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, TypeVar
+
+from fieldkit.errors import FileAccessError
+
+QUEUE_DEPTH = 4  # items in flight per worker
+BLOCK = 1024 * 1024  # BackgroundWriter hands the thread writes of about this size
+_IOV_MAX = 1024  # pieces per writev (POSIX guarantees at least 16; Linux allows 1024)
+_ITEM, _END, _ERROR = 0, 1, 2
+T = TypeVar("T")
+
+
+class Worker:
+    """A thread applying `fn` to queued items in order. An error stops the work, is
+    kept, and is raised to the producer at its next `put` or at `close`."""
+
+    def __init__(self, fn: Callable[[Any], object]) -> None:
+        self._fn = fn
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._error: BaseException | None = None
+        self._stop = object()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is self._stop:
+                return
+            if self._error is None:
+                try:
+                    self._fn(item)
+                except BaseException as exc:  # handed to the producer
+                    self._error = exc
+
+    def put(self, item: object) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(self._stop)
+            self._thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Stop without raising (the caller is already leaving)."""
+        if self._thread.is_alive():
+            self._error = self._error or RuntimeError("abandoned")
+            self._queue.put(self._stop)
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is None:
+            return
+        if isinstance(self._error, OSError):
+            raise FileAccessError(f"cannot write: {self._error.strerror}") from None
+        raise self._error
+
+
+class BackgroundWriter:
+    """A write-only file object whose writes happen on a worker thread: pieces are
+    collected (not copied) until about 1 MiB, then written with one writev. `close()`
+    waits until every byte is in the file (it does not fsync)."""
+
+    def __init__(self, sink: BinaryIO) -> None:
+        sink.flush()  # from here on, bytes go to the descriptor directly
+        self._fd = sink.fileno()
+        self._parts: list[bytes] = []
+        self._pending = 0
+        self._worker = Worker(self._write_all)
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        piece = data if isinstance(data, bytes) else bytes(data)
+        self._parts.append(piece)
+        self._pending += len(piece)
+        if self._pending >= BLOCK or len(self._parts) >= _IOV_MAX:
+            self._hand_over()
+        return len(piece)
+
+    def close(self) -> None:
+        if self._parts:
+            self._hand_over()
+        self._worker.close()
+
+    def abandon(self) -> None:
+        self._worker.abandon()
+
+    def _hand_over(self) -> None:
+        self._worker.put(self._parts)
+        self._parts = []
+        self._pending = 0
+
+    def _write_all(self, parts: list[bytes]) -> None:
+        done = os.writev(self._fd, parts)
+        if done == sum(len(p) for p in parts):
+            return
+        for p in parts:  # a short write (rare): finish piece by piece
+            if done >= len(p):
+                done -= len(p)
+                continue
+            view = memoryview(p)[done:]
+            done = 0
+            while view:
+                view = view[os.write(self._fd, view) :]
+
+
+def prefetched(items: Iterable[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
+    """Run `items` on a worker thread, up to `depth` items ahead of the consumer.
+    Items and the producer's exception arrive in order; leaving early stops it."""
+    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[int, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((_ITEM, item)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, in order
+            put((_ERROR, exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == _ITEM:
+                yield value
+            elif kind == _END:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()
