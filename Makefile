@@ -36,7 +36,9 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.bench_vault
+	$(BIN)/python -m bench.bench_bundles
+	$(BIN)/python -m bench.bench_ui
 
 # The translation template (needs GNU gettext's xgettext). Translators copy it to
 # fieldkit/ui/locale/<lang>/LC_MESSAGES/fieldkit.po and compile it to fieldkit.mo.

@@ -4,7 +4,7 @@
   import   fieldkit hq import (CLI) vs  age -d
   memory   peak RSS of export and import (GNU time %M)
 
-    .venv/bin/python -m bench.bench_bundles --mib 512 1024 [--runs 5]
+    .venv/bin/python -m bench.bench_bundles --mib 512 1024 [--runs 7]
 
 Needs Debian's age, gnupg and time (apt-get install age gnupg time). Vaults use a weak
 Argon2id profile so the figures are about bundles, not the KDF (unlocking is measured in
@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.common import save
+from bench.common import compile_bytecode, save
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.services import identity, trust
 from fieldkit.services.attachments import AttachmentService
@@ -34,7 +34,12 @@ FIELDKIT = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "field
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS KiB) of one command, from GNU time."""
+    """(wall seconds, peak RSS KiB) of one command, from GNU time.
+
+    `sync` first, untimed: age and gpg do not fsync their output, so without it the next
+    command (whichever tool) would pay for writing back the previous one's file. fieldkit
+    fsyncs the bundle (atomic write) and the vault inside its own time."""
+    subprocess.run(["sync"], check=True)
     r = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True,
                        env=env, check=False)
     if r.returncode != 0:
@@ -149,8 +154,9 @@ def run(tmp: Path, mib: int, runs: int) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, nargs="+", default=[512, 1024])
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
+    compile_bytecode()
     results = []
     for mib in args.mib:
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:

@@ -25,6 +25,7 @@ from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
 from fieldkit.store import attachments as att_store
 from fieldkit.store.attachments import AttachmentRow
+from fieldkit.store.background import prefetched
 from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Database
 
@@ -189,7 +190,7 @@ class AttachmentService:
         done = 0
         try:
             with fsio.atomic_writer(out) as fh:
-                for chunk in att_store.content(self._db, row):
+                for chunk in prefetched(att_store.content(self._db, row)):
                     h.update(chunk)
                     fh.write(chunk)
                     done += len(chunk)

@@ -16,6 +16,8 @@ QUEUE_DEPTH = 4  # items in flight per worker
 BLOCK = 1024 * 1024  # BackgroundWriter hands the thread writes of about this size
 _IOV_MAX = 1024  # pieces per writev (POSIX guarantees at least 16; Linux allows 1024)
 _ITEM, _END, _ERROR = 0, 1, 2
+_FADVISE = hasattr(os, "posix_fadvise")
+_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
 T = TypeVar("T")
 
 
@@ -67,6 +69,27 @@ class Worker:
         raise self._error
 
 
+class WriteBehind:
+    """Tracks sequential writes to a descriptor and, every 32 MiB, asks the kernel to
+    start writing them back and to drop them from the page cache (POSIX_FADV_DONTNEED).
+    The final fsync then has little left to do, and a large file does not fill memory
+    with dirty pages: measured on a 1.1 GB write, 0.30 s instead of 0.44-1.21 s
+    (docs/performance.md). Where posix_fadvise does not exist (macOS) it does nothing."""
+
+    STEP = 32 * 1024 * 1024
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._start = os.lseek(fd, 0, os.SEEK_CUR)
+        self._pos = self._start
+
+    def wrote(self, n: int) -> None:
+        self._pos += n
+        if self._pos - self._start >= self.STEP and _FADVISE:
+            os.posix_fadvise(self._fd, self._start, self._pos - self._start, _DONTNEED)
+            self._start = self._pos
+
+
 class BackgroundWriter:
     """A write-only file object whose writes happen on a worker thread: pieces are
     collected (not copied) until about 1 MiB, then written with one writev. `close()`
@@ -75,6 +98,7 @@ class BackgroundWriter:
     def __init__(self, sink: BinaryIO) -> None:
         sink.flush()  # from here on, bytes go to the descriptor directly
         self._fd = sink.fileno()
+        self._behind = WriteBehind(self._fd)
         self._parts: list[bytes] = []
         self._pending = 0
         self._worker = Worker(self._write_all)
@@ -101,8 +125,10 @@ class BackgroundWriter:
         self._pending = 0
 
     def _write_all(self, parts: list[bytes]) -> None:
+        total = sum(len(p) for p in parts)
         done = os.writev(self._fd, parts)
-        if done == sum(len(p) for p in parts):
+        self._behind.wrote(total)
+        if done == total:
             return
         for p in parts:  # a short write (rare): finish piece by piece
             if done >= len(p):

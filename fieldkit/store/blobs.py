@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from fieldkit.errors import FileAccessError, IntegrityError
 from fieldkit.formats import blob
-from fieldkit.store.background import Worker
+from fieldkit.store.background import Worker, WriteBehind
 
 FOLDER = "blobs"
 
@@ -160,6 +160,7 @@ class BlobWriter:
         except OSError as exc:
             raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from None
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._behind = WriteBehind(self._fd)
         self._sha = hashlib.sha256()
         self._hasher = Worker(self._sha.update)
         self._writer = Worker(self._seal_and_write)
@@ -212,6 +213,7 @@ class BlobWriter:
         view = memoryview(out)
         while view:
             view = view[os.write(self._fd, view) :]
+        self._behind.wrote(len(out))
 
     # ---- publishing ---------------------------------------------------------
     def check_in_place(self) -> None:
