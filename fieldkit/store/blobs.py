@@ -106,17 +106,19 @@ class BlobStore:
         if not self.folder.is_dir():
             return 0
         removed = 0
-        for entry in os.scandir(self.folder):
-            blob_id = _blob_id(entry.name)
+        with os.scandir(self.folder) as entries:
+            names = [(e.name, e.path) for e in entries]
+        for name, path in names:
+            blob_id = _blob_id(name)
             if blob_id is None or blob_id in referenced:
                 continue  # not ours, or in use
             try:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                os.unlink(entry.path)
+                os.unlink(path)
                 removed += 1
             except BlockingIOError:
                 pass  # a writer is still filling it
@@ -130,9 +132,11 @@ class BlobStore:
         """For wipe: the keys died with the database; drop the files and the folder."""
         if not self.folder.is_dir():
             return
-        for entry in os.scandir(self.folder):
+        with os.scandir(self.folder) as entries:
+            paths = [e.path for e in entries]
+        for path in paths:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
+                os.unlink(path)
         with contextlib.suppress(OSError):
             self.folder.rmdir()
 
