@@ -107,3 +107,17 @@ def test_receipt_after_edit_keeps_new_version(pair: Pair, tmp_path: Path) -> Non
     assert (rr.delivered, rr.superseded) == (0, 1)
     assert rs.summary(rid).status == "draft"
     assert purge.purge_delivered(pair.field.db).records == 0
+
+
+def test_an_attachment_sent_again_is_checked_not_stored_twice(pair: Pair) -> None:
+    data = os.urandom(2_500_000)
+    pair.add_testimony("with a scan", attachment=data)
+    export_svc.export(pair.field.db, pair.tmp / "1.fkb")
+    again = export_svc.export(pair.field.db, pair.tmp / "2.fkb", everything=True)
+    assert again is not None and again.attachments == 1
+    hq_import.import_bundle(pair.hq.db, pair.tmp / "1.fkb")
+    files = sorted(att_store.blob_store(pair.hq.db).folder.iterdir())
+    rep = hq_import.import_bundle(pair.hq.db, pair.tmp / "2.fkb")
+    assert (rep.attachments_new, rep.duplicate) == (0, False)
+    assert sorted(att_store.blob_store(pair.hq.db).folder.iterdir()) == files
+    assert verify(pair.hq.db, attachment_content=True).ok

@@ -251,26 +251,21 @@ def _store(
             progress(done, total)
     for a in m.attachments:
         existing = att_store.get(db, a.id)
-        if existing is not None:
-            h = hashlib.sha256()
-            for part in bundle.iter_section(dec, a.size):
-                h.update(part)
-                done += len(part)
-                if progress is not None:
-                    progress(done, total)
-            if h.digest() != a.sha256:
-                raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
-            if existing.sha256 != a.sha256:
-                raise ContentMismatch(f"attachment {a.id} differs from the stored one")
-            continue
-        w = new_file()
+        # Known already: only hashed. New: streamed into a new file, hashed there.
+        h = hashlib.sha256()
+        w = None if existing is not None else new_file()
+        take = h.update if w is None else w.write
         for part in bundle.iter_section(dec, a.size):
-            w.write(part)
+            take(part)
             done += len(part)
             if progress is not None:
                 progress(done, total)
-        if w.finish() != a.sha256:
+        if (h.digest() if w is None else w.finish()) != a.sha256:
             raise ContentMismatch(f"attachment {a.id} does not match its signed hash")
+        if w is None:
+            if existing is not None and existing.sha256 != a.sha256:
+                raise ContentMismatch(f"attachment {a.id} differs from the stored one")
+            continue
         w.check_in_place()
         row = AttachmentRow(
             a.id,
