@@ -309,3 +309,21 @@ def test_vectors(tmp_path: Path, vec: dict[str, object]) -> None:
         assert hashlib.sha256(file).hexdigest() == vec["file_sha256"]
     assert _independent_open(key, blob_id, file, size) == plain
     assert _read(store, blob_id, key, size) == plain
+
+
+def test_sweep_waits_for_no_one(vault_root: Path) -> None:
+    """With another connection writing, the sweep is skipped at once, not blocked."""
+    with Vault.unlock(vault_root, PASSPHRASE) as v:
+        store = att_store.blob_store(v.db)
+        store.folder.mkdir()
+        orphan = store.path(os.urandom(16))
+        orphan.write_bytes(b"left by a crash")
+        other = v.connect()
+        try:
+            with other.transaction():
+                assert att_store.sweep_orphan_files(v.db, store) is None
+                assert orphan.exists()
+        finally:
+            other.close()
+        assert att_store.sweep_orphan_files(v.db, store) == 1
+        assert not orphan.exists()

@@ -9,12 +9,12 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import confirm_fingerprint, say
+from fieldkit.cli.shared import accept_card, say, write_card
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.services import export as export_svc
-from fieldkit.services import fsio, identity, inspect, purge, receipts, trust
+from fieldkit.services import identity, inspect, purge, receipts, trust
 from fieldkit.services.vault import Vault
 
 
@@ -84,28 +84,8 @@ def cmd_card(ctx: Context) -> int:
     return 0
 
 
-def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
-    if out.exists():
-        raise FileAccessError(f"{out} already exists", hint="choose another file name")
-    fsio.atomic_write(out, text.encode("utf-8"), mode=0o644)
-    if ctx.as_json:
-        ctx.emit_json({"path": str(out), "name": card.name, "fingerprint": card.short_code})
-    else:
-        ctx.out(f"Card written to {out}")
-        ctx.out(f"Fingerprint: {card.short_code}")
-
-
 def cmd_trust(ctx: Context) -> int:
-    text, card = trust.load_card_file(Path(ctx.args.card))
-    confirm_fingerprint(ctx, card, "HQ card")
-    with opened(ctx) as vault:
-        trust.trust_hq(vault.db, text)
-    say(
-        ctx,
-        f"Trusted HQ {card.name} ({card.short_code}).",
-        {"name": card.name, "fingerprint": card.short_code},
-    )
-    return 0
+    return accept_card(ctx, "HQ card", "Trusted HQ", trust.trust_hq)
 
 
 def cmd_export(ctx: Context) -> int:

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.cli import vault_commands
-from fieldkit.cli.bundle_commands import write_card
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import confirm_fingerprint, say
+from fieldkit.cli.shared import accept_card, card_json, say, write_card
 from fieldkit.errors import FieldkitError, FileAccessError
 from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
 
@@ -87,16 +86,7 @@ def cmd_hq_card(ctx: Context) -> int:
 
 
 def cmd_enroll(ctx: Context) -> int:
-    text, card = trust.load_card_file(Path(ctx.args.card))
-    confirm_fingerprint(ctx, card, "Device card")
-    with opened(ctx) as vault:
-        trust.enroll(vault.db, text)
-    say(
-        ctx,
-        f"Enrolled {card.name} ({card.short_code}).",
-        {"name": card.name, "fingerprint": card.short_code},
-    )
-    return 0
+    return accept_card(ctx, "Device card", "Enrolled", trust.enroll)
 
 
 def cmd_devices(ctx: Context) -> int:
@@ -135,7 +125,7 @@ def cmd_revoke(ctx: Context) -> int:
     say(
         ctx,
         f"Revoked {card.name} ({card.short_code}); its later bundles will be refused.",
-        {"name": card.name, "fingerprint": card.short_code},
+        card_json(card),
     )
     return 0
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from fieldkit.crypto.age_stream import chunk_nonce
 from fieldkit.errors import IntegrityError
+from fieldkit.formats.bundle import MAX_ATTACHMENT_SIZE
 from fieldkit.formats.padding import padme
 
 MAGIC = b"FK-BLOB\x00"
@@ -35,9 +36,9 @@ CHUNK_SIZE = 1024 * 1024
 ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 _HEADER = struct.Struct(">8sB16s")
 HEADER_SIZE = _HEADER.size
-# An attachment bundle import accepts is at most 64 GiB (formats/bundle.py); this is
-# the most a stored file may claim, checked before any arithmetic on it.
-MAX_SIZE = 1 << 40
+# The largest attachment a bundle may carry is the largest a file may hold; checked
+# before any arithmetic on a size.
+MAX_SIZE = MAX_ATTACHMENT_SIZE
 
 
 def header(blob_id: bytes) -> bytes:

@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import sqlcipher3
-
 from fieldkit.errors import IntegrityError
 from fieldkit.store.blobs import BlobStore
-from fieldkit.store.db import BUSY_TIMEOUT_MS, Database, as_bytes
+from fieldkit.store.db import Busy, Database, as_bytes
 
 _COLS = (
     "id, record_id, filename, media_type, description, size, sha256, added_at, blob_id, blob_key"
@@ -105,14 +103,11 @@ def blob_ids(db: Database) -> set[bytes]:
 def sweep_orphan_files(db: Database, blobs: BlobStore) -> int | None:
     """Remove attachment files no row names (left by a crash); None if another
     process is writing to the vault right now (it is tried again at the next unlock)."""
-    db.execute("PRAGMA busy_timeout = 0")
     try:
-        with db.transaction():
+        with db.transaction(wait=False):
             return blobs.sweep(blob_ids(db))
-    except sqlcipher3.OperationalError:
+    except Busy:
         return None
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 # ---- vaults from before schema 4 ---------------------------------------------------

@@ -177,7 +177,8 @@ class BlobWriter:
         self._buf += data
         self.size += len(data)
         while len(self._buf) >= blob.CHUNK_SIZE:
-            chunk = bytes(self._buf[: blob.CHUNK_SIZE])
+            with memoryview(self._buf) as view:
+                chunk = bytes(view[: blob.CHUNK_SIZE])  # the one copy
             del self._buf[: blob.CHUNK_SIZE]
             self._hasher.put(chunk)
             self._emit(chunk, last=False)

@@ -54,6 +54,10 @@ _PRAGMAS: Sequence[str] = (
 Row = tuple[Any, ...]
 
 
+class Busy(Exception):
+    """Another connection holds the write lock (only from transaction(wait=False))."""
+
+
 def as_bytes(value: object) -> bytes:
     """A BLOB column's value as bytes (SQLite hands back bytes or memoryview)."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -124,10 +128,22 @@ class Database:
         return None if row is None else row[0]
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """BEGIN IMMEDIATE ... COMMIT; any exception rolls everything back."""
+    def transaction(self, *, wait: bool = True) -> Iterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception rolls everything back.
+
+        With wait=False, raise Busy at once if another connection is writing, instead
+        of waiting up to the busy timeout (for housekeeping that can run another time)."""
         conn = self._c()
-        conn.execute("BEGIN IMMEDIATE")
+        if wait:
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.OperationalError:
+                raise Busy("another connection is writing") from None
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             yield self
         except BaseException:
