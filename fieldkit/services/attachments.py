@@ -158,15 +158,7 @@ class AttachmentService:
         row = self.get(attachment_id)
         at = iso_utc(self._now())
         with self._db.transaction():
-            att_store.delete(self._db, row.id)
-            history.append(
-                self._db,
-                at=at,
-                action="attachment.remove",
-                subject=row.id,
-                version=1,
-                content_hash=row.sha256,
-            )
+            delete_row(self._db, row, at)
         # The row, and with it the file's key, is gone; now the ciphertext goes too.
         remove_files(self._db, [row])
 
@@ -202,6 +194,15 @@ class AttachmentService:
         except OSError as exc:
             raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
         return row
+
+
+def delete_row(db: Database, row: AttachmentRow, at: str) -> None:
+    """Inside the caller's transaction: drop the row (and with it the file's key) and
+    log the removal. The file goes with remove_files once the transaction commits."""
+    att_store.delete(db, row.id)
+    history.append(
+        db, at=at, action="attachment.remove", subject=row.id, version=1, content_hash=row.sha256
+    )
 
 
 def remove_files(db: Database, rows: list[AttachmentRow]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fieldkit.services import history, identity
-from fieldkit.services.attachments import remove_files
+from fieldkit.services.attachments import delete_row, remove_files
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
@@ -43,15 +43,7 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
             if summary is None:
                 continue
             for a in att_store.for_record(db, rid):
-                att_store.delete(db, a.id)
-                history.append(
-                    db,
-                    at=at,
-                    action="attachment.remove",
-                    subject=a.id,
-                    version=1,
-                    content_hash=a.sha256,
-                )
+                delete_row(db, a, at)
                 gone.append(a)
             rec_store.delete_record(db, rid)
             history.append(
