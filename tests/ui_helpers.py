@@ -55,6 +55,8 @@ def make_app(
 
 
 async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    # A screen that was just pushed may not have composed its widgets yet.
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)))
     widget = pilot.app.screen.query_one(selector)
     widget.focus()
     await pilot.pause()
