@@ -1,16 +1,23 @@
-"""Worker threads used for streaming (store/background.py): order, errors, early exit."""
+"""Worker threads used for streaming (store/background.py): order, errors, early exit,
+and the O_DIRECT writer with its fallbacks."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import itertools
 import os
+import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
 from fieldkit.errors import FileAccessError
+from fieldkit.store import background
 from fieldkit.store.background import BackgroundWriter, prefetched
 
 
@@ -67,3 +74,131 @@ def test_background_writer_reports_a_failed_write(tmp_path: Path) -> None:
     w.abandon()
     with pytest.raises(OSError):
         fh.close()
+
+
+# ---- O_DIRECT: writes around the page cache ------------------------------------------
+
+O_DIRECT = getattr(os, "O_DIRECT", 0)
+
+
+def _direct_supported(folder: Path) -> bool:
+    if not O_DIRECT:
+        return False
+    fd = os.open(folder / "probe", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | O_DIRECT)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        os.unlink(folder / "probe")
+
+
+@pytest.fixture
+def direct_dir(tmp_path: Path) -> Path:
+    if not _direct_supported(tmp_path):
+        pytest.skip("this platform or file system has no O_DIRECT; the writev path is tested above")
+    return tmp_path
+
+
+def _pieces(total: int, seed: int) -> list[bytes]:
+    rng = random.Random(seed)
+    out, n = [], 0
+    while n < total:
+        size = min(total - n, rng.choice((1, 17, 4095, 4096, 4097, 65552, 1 << 20, 3_000_001)))
+        out.append(rng.randbytes(size))
+        n += size
+    return out
+
+
+def _is_direct(fh: BinaryIO) -> bool:
+    return bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & O_DIRECT)
+
+
+def test_direct_writes_keep_every_byte_in_order(direct_dir: Path) -> None:
+    pieces = _pieces(9 * background.BLOCK + 12345, seed=1)  # ends in a partial block
+    path = direct_dir / "out"
+    with open(path, "wb") as fh:
+        w = BackgroundWriter(fh)
+        assert _is_direct(fh)  # the page cache is bypassed from the first byte
+        for p in pieces:
+            w.write(memoryview(p))
+        w.close()
+    assert path.read_bytes() == b"".join(pieces)
+
+
+def test_direct_ring_is_never_refilled_while_a_block_is_in_flight(
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow disk: every write waits a little, so the producer runs ahead as far as
+    the queue lets it. A ring one buffer too small would overwrite a queued block."""
+    real_write, rng = os.write, random.Random(2)
+
+    def slow_write(fd: int, data: Any) -> int:
+        time.sleep(rng.random() * 0.003)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", slow_write)
+    pieces = _pieces(40 * background.BLOCK + 1, seed=3)
+    path = direct_dir / "out"
+    with open(path, "wb") as fh:
+        w = BackgroundWriter(fh)
+        for p in pieces:
+            w.write(p)
+        w.close()
+    assert path.read_bytes() == b"".join(pieces)
+
+
+@pytest.mark.parametrize("failure", ["refused", "short by a block", "short by 100 bytes"])
+def test_direct_write_trouble_falls_back_to_the_page_cache(
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """A file system may take O_DIRECT at open and refuse it at a write (EINVAL), or
+    write less than asked: what is left of an aligned length goes on directly, what is
+    left of an unaligned one through the page cache; no byte is lost or doubled."""
+    real_write, calls = os.write, []
+
+    def troubled_write(fd: int, data: Any) -> int:
+        calls.append(bool(fcntl.fcntl(fd, fcntl.F_GETFL) & O_DIRECT))
+        if len(calls) == 2:  # the second block
+            if failure == "refused":
+                raise OSError(errno.EINVAL, "Invalid argument")
+            if failure == "short by a block":
+                return real_write(fd, memoryview(data)[: len(data) - 4096])
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)  # short by 100: only without O_DIRECT
+            fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~O_DIRECT)
+            try:
+                return real_write(fd, memoryview(data)[: len(data) - 100])
+            finally:
+                fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", troubled_write)
+    pieces = _pieces(5 * background.BLOCK + 7, seed=4)
+    path = direct_dir / "out"
+    with open(path, "wb") as fh:
+        w = BackgroundWriter(fh)
+        for p in pieces:
+            w.write(p)
+        w.close()
+    assert path.read_bytes() == b"".join(pieces)
+    # the third block went on directly only if nothing was wrong with the alignment
+    assert calls[:2] == [True, True]
+    assert calls[3] == (failure == "short by a block")
+
+
+def test_direct_write_errors_other_than_refusal_are_reported(
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with open(direct_dir / "out", "wb") as fh:
+        w = BackgroundWriter(fh)
+        with pytest.raises(FileAccessError, match="No space left"):
+            for _ in range(16):
+                w.write(bytes(background.BLOCK))
+            w.close()
+        w.abandon()

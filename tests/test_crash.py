@@ -129,7 +129,11 @@ def test_sigkill_in_the_middle_of_an_attachment(tmp_path: Path) -> None:
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "midway"
     partial = list((root / "blobs").iterdir())
-    assert len(partial) == 1 and partial[0].stat().st_size > 0  # the half-written file
+    assert len(partial) == 1
+    deadline = time.monotonic() + 30  # the writer thread may still be on its way to disk
+    while partial[0].stat().st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert partial[0].stat().st_size > 0  # the half-written file
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     with Vault.unlock(root, PASSPHRASE) as v:

@@ -4,6 +4,9 @@ on another core. Queues are bounded, so memory stays at a few MiB whatever the s
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import mmap
 import os
 import queue
 import threading
@@ -18,6 +21,8 @@ _IOV_MAX = 1024  # pieces per writev (POSIX guarantees at least 16; Linux allows
 _ITEM, _END, _ERROR = 0, 1, 2
 _FADVISE = hasattr(os, "posix_fadvise")
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+ALIGN = 4096  # O_DIRECT buffers, sizes and offsets: a multiple of any logical block size
 T = TypeVar("T")
 
 
@@ -91,19 +96,36 @@ class WriteBehind:
 
 
 class BackgroundWriter:
-    """A write-only file object whose writes happen on a worker thread: pieces are
-    collected (not copied) until about 1 MiB, then written with one writev. `close()`
-    waits until every byte is in the file (it does not fsync)."""
+    """A write-only file object whose writes happen on a worker thread. `close()` waits
+    until every byte is in the file (it does not fsync).
 
-    def __init__(self, sink: BinaryIO) -> None:
-        sink.flush()  # from here on, bytes go to the descriptor directly
-        self._fd = sink.fileno()
+    Where the file system allows it (Linux `O_DIRECT`), bytes are gathered into a small
+    ring of page-aligned buffers and written from there straight to the device,
+    bypassing the page cache: no page-cache pages to allocate, fill and write back, and
+    the caller's fsync has only the device cache left. Measured for a 553 MiB write plus
+    fsync here: 0.22-0.29 s every time, against 0.22-1.22 s through the page cache
+    (docs/performance.md). Only the last, partial block goes through the page cache.
+    Where `O_DIRECT` is missing or refused, pieces are collected (not copied) up to
+    about 1 MiB and written with one writev, as before."""
+
+    def __init__(self, sink: BinaryIO | int) -> None:
+        if isinstance(sink, int):
+            self._fd = sink
+        else:
+            sink.flush()  # from here on, bytes go to the descriptor directly
+            self._fd = sink.fileno()
         self._behind = WriteBehind(self._fd)
         self._parts: list[bytes] = []
         self._pending = 0
-        self._worker = Worker(self._write_all)
+        self._ring = _direct_ring(self._fd)
+        self._slot = 0
+        self._fill = 0
+        self._direct = bool(self._ring)
+        self._worker = Worker(self._write_block if self._ring else self._write_all)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._ring:
+            return self._copy_in(data)
         piece = data if isinstance(data, bytes) else bytes(data)
         self._parts.append(piece)
         self._pending += len(piece)
@@ -112,13 +134,17 @@ class BackgroundWriter:
         return len(piece)
 
     def close(self) -> None:
-        if self._parts:
+        if self._ring:
+            if self._fill:
+                self._hand_over_block()
+        elif self._parts:
             self._hand_over()
         self._worker.close()
 
     def abandon(self) -> None:
         self._worker.abandon()
 
+    # ---- through the page cache (writev) ------------------------------------------
     def _hand_over(self) -> None:
         self._worker.put(self._parts)
         self._parts = []
@@ -134,10 +160,79 @@ class BackgroundWriter:
             if done >= len(p):
                 done -= len(p)
                 continue
-            view = memoryview(p)[done:]
+            _write_fully(self._fd, memoryview(p)[done:])
             done = 0
+
+    # ---- around the page cache (O_DIRECT) -----------------------------------------
+    # The ring has QUEUE_DEPTH + 2 buffers. When `put` hands over buffer k it returns
+    # only once the queue holds at most QUEUE_DEPTH buffers (k-3 .. k), and the worker,
+    # which takes one buffer at a time, is then busy with k-4 at the latest: buffer
+    # k-5 is written, and that is the one filled next. So no buffer is refilled while
+    # it is still queued or being written.
+    def _copy_in(self, data: bytes | bytearray | memoryview) -> int:
+        with memoryview(data) as whole:
+            view = whole.cast("B") if whole.format != "B" else whole
+            n = len(view)
             while view:
-                view = view[os.write(self._fd, view) :]
+                take = min(len(view), BLOCK - self._fill)
+                self._ring[self._slot][self._fill : self._fill + take] = view[:take]
+                self._fill += take
+                view = view[take:]
+                if self._fill == BLOCK:
+                    self._hand_over_block()
+        return n
+
+    def _hand_over_block(self) -> None:
+        self._worker.put((self._ring[self._slot], self._fill))
+        self._slot = (self._slot + 1) % len(self._ring)
+        self._fill = 0
+
+    def _write_block(self, item: tuple[mmap.mmap, int]) -> None:
+        buf, n = item
+        with memoryview(buf) as whole:
+            view = whole[:n]
+            if self._direct:
+                aligned = n - n % ALIGN
+                try:
+                    while aligned:
+                        done = os.write(self._fd, view[:aligned])
+                        view = view[done:]
+                        aligned -= done
+                        if aligned % ALIGN:  # a short write left us unaligned
+                            self._stop_direct()
+                            break
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:  # EINVAL: this file refuses O_DIRECT
+                        raise
+                    self._stop_direct()
+                if view:  # the tail, or everything after a refusal: the page cache
+                    self._stop_direct()
+            _write_fully(self._fd, view)
+            del view
+
+    def _stop_direct(self) -> None:
+        if self._direct:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~_O_DIRECT)
+            self._direct = False
+
+
+def _direct_ring(fd: int) -> list[mmap.mmap]:
+    """Switch `fd` to O_DIRECT and return the aligned buffers, or none where it cannot
+    be: no O_DIRECT (macOS), a file system that refuses it, or a file position that is
+    not block-aligned."""
+    if not _O_DIRECT or os.lseek(fd, 0, os.SEEK_CUR) % ALIGN:
+        return []
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
+    except OSError:
+        return []
+    return [mmap.mmap(-1, BLOCK) for _ in range(QUEUE_DEPTH + 2)]  # page-aligned
+
+
+def _write_fully(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def prefetched(items: Iterable[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:

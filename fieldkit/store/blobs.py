@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from fieldkit.errors import FileAccessError, IntegrityError
 from fieldkit.formats import blob
-from fieldkit.store.background import Worker, WriteBehind
+from fieldkit.store.background import BackgroundWriter, Worker
 
 FOLDER = "blobs"
 
@@ -164,7 +164,7 @@ class BlobWriter:
         except OSError as exc:
             raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from None
         fcntl.flock(self._fd, fcntl.LOCK_EX)
-        self._behind = WriteBehind(self._fd)
+        self._sink = BackgroundWriter(self._fd)
         self._sha = hashlib.sha256()
         self._hasher = Worker(self._sha.update)
         self._writer = Worker(self._seal_and_write)
@@ -201,6 +201,7 @@ class BlobWriter:
         self._emit(pending + bytes(padding), last=True)
         self._hasher.close()
         self._writer.close()
+        self._sink.close()
         try:
             os.fsync(self._fd)
             _fsync_dir(self.path.parent)
@@ -214,11 +215,7 @@ class BlobWriter:
 
     def _seal_and_write(self, item: tuple[int, bytes, bool]) -> None:
         index, data, last = item
-        out = data if index < 0 else self._sealer.seal(index, data, last=last)
-        view = memoryview(out)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        self._behind.wrote(len(out))
+        self._sink.write(data if index < 0 else self._sealer.seal(index, data, last=last))
 
     # ---- publishing ---------------------------------------------------------
     def check_in_place(self) -> None:
@@ -245,6 +242,7 @@ class BlobWriter:
     ) -> None:
         self._hasher.abandon()
         self._writer.abandon()
+        self._sink.abandon()
         if not self._kept:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
