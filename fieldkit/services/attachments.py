@@ -25,7 +25,7 @@ from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
 from fieldkit.store import attachments as att_store
 from fieldkit.store.attachments import AttachmentRow
-from fieldkit.store.background import prefetched
+from fieldkit.store.background import BackgroundWriter, prefetched
 from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Database
 
@@ -182,12 +182,17 @@ class AttachmentService:
         done = 0
         try:
             with fsio.atomic_writer(out) as fh:
-                for chunk in prefetched(att_store.content(self._db, row)):
-                    h.update(chunk)
-                    fh.write(chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, row.size)
+                sink = BackgroundWriter(fh)  # disk writes on another core
+                try:
+                    for chunk in prefetched(att_store.content(self._db, row)):
+                        h.update(chunk)
+                        sink.write(chunk)
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, row.size)
+                    sink.close()  # every byte in the file before it is fsynced
+                finally:
+                    sink.abandon()
                 if h.digest() != row.sha256 or done != row.size:
                     # Raising inside the writer removes the temp file; `out` is untouched.
                     raise IntegrityError(f"attachment {row.id} does not match its recorded hash")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from fieldkit.errors import FileAccessError
+from fieldkit.store.background import fsync_dir as fsync_dir  # one copy, in the store
 
 SECRET_DIR_MODE = 0o700
 SECRET_FILE_MODE = 0o600
@@ -22,14 +23,6 @@ def make_secret_dir(path: Path) -> None:
         os.chmod(path, SECRET_DIR_MODE)
     except OSError as exc:
         raise FileAccessError(f"cannot create directory {path}: {exc.strerror}") from None
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

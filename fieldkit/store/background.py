@@ -11,6 +11,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from fieldkit.errors import FileAccessError
@@ -273,3 +274,12 @@ def prefetched(items: Iterable[T], depth: int = QUEUE_DEPTH) -> Iterator[T]:
     finally:
         stop.set()
         thread.join()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename, creation or removal in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

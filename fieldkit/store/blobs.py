@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from fieldkit.errors import FileAccessError, IntegrityError
 from fieldkit.formats import blob
-from fieldkit.store.background import BackgroundWriter, Worker
+from fieldkit.store.background import BackgroundWriter, Worker, fsync_dir
 
 FOLDER = "blobs"
 
@@ -99,7 +99,7 @@ class BlobStore:
                 self.path(blob_id).unlink()
                 removed = True
         if removed:
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
 
     def sweep(self, referenced: set[bytes]) -> int:
         """Remove files no row names and no writer holds. Call inside a write transaction."""
@@ -125,7 +125,7 @@ class BlobStore:
             finally:
                 os.close(fd)
         if removed:
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         return removed
 
     def remove_all(self) -> None:
@@ -204,7 +204,7 @@ class BlobWriter:
         self._sink.close()
         try:
             os.fsync(self._fd)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except OSError as exc:
             raise FileAccessError(f"cannot write an attachment file: {exc.strerror}") from None
         return self._sha.digest()
@@ -268,11 +268,3 @@ def _read_exact(fh: BinaryIO, n: int) -> bytes:
         parts.append(got)
         n -= len(got)
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
