@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import itertools
 import os
 import random
+import resource
 import threading
 import time
 from collections.abc import Iterator
@@ -202,3 +204,24 @@ def test_direct_write_errors_other_than_refusal_are_reported(
                 w.write(bytes(background.BLOCK))
             w.close()
         w.abandon()
+
+
+def test_direct_buffers_are_given_back_at_close(direct_dir: Path) -> None:
+    """HQ import makes one writer per attachment, the app lives for hours: each
+    writer's aligned buffers must go at close, not whenever the garbage collector
+    gets round to the worker's reference cycle."""
+    block = bytes(background.BLOCK)
+    gc.disable()
+    try:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for i in range(40):
+            with open(direct_dir / f"out{i}", "wb") as fh:
+                w = BackgroundWriter(fh)
+                for _ in range(background.QUEUE_DEPTH + 2):  # touch every buffer
+                    w.write(block)
+                w.close()
+            (direct_dir / f"out{i}").unlink()
+        grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    finally:
+        gc.enable()
+    assert grown_mib < 60  # 40 writers x 6 MiB = 240 MiB if the buffers were kept

@@ -4,6 +4,7 @@ on another core. Queues are bounded, so memory stays at a few MiB whatever the s
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import mmap
@@ -135,15 +136,25 @@ class BackgroundWriter:
         return len(piece)
 
     def close(self) -> None:
-        if self._ring:
-            if self._fill:
-                self._hand_over_block()
-        elif self._parts:
-            self._hand_over()
-        self._worker.close()
+        try:
+            if self._ring:
+                if self._fill:
+                    self._hand_over_block()
+            elif self._parts:
+                self._hand_over()
+            self._worker.close()
+        finally:
+            self.abandon()
 
     def abandon(self) -> None:
+        """Stop the worker and give the buffers back now (not at the next garbage
+        collection: the worker's bound method makes a reference cycle). After a failed
+        write the kept traceback may still hold a view of one; the collector frees it."""
         self._worker.abandon()
+        ring, self._ring = self._ring, []
+        for buf in ring:
+            with contextlib.suppress(BufferError):
+                buf.close()
 
     # ---- through the page cache (writev) ------------------------------------------
     def _hand_over(self) -> None:
