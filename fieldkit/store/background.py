@@ -1,6 +1,7 @@
 """Background threads for streaming writes: disk writes, hashing and AEAD calls
 release the GIL, so handing them to a worker overlaps them with the producer's work
-on another core. Queues are bounded, so memory stays at a few MiB whatever the size."""
+on another core. Queues are bounded, so memory stays at a few MiB whatever the size.
+Also `fsync_dir`, which makes a file's creation, rename or removal durable."""
 
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ class WriteBehind:
     """Tracks sequential writes to a descriptor and, every 32 MiB, asks the kernel to
     start writing them back and to drop them from the page cache (POSIX_FADV_DONTNEED).
     The final fsync then has little left to do, and a large file does not fill memory
-    with dirty pages: measured on a 1.1 GB write, 0.30 s instead of 0.44-1.21 s
-    (docs/performance.md). Where posix_fadvise does not exist (macOS) it does nothing."""
+    with dirty pages (docs/performance.md). Used where O_DIRECT is not; where
+    posix_fadvise does not exist (macOS) it does nothing."""
 
     STEP = 32 * 1024 * 1024
 
@@ -99,7 +100,7 @@ class WriteBehind:
 
 class BackgroundWriter:
     """A write-only file object whose writes happen on a worker thread. `close()` waits
-    until every byte is in the file (it does not fsync).
+    until every byte is in the file (it does not fsync) and frees the buffers.
 
     Where the file system allows it (Linux `O_DIRECT`), bytes are gathered into a small
     ring of page-aligned buffers and written from there straight to the device,
@@ -107,8 +108,11 @@ class BackgroundWriter:
     the caller's fsync has only the device cache left. Measured for a 553 MiB write plus
     fsync here: 0.22-0.29 s every time, against 0.22-1.22 s through the page cache
     (docs/performance.md). Only the last, partial block goes through the page cache.
-    Where `O_DIRECT` is missing or refused, pieces are collected (not copied) up to
-    about 1 MiB and written with one writev, as before."""
+    Where `O_DIRECT` is missing (macOS) or refused, pieces are collected (not copied)
+    up to about 1 MiB, written with one writev, and WriteBehind starts their write-back.
+
+    `sink` is a file object (flushed first) or a descriptor; either way its position
+    must not move under the writer while it is open."""
 
     def __init__(self, sink: BinaryIO | int) -> None:
         if isinstance(sink, int):
