@@ -23,7 +23,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from bench.common import percentile, save
+from bench.common import compile_bytecode, percentile, save
 from bench.corpus import queries, testimony
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.services.records import RecordService
@@ -94,6 +94,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=10_000)
     args = ap.parse_args()
+    compile_bytecode()  # as an installed fieldkit has it (bench/common.py says why)
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
         vault_dir = Path(d) / "vault"
         v, _ = Vault.create(vault_dir, PASS, kdf_params=WEAK)
