@@ -114,6 +114,16 @@ def _pieces(total: int, seed: int) -> list[bytes]:
     return out
 
 
+def _written(path: Path, pieces: list[bytes]) -> bytes:
+    """Write `pieces` to a new file through a BackgroundWriter; the file's bytes."""
+    with open(path, "wb") as fh:
+        w = BackgroundWriter(fh)
+        for p in pieces:
+            w.write(p)
+        w.close()
+    return path.read_bytes()
+
+
 def _is_direct(fh: BinaryIO) -> bool:
     return bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & O_DIRECT)
 
@@ -143,13 +153,7 @@ def test_direct_ring_is_never_refilled_while_a_block_is_in_flight(
 
     monkeypatch.setattr(os, "write", slow_write)
     pieces = _pieces(40 * background.BLOCK + 1, seed=3)
-    path = direct_dir / "out"
-    with open(path, "wb") as fh:
-        w = BackgroundWriter(fh)
-        for p in pieces:
-            w.write(p)
-        w.close()
-    assert path.read_bytes() == b"".join(pieces)
+    assert _written(direct_dir / "out", pieces) == b"".join(pieces)
 
 
 @pytest.mark.parametrize("failure", ["refused", "short by a block", "short by 100 bytes"])
@@ -178,13 +182,7 @@ def test_direct_write_trouble_falls_back_to_the_page_cache(
 
     monkeypatch.setattr(os, "write", troubled_write)
     pieces = _pieces(5 * background.BLOCK + 7, seed=4)
-    path = direct_dir / "out"
-    with open(path, "wb") as fh:
-        w = BackgroundWriter(fh)
-        for p in pieces:
-            w.write(p)
-        w.close()
-    assert path.read_bytes() == b"".join(pieces)
+    assert _written(direct_dir / "out", pieces) == b"".join(pieces)
     # the third block went on directly only if nothing was wrong with the alignment
     assert calls[:2] == [True, True]
     assert calls[3] == (failure == "short by a block")
