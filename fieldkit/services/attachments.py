@@ -181,18 +181,14 @@ class AttachmentService:
         h = hashlib.sha256()
         done = 0
         try:
-            with fsio.atomic_writer(out) as fh:
-                sink = BackgroundWriter(fh)  # disk writes on another core
-                try:
-                    for chunk in prefetched(att_store.content(self._db, row)):
-                        h.update(chunk)
-                        sink.write(chunk)
-                        done += len(chunk)
-                        if progress is not None:
-                            progress(done, row.size)
-                    sink.close()  # every byte in the file before it is fsynced
-                finally:
-                    sink.abandon()
+            with fsio.atomic_writer(out) as fh, BackgroundWriter(fh) as sink:
+                for chunk in prefetched(att_store.content(self._db, row)):
+                    h.update(chunk)
+                    sink.write(chunk)  # written on another core
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, row.size)
+                sink.close()  # every byte in the file before it is fsynced
                 if h.digest() != row.sha256 or done != row.size:
                     # Raising inside the writer removes the temp file; `out` is untouched.
                     raise IntegrityError(f"attachment {row.id} does not match its recorded hash")

@@ -9,15 +9,13 @@ the stored manifest: HQ sees a duplicate, never a fork and never a gap.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import Recipient, X25519Recipient
@@ -208,7 +206,7 @@ def _write(
             progress(done, total)
 
     try:
-        with fsio.atomic_writer(out, mode=0o600) as fh, _background(fh) as sink:
+        with fsio.atomic_writer(out, mode=0o600) as fh, BackgroundWriter(fh) as sink:
             enc = Encryptor(sink, recipients)
             head = bundle.prefix(row.manifest, row.signature)
             enc.write(head)
@@ -243,16 +241,6 @@ def _write(
         len(manifest.attachments),
         out.stat().st_size,
     )
-
-
-@contextlib.contextmanager
-def _background(fh: BinaryIO) -> Iterator[BackgroundWriter]:
-    """Disk writes on a worker thread, overlapping the encryption (both drop the GIL)."""
-    sink = BackgroundWriter(fh)
-    try:
-        yield sink
-    finally:
-        sink.abandon()
 
 
 def _write_attachment(

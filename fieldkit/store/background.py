@@ -100,7 +100,8 @@ class WriteBehind:
 
 class BackgroundWriter:
     """A write-only file object whose writes happen on a worker thread. `close()` waits
-    until every byte is in the file (it does not fsync) and frees the buffers.
+    until every byte is in the file (it does not fsync) and frees the buffers; leaving
+    the `with` block without it (an error) stops the worker and drops what is queued.
 
     Where the file system allows it (Linux `O_DIRECT`), bytes are gathered into a small
     ring of page-aligned buffers and written from there straight to the device,
@@ -149,6 +150,12 @@ class BackgroundWriter:
             self._worker.close()
         finally:
             self.abandon()
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abandon()  # after close() this does nothing more
 
     def abandon(self) -> None:
         """Stop the worker and give the buffers back now (not at the next garbage
