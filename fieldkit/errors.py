@@ -7,6 +7,8 @@ The exit codes are part of the interface and are listed in docs/cli.md.
 
 from __future__ import annotations
 
+import errno
+
 
 class FieldkitError(Exception):
     """Root of every error fieldkit raises on purpose."""
@@ -105,6 +107,13 @@ class FileAccessError(FieldkitError):
 
     exit_code = 9
     hint = "check the path and its permissions"
+
+    @classmethod
+    def from_os(cls, what: str, exc: OSError) -> FileAccessError:
+        """'{what}: {the system's reason}', with a hint for that reason (a full USB
+        stick wants different advice from a missing folder)."""
+        reason = exc.strerror or type(exc).__name__
+        return cls(f"{what}: {reason}", hint=_OS_HINTS.get(exc.errno or 0))
 
 
 class IntegrityError(FieldkitError):
@@ -208,3 +217,14 @@ class WrongVaultKind(FieldkitError):
 
     exit_code = 31
     hint = "point --vault at the right vault ('fieldkit init': field; 'fieldkit hq init': HQ)"
+
+
+_OS_HINTS: dict[int, str] = {
+    errno.ENOSPC: "the disk is full: free some space or choose another disk",
+    errno.EDQUOT: "your disk quota is used up: free some space or choose another disk",
+    errno.EROFS: "that disk is read-only: choose another, or check a USB stick's lock switch",
+    errno.EIO: "the disk reported an error: it may be failing or was unplugged; try another",
+    errno.ENOENT: "check the path: a folder in it does not exist",
+    errno.EISDIR: "that is a folder: name a file inside it",
+    errno.ENAMETOOLONG: "choose a shorter file name",
+}

@@ -164,4 +164,4 @@ def _read_text(path: Path, limit: int, what: str) -> str:
     except UnicodeDecodeError:
         raise InvalidInput(f"{what} {path} is not UTF-8 text") from None
     except OSError as exc:
-        raise FileAccessError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise FileAccessError.from_os(f"cannot read {what} {path}", exc) from None

@@ -108,7 +108,7 @@ def export(
             fh.flush()
             fh.detach()  # the atomic writer fsyncs and renames the underlying file
     except OSError as exc:
-        raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot write {out}", exc) from None
     return AnalysisExport(out, written, withheld)
 
 

@@ -56,7 +56,7 @@ class AttachmentService:
             total = source.stat().st_size
             fh = open(source, "rb")
         except OSError as exc:
-            raise FileAccessError(f"cannot read {source}: {exc.strerror}") from None
+            raise FileAccessError.from_os(f"cannot read {source}", exc) from None
         with fh:
             return self.add_stream(
                 rid,
@@ -90,9 +90,7 @@ class AttachmentService:
                     chunk = stream.read(CHUNK_SIZE)
                 except OSError as exc:
                     # Leaving the block removes the partial file; nothing was recorded.
-                    raise FileAccessError(
-                        f"reading {filename} failed: {exc.strerror or exc}"
-                    ) from None
+                    raise FileAccessError.from_os(f"reading {filename} failed", exc) from None
                 if not chunk:
                     break
                 w.write(chunk)
@@ -193,7 +191,7 @@ class AttachmentService:
                     # Raising inside the writer removes the temp file; `out` is untouched.
                     raise IntegrityError(f"attachment {row.id} does not match its recorded hash")
         except OSError as exc:
-            raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
+            raise FileAccessError.from_os(f"cannot write {out}", exc) from None
         return row
 
 

@@ -95,8 +95,18 @@ def export(
     now: Callable[[], float] = time.time,
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> ExportResult | None:
-    """Make the next bundle; None when there is nothing to export."""
+    """Make the next bundle; None when there is nothing to export.
+
+    A bundle whose file was never written (a full USB stick, a crash) is reported
+    before anything else: its records already count as exported, so "nothing to
+    export" would hide that they never left the laptop."""
     me = identity.device(db)
+    last = bundle_store.last_export(db)
+    if last is not None and last.written_at is None:  # checked first: see the docstring
+        raise InvalidInput(
+            f"bundle {last.seq} was never written",
+            hint=f"write it first with 'fieldkit export --resend {last.seq}'",
+        )
     p = plan(db, everything=everything)
     if p.empty:
         return None
@@ -108,12 +118,6 @@ def export(
     _check_destination(out)
     records = [_record_entry(db, rid, v) for rid, v in p.records]
     attachments = [_attachment_entry(db, aid) for aid in p.attachments]
-    last = bundle_store.last_export(db)
-    if last is not None and last.written_at is None:
-        raise InvalidInput(
-            f"bundle {last.seq} was never written",
-            hint=f"write it first with 'fieldkit export --resend {last.seq}'",
-        )
     head = hist_store.last(db)
     manifest = Manifest(
         bundle_id=random_bytes(bundle.ID_SIZE),
@@ -228,7 +232,7 @@ def _write(
             enc.close()
             sink.close()  # every byte handed to the file before it is fsynced
     except OSError as exc:
-        raise FileAccessError(f"cannot write {out}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot write {out}", exc) from None
     if row.written_at is None:
         with db.transaction():
             bundle_store.mark_written(db, row.seq, iso_utc(now()))

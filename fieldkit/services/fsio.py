@@ -22,7 +22,7 @@ def make_secret_dir(path: Path) -> None:
         path.mkdir(mode=SECRET_DIR_MODE, parents=True, exist_ok=True)
         os.chmod(path, SECRET_DIR_MODE)
     except OSError as exc:
-        raise FileAccessError(f"cannot create directory {path}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot create directory {path}", exc) from None
 
 
 @contextlib.contextmanager
@@ -37,7 +37,7 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except OSError as exc:
-        raise FileAccessError(f"cannot write in {folder}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot write in {folder}", exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -56,7 +56,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> No
         with atomic_writer(path, mode=mode) as fh:
             fh.write(data)
     except OSError as exc:
-        raise FileAccessError(f"cannot write {path}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot write {path}", exc) from None
 
 
 def overwrite_and_unlink(path: Path, *, random_bytes: Callable[[int], bytes] = os.urandom) -> None:

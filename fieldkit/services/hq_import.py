@@ -103,7 +103,7 @@ def import_bundle(
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
     with fh:
         dec = open_envelope(fh, me)
         v = verify_prefix(db, dec, me)

@@ -40,7 +40,7 @@ def outside(path: Path) -> Inspection:
         with open(path, "rb") as fh:
             header, _ = age.stanza_types(fh)
     except OSError as exc:
-        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
     return Inspection(path, size, [s.type for s in header.stanzas])
 
 

@@ -86,7 +86,7 @@ def import_receipt(
         with open(path, "rb") as fh:
             data = fh.read(MAX_RECEIPT_FILE + 1)
     except OSError as exc:
-        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from None
+        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
     if len(data) > MAX_RECEIPT_FILE:
         raise MalformedReceipt("the receipt file is too large")
     dec = age.Decryption(io.BytesIO(data), [me.age], armored=False)

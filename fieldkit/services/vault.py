@@ -220,7 +220,7 @@ def read_keyslots(paths: VaultPaths) -> KeyslotFile:
     except FileNotFoundError:
         raise VaultNotFound(f"no vault at {paths.root}") from None
     except OSError as exc:
-        raise FileAccessError(f"cannot read the keyslot file: {exc.strerror}") from None
+        raise FileAccessError.from_os("cannot read the keyslot file", exc) from None
     try:
         return keyslots.parse(data)
     except MalformedData as exc:

@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from fieldkit.errors import FileAccessError
-
 QUEUE_DEPTH = 4  # items in flight per worker
 BLOCK = 1024 * 1024  # BackgroundWriter hands the thread writes of about this size
 _IOV_MAX = 1024  # pieces per writev (POSIX guarantees at least 16; Linux allows 1024)
@@ -70,11 +68,8 @@ class Worker:
             self._thread.join()
 
     def _raise(self) -> None:
-        if self._error is None:
-            return
-        if isinstance(self._error, OSError):
-            raise FileAccessError(f"cannot write: {self._error.strerror}") from None
-        raise self._error
+        if self._error is not None:
+            raise self._error  # an OSError as it came: the caller knows which file
 
 
 class WriteBehind:

@@ -54,7 +54,7 @@ class BlobStore:
         try:
             self.folder.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise FileAccessError(f"cannot create {self.folder}: {exc.strerror}") from None
+            raise FileAccessError.from_os(f"cannot create {self.folder}", exc) from None
         blob_id = random_bytes(blob.ID_SIZE)
         return BlobWriter(self.path(blob_id), blob_id, random_bytes(blob.KEY_SIZE))
 
@@ -73,7 +73,7 @@ class BlobStore:
         except FileNotFoundError:
             raise IntegrityError("a stored attachment file is missing") from None
         except OSError as exc:
-            raise FileAccessError(f"cannot read an attachment file: {exc.strerror}") from None
+            raise FileAccessError.from_os("cannot read an attachment file", exc) from None
         with os.fdopen(fd, "rb", buffering=0) as fh:
             if os.fstat(fd).st_size != blob.file_size(size):
                 raise IntegrityError("a stored attachment file has the wrong length")
@@ -162,7 +162,7 @@ class BlobWriter:
         try:
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from None
+            raise FileAccessError.from_os(f"cannot write in {path.parent}", exc) from None
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._sink = BackgroundWriter(self._fd)
         self._sha = hashlib.sha256()
@@ -176,12 +176,13 @@ class BlobWriter:
             raise ValueError("write after finish")
         self._buf += data
         self.size += len(data)
-        while len(self._buf) >= blob.CHUNK_SIZE:
-            with memoryview(self._buf) as view:
-                chunk = bytes(view[: blob.CHUNK_SIZE])  # the one copy
-            del self._buf[: blob.CHUNK_SIZE]
-            self._hasher.put(chunk)
-            self._emit(chunk, last=False)
+        with self._disk_errors():
+            while len(self._buf) >= blob.CHUNK_SIZE:
+                with memoryview(self._buf) as view:
+                    chunk = bytes(view[: blob.CHUNK_SIZE])  # the one copy
+                del self._buf[: blob.CHUNK_SIZE]
+                self._hasher.put(chunk)
+                self._emit(chunk, last=False)
 
     def finish(self) -> bytes:
         """Pad, seal the final chunk, make the file durable; returns the SHA-256."""
@@ -190,24 +191,30 @@ class BlobWriter:
         tail = bytes(self._buf)
         self._buf.clear()
         self._finished = True
-        self._hasher.put(tail)
-        pending = tail
-        padding = blob.padded_size(self.size) - self.size
-        while len(pending) + padding >= blob.CHUNK_SIZE:
-            fill = blob.CHUNK_SIZE - len(pending)
-            self._emit(pending + bytes(fill), last=False)
-            padding -= fill
-            pending = b""
-        self._emit(pending + bytes(padding), last=True)
-        self._hasher.close()
-        self._writer.close()
-        self._sink.close()
-        try:
+        with self._disk_errors():
+            self._hasher.put(tail)
+            pending = tail
+            padding = blob.padded_size(self.size) - self.size
+            while len(pending) + padding >= blob.CHUNK_SIZE:
+                fill = blob.CHUNK_SIZE - len(pending)
+                self._emit(pending + bytes(fill), last=False)
+                padding -= fill
+                pending = b""
+            self._emit(pending + bytes(padding), last=True)
+            self._hasher.close()
+            self._writer.close()
+            self._sink.close()
             os.fsync(self._fd)
             fsync_dir(self.path.parent)
-        except OSError as exc:
-            raise FileAccessError(f"cannot write an attachment file: {exc.strerror}") from None
         return self._sha.digest()
+
+    @contextlib.contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            where = f"cannot write an attachment file in {self.path.parent}"
+            raise FileAccessError.from_os(where, exc) from None
 
     def _emit(self, chunk: bytes, *, last: bool) -> None:
         self._writer.put((self._index, chunk, last))

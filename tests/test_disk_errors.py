@@ -1,0 +1,123 @@
+"""A full USB stick, a read-only disk, a failing one: every command that writes a
+large file says so in one line with a hint that fits, and keeps nothing half-written
+(no bundle, no temp file, no attachment row or file, an unchanged HQ vault)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldkit.services.vault import Vault
+from fieldkit.store import attachments as att_store
+from tests.bundle_fixtures import Pair, make_pair
+from tests.conftest import PASSPHRASE, CliResult, cli
+
+FAILURES = {
+    errno.ENOSPC: "disk is full",
+    errno.EROFS: "read-only",
+    errno.EIO: "failing or was unplugged",
+}
+
+
+@pytest.fixture
+def pair_on_disk(tmp_path: Path) -> Pair:
+    pair = make_pair(tmp_path)
+    pair.add_testimony(attachment=os.urandom(3 * 1024 * 1024 + 5))
+    pair.field.lock()
+    pair.hq.lock()
+    (tmp_path / "pass").write_text(PASSPHRASE + "\n")
+    return pair
+
+
+def _opts(pair: Pair, side: str) -> list[str]:
+    return ["--vault", str(pair.tmp / side), "--passphrase-file", str(pair.tmp / "pass")]
+
+
+def _disk_fails(monkeypatch: pytest.MonkeyPatch, code: int) -> Callable[[], None]:
+    """From now on every os.write/os.writev fails with `code`; returns the repair."""
+
+    def failing(*_args: Any) -> int:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "write", failing)
+    monkeypatch.setattr(os, "writev", failing)
+    return monkeypatch.undo
+
+
+def _one_clear_line(r: CliResult, code: int, names: str) -> None:
+    assert r.code == 9, r.err
+    lines = r.err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in r.err, r.err
+    assert lines[0].startswith("fieldkit: error: ") and names in lines[0]
+    assert os.strerror(code) in lines[0]
+    assert lines[1].startswith("fieldkit: hint: ") and FAILURES[code] in lines[1]
+
+
+@pytest.mark.parametrize("code", list(FAILURES), ids=errno.errorcode.get)
+def test_export_to_a_failing_disk(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    usb = pair_on_disk.tmp / "usb"
+    usb.mkdir()
+    repair = _disk_fails(monkeypatch, code)
+    r = cli(["export", "--out", str(usb / "b.fkb"), *_opts(pair_on_disk, "field")])
+    repair()
+    _one_clear_line(r, code, str(usb / "b.fkb"))
+    assert list(usb.iterdir()) == []  # neither the bundle nor its temp file
+    # The chain position was taken; the same bundle is written once the disk is fixed.
+    again = cli(["export", "--out", str(usb / "b.fkb"), *_opts(pair_on_disk, "field")])
+    assert again.code == 5 and "--resend 1" in again.err
+    ok = cli(
+        ["export", "--resend", "1", "--out", str(usb / "b.fkb"), *_opts(pair_on_disk, "field")]
+    )
+    assert ok.code == 0, ok.err
+
+
+@pytest.mark.parametrize("code", list(FAILURES), ids=errno.errorcode.get)
+def test_hq_import_onto_a_failing_disk(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    bundle = pair_on_disk.tmp / "b.fkb"
+    assert cli(["export", "--out", str(bundle), *_opts(pair_on_disk, "field")]).code == 0
+    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
+    before = pair_on_disk.hq_digest()
+    pair_on_disk.hq.lock()
+    repair = _disk_fails(monkeypatch, code)
+    r = cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")])
+    repair()
+    _one_clear_line(r, code, "attachment file")
+    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
+    assert pair_on_disk.hq_digest() == before
+    pair_on_disk.hq.lock()
+    assert cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")]).code == 0
+
+
+@pytest.mark.parametrize("code", list(FAILURES), ids=errno.errorcode.get)
+def test_attach_and_extract_on_a_failing_disk(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    field = _opts(pair_on_disk, "field")
+    v = Vault.unlock(pair_on_disk.tmp / "field", PASSPHRASE)
+    (att,) = att_store.all_rows(v.db)
+    rid = att.record_id
+    v.lock()
+    src = pair_on_disk.tmp / "audio.ogg"
+    src.write_bytes(os.urandom(2 * 1024 * 1024))
+    repair = _disk_fails(monkeypatch, code)
+    added = cli(["attach", rid, str(src), *field])
+    out = pair_on_disk.tmp / "out"
+    out.mkdir()
+    extracted = cli(["attachment", "extract", att.id, "--out", str(out / "scan.jpg"), *field])
+    repair()
+    _one_clear_line(added, code, "attachment file")
+    _one_clear_line(extracted, code, str(out / "scan.jpg"))
+    assert list(out.iterdir()) == []
+    v = Vault.unlock(pair_on_disk.tmp / "field", PASSPHRASE)
+    assert [a.id for a in att_store.all_rows(v.db)] == [att.id]  # no row for the failed one
+    assert len(list(att_store.blob_store(v.db).folder.iterdir())) == 1  # nor a file
+    v.lock()
