@@ -98,10 +98,33 @@ TAB_OF = {
 
 
 def row(label: str, widget: Widget, err: str, *, sensitive: bool = False) -> ComposeResult:
+    """A labelled field with the line under it where its validation message goes."""
     with Horizontal(classes="form-row"):
         yield Label(("⚠ " if sensitive else "") + label, classes="sensitive" if sensitive else "")
         yield widget
     yield Static("", id=err, classes="field-error")
+
+
+def text_row(
+    label: str,
+    field_id: str,
+    err: str,
+    *,
+    placeholder: str = "",
+    integer: bool = False,
+    sensitive: bool = False,
+) -> ComposeResult:
+    field = Input(
+        compact=True, placeholder=placeholder, id=field_id, type="integer" if integer else "text"
+    )
+    yield from row(label, field, err, sensitive=sensitive)
+
+
+def choice_row(
+    label: str, field_id: str, err: str, options: list[tuple[str, str]], value: str
+) -> ComposeResult:
+    field = Select(options, compact=True, id=field_id, allow_blank=False, value=value)
+    yield from row(label, field, err)
 
 
 def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -147,55 +170,27 @@ class EditorScreen(FieldkitScreen):
         yield Header()
         with TabbedContent(initial="tab-interview", id="tabs"):
             with TabPane(_("Interview"), id="tab-interview"), VerticalScroll():
-                yield from row(_("Pseudonym"), Input(compact=True, id="f-pseudonym"), "e-pseudonym")
-                yield from row(
+                yield from text_row(_("Pseudonym"), "f-pseudonym", "e-pseudonym")
+                yield from choice_row(
                     _("Status"),
-                    Select(
-                        [(_(s), s) for s in model.USER_STATUSES],
-                        compact=True,
-                        id="f-status",
-                        allow_blank=False,
-                        value="draft",
-                    ),
+                    "f-status",
                     "e-status",
+                    [(_(s), s) for s in model.USER_STATUSES],
+                    "draft",
                 )
-                yield from row(
-                    _("Risk"),
-                    Select(
-                        [(_(r), r) for r in model.RISK_LEVELS],
-                        compact=True,
-                        id="f-risk",
-                        allow_blank=False,
-                        value="medium",
-                    ),
-                    "e-risk",
+                yield from choice_row(
+                    _("Risk"), "f-risk", "e-risk", [(_(r), r) for r in model.RISK_LEVELS], "medium"
                 )
-                yield from row(
-                    _("Tags"),
-                    Input(compact=True, placeholder=_("comma separated"), id="f-tags"),
-                    "e-tags",
+                yield from text_row(_("Tags"), "f-tags", "e-tags", placeholder=_("comma separated"))
+                yield from text_row(
+                    _("Interview date"), "f-date", "e-interview-date", placeholder="YYYY-MM-DD"
                 )
-                yield from row(
-                    _("Interview date"),
-                    Input(compact=True, placeholder="YYYY-MM-DD", id="f-date"),
-                    "e-interview-date",
+                yield from text_row(_("Place"), "f-place", "e-interview-place")
+                yield from text_row(
+                    _("Language"), "f-language", "e-interview-language", placeholder="ru, tg, en…"
                 )
-                yield from row(_("Place"), Input(compact=True, id="f-place"), "e-interview-place")
-                yield from row(
-                    _("Language"),
-                    Input(compact=True, placeholder="ru, tg, en…", id="f-language"),
-                    "e-interview-language",
-                )
-                yield from row(
-                    _("Interviewer"),
-                    Input(compact=True, id="f-interviewer"),
-                    "e-interview-interviewer",
-                )
-                yield from row(
-                    _("Interpreter"),
-                    Input(compact=True, id="f-interpreter"),
-                    "e-interview-interpreter",
-                )
+                yield from text_row(_("Interviewer"), "f-interviewer", "e-interview-interviewer")
+                yield from text_row(_("Interpreter"), "f-interpreter", "e-interview-interpreter")
             with TabPane(_("Persons"), id="tab-persons"), Horizontal():
                 with Vertical(classes="list-side"):
                     yield OptionList(id="persons")
@@ -203,60 +198,41 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Remove"), compact=True, id="remove-person", variant="error")
                     yield Static("", id="e-persons", classes="field-error list-errors")
                 with VerticalScroll(id="person-form", classes="item-form"):
-                    yield from row(
+                    yield from choice_row(
                         _("Role"),
-                        Select(
-                            [(_(r), r) for r in model.PERSON_ROLES],
-                            compact=True,
-                            id="p-role",
-                            allow_blank=False,
-                            value="victim",
-                        ),
+                        "p-role",
                         "e-p-role",
+                        [(_(r), r) for r in model.PERSON_ROLES],
+                        "victim",
                     )
-                    yield from row(
-                        _("Pseudonym"), Input(compact=True, id="p-pseudonym"), "e-p-pseudonym"
-                    )
-                    yield from row(
+                    yield from text_row(_("Pseudonym"), "p-pseudonym", "e-p-pseudonym")
+                    yield from text_row(
                         _("Relationship"),
-                        Input(compact=True, placeholder=_("e.g. mother"), id="p-relationship"),
+                        "p-relationship",
                         "e-p-relationship",
+                        placeholder=_("e.g. mother"),
                     )
-                    yield from row(
-                        _("Relative of"),
-                        Input(compact=True, placeholder="p1", id="p-related"),
-                        "e-p-related-to",
+                    yield from text_row(
+                        _("Relative of"), "p-related", "e-p-related-to", placeholder="p1"
                     )
-                    yield from row(_("Gender"), Input(compact=True, id="p-gender"), "e-p-gender")
-                    yield from row(
-                        _("Birth year"),
-                        Input(compact=True, id="p-birth", type="integer"),
-                        "e-p-birth-year",
-                    )
-                    yield from row(
-                        _("Nationality"),
-                        Input(compact=True, placeholder="TJ", id="p-nationality"),
-                        "e-p-nationality",
+                    yield from text_row(_("Gender"), "p-gender", "e-p-gender")
+                    yield from text_row(_("Birth year"), "p-birth", "e-p-birth-year", integer=True)
+                    yield from text_row(
+                        _("Nationality"), "p-nationality", "e-p-nationality", placeholder="TJ"
                     )
                     yield Static(
                         _("Sensitive: identifying details, kept from analysts on request"),
                         classes="sensitive section",
                     )
-                    yield from row(
-                        _("Real name"),
-                        Input(compact=True, id="p-real-name"),
-                        "e-p-sensitive-real-name",
-                        sensitive=True,
+                    yield from text_row(
+                        _("Real name"), "p-real-name", "e-p-sensitive-real-name", sensitive=True
                     )
-                    yield from row(
-                        _("Contacts"),
-                        Input(compact=True, id="p-contacts"),
-                        "e-p-sensitive-contacts",
-                        sensitive=True,
+                    yield from text_row(
+                        _("Contacts"), "p-contacts", "e-p-sensitive-contacts", sensitive=True
                     )
-                    yield from row(
+                    yield from text_row(
                         _("Exact address"),
-                        Input(compact=True, id="p-address"),
+                        "p-address",
                         "e-p-sensitive-exact-address",
                         sensitive=True,
                     )
@@ -267,119 +243,79 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Remove"), compact=True, id="remove-incident", variant="error")
                     yield Static("", id="e-incidents", classes="field-error list-errors")
                 with VerticalScroll(id="incident-form", classes="item-form"):
-                    yield from row(
+                    yield from choice_row(
                         _("Type"),
-                        Select(
-                            [(_(label), code) for code, label in model.INCIDENT_TYPES.items()],
-                            compact=True,
-                            id="i-type",
-                            allow_blank=False,
-                            value="arbitrary_detention",
-                        ),
+                        "i-type",
                         "e-i-type",
+                        [(_(label), code) for code, label in model.INCIDENT_TYPES.items()],
+                        "arbitrary_detention",
                     )
-                    yield from row(
-                        _("If other"), Input(compact=True, id="i-type-other"), "e-i-type-other"
+                    yield from text_row(_("If other"), "i-type-other", "e-i-type-other")
+                    yield from text_row(
+                        _("Victims"), "i-victims", "e-i-victims", placeholder="p1, p2"
                     )
-                    yield from row(
-                        _("Victims"),
-                        Input(compact=True, placeholder="p1, p2", id="i-victims"),
-                        "e-i-victims",
-                    )
-                    yield from row(
+                    yield from text_row(
                         _("Date"),
-                        Input(
-                            compact=True,
-                            placeholder=_("2026-04-02, 2026-04, or 2026-04-01..2026-04-10"),
-                            id="i-date",
-                        ),
+                        "i-date",
                         "e-i-date",
+                        placeholder=_("2026-04-02, 2026-04, or 2026-04-01..2026-04-10"),
                     )
-                    yield from row(
+                    yield from text_row(
                         _("Date as said"),
-                        Input(compact=True, placeholder=_("e.g. early April"), id="i-date-text"),
+                        "i-date-text",
                         "e-i-date-text",
+                        placeholder=_("e.g. early April"),
                     )
-                    yield from row(
-                        _("Country"),
-                        Input(compact=True, placeholder="RU", id="i-country"),
-                        "e-i-place-country",
+                    yield from text_row(
+                        _("Country"), "i-country", "e-i-place-country", placeholder="RU"
                     )
-                    yield from row(
-                        _("Locality"), Input(compact=True, id="i-locality"), "e-i-place-locality"
-                    )
-                    yield from row(
-                        _("Place detail"), Input(compact=True, id="i-detail"), "e-i-place-detail"
-                    )
-                    yield from row(
+                    yield from text_row(_("Locality"), "i-locality", "e-i-place-locality")
+                    yield from text_row(_("Place detail"), "i-detail", "e-i-place-detail")
+                    yield from choice_row(
                         _("Perpetrator"),
-                        Select(
-                            [(_(label), code) for code, label in model.ACTOR_TYPES.items()],
-                            compact=True,
-                            id="i-actor",
-                            allow_blank=False,
-                            value="unknown",
-                        ),
+                        "i-actor",
                         "e-i-perpetrator-actor-type",
+                        [(_(label), code) for code, label in model.ACTOR_TYPES.items()],
+                        "unknown",
                     )
-                    yield from row(
-                        _("Their country"),
-                        Input(compact=True, id="i-perp-country"),
-                        "e-i-perpetrator-country",
+                    yield from text_row(
+                        _("Their country"), "i-perp-country", "e-i-perpetrator-country"
                     )
-                    yield from row(
-                        _("Unit"), Input(compact=True, id="i-unit"), "e-i-perpetrator-unit"
-                    )
-                    yield from row(
-                        _("Description"), Input(compact=True, id="i-description"), "e-i-description"
-                    )
-                    yield from row(
-                        _("Charge"), Input(compact=True, id="i-charge"), "e-i-legal-charge"
-                    )
-                    yield from row(_("Court"), Input(compact=True, id="i-court"), "e-i-legal-court")
-                    yield from row(
-                        _("Case number"), Input(compact=True, id="i-case"), "e-i-legal-case-number"
-                    )
-                    yield from row(
-                        _("Outcome"), Input(compact=True, id="i-outcome"), "e-i-legal-outcome"
-                    )
-                    yield from row(
-                        _("Fine amount"),
-                        Input(compact=True, id="i-fine-amount"),
-                        "e-i-legal-fine-amount",
-                    )
-                    yield from row(
+                    yield from text_row(_("Unit"), "i-unit", "e-i-perpetrator-unit")
+                    yield from text_row(_("Description"), "i-description", "e-i-description")
+                    yield from text_row(_("Charge"), "i-charge", "e-i-legal-charge")
+                    yield from text_row(_("Court"), "i-court", "e-i-legal-court")
+                    yield from text_row(_("Case number"), "i-case", "e-i-legal-case-number")
+                    yield from text_row(_("Outcome"), "i-outcome", "e-i-legal-outcome")
+                    yield from text_row(_("Fine amount"), "i-fine-amount", "e-i-legal-fine-amount")
+                    yield from text_row(
                         _("Fine currency"),
-                        Input(compact=True, placeholder="RUB", id="i-fine-currency"),
+                        "i-fine-currency",
                         "e-i-legal-fine-currency",
+                        placeholder="RUB",
                     )
                     yield Checkbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
             with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
-                yield from row(
+                yield from choice_row(
                     _("Scope"),
-                    Select(
-                        [
-                            (_("HQ only"), "hq_only"),
-                            (_("anonymised publication"), "anonymised_publication"),
-                            (_("named publication"), "named_publication"),
-                        ],
-                        compact=True,
-                        id="f-scope",
-                        allow_blank=False,
-                        value="hq_only",
-                    ),
+                    "f-scope",
                     "e-consent-scope",
+                    [
+                        (_("HQ only"), "hq_only"),
+                        (_("anonymised publication"), "anonymised_publication"),
+                        (_("named publication"), "named_publication"),
+                    ],
+                    "hq_only",
                 )
                 yield Checkbox(_("Contact allowed"), compact=True, id="f-contact")
                 yield Checkbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
-                yield from row(
+                yield from text_row(
                     _("Withdrawn on"),
-                    Input(compact=True, placeholder="YYYY-MM-DD", id="f-withdrawn-on"),
+                    "f-withdrawn-on",
                     "e-consent-withdrawn-on",
+                    placeholder="YYYY-MM-DD",
                 )
-                yield from row(
-                    _("Notes"), Input(compact=True, id="f-consent-notes"), "e-consent-notes"
-                )
+                yield from text_row(_("Notes"), "f-consent-notes", "e-consent-notes")
             with TabPane(_("Narrative"), id="tab-narrative"):
                 yield TextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="e-narrative", classes="field-error")
