@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList
 
 from fieldkit.services import identity, model, trust
 from fieldkit.services.records import RecordService
@@ -168,6 +168,8 @@ async def test_unwritten_bundle_can_be_written_again(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
         assert "never written" in str(app.screen.query_one("#result").render())
         assert not app.screen.query_one("#resend").has_class("hidden")
+        assert app.screen.query_one("#go", Button).disabled  # not a new one before it
+        assert app.screen.query_one("#dest", Input).value.endswith("fieldkit-bundle-0001.fkb")
         await type_into(pilot, "#dest", str(tmp_path / "again.fkb"))
         await pilot.click("#resend")
         await wait_for(
@@ -176,4 +178,5 @@ async def test_unwritten_bundle_can_be_written_again(tmp_path: Path) -> None:
         assert app.vault is not None
         assert export_svc.unwritten_seq(app.vault.db) is None
         assert bundle_store.last_export(app.vault.db).bundle_hash == first_hash  # type: ignore[union-attr]
+        assert not app.screen.query_one("#go", Button).disabled
     assert (tmp_path / "again.fkb").exists()

@@ -35,7 +35,7 @@ class ExportScreen(FieldkitScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        seq = export_svc.next_seq(self.db)
+        seq = export_svc.unwritten_seq(self.db) or export_svc.next_seq(self.db)
         self.query_one("#dest", Input).value = str(
             self.fk.ctx.start_dir / f"fieldkit-bundle-{seq:04d}.fkb"
         )
@@ -45,6 +45,7 @@ class ExportScreen(FieldkitScreen):
     def check_unwritten(self, before: str = "") -> None:
         seq = export_svc.unwritten_seq(self.db)
         self.query_one("#resend").set_class(seq is None, "hidden")
+        self.query_one("#go", Button).disabled = seq is not None  # that one first
         if seq is not None:
             note = _(
                 "Bundle {seq} was prepared but its file was never written (the stick was full "
