@@ -3,6 +3,7 @@ padding, and the sweep of files a crash left behind."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -179,6 +180,23 @@ def test_check_in_place_notices_a_vanished_file(tmp_path: Path) -> None:
         w.path.unlink()
         with pytest.raises(IntegrityError, match="vanished"):
             w.check_in_place()
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_released_writer_holds_no_file_open(tmp_path: Path, kept: bool) -> None:
+    """HQ import releases each file inside its transaction: no descriptor or lock is
+    left, and a file never kept is still removed when the writer is left."""
+    store = BlobStore(tmp_path / "blobs")
+    with store.create() as w:
+        w.write(b"one of many scans")
+        w.finish()
+        w.check_in_place()
+        w.release()
+        with open(w.path, "rb") as other:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody holds it now
+        if kept:
+            w.keep()
+    assert w.path.exists() == kept
 
 
 def test_sweep_removes_unnamed_files_only(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import resource
 from pathlib import Path
 
 from fieldkit.services import export as export_svc
@@ -120,4 +122,24 @@ def test_an_attachment_sent_again_is_checked_not_stored_twice(pair: Pair) -> Non
     rep = hq_import.import_bundle(pair.hq.db, pair.tmp / "2.fkb")
     assert (rep.attachments_new, rep.duplicate) == (0, False)
     assert sorted(att_store.blob_store(pair.hq.db).folder.iterdir()) == files
+    assert verify(pair.hq.db, attachment_content=True).ok
+
+
+def test_a_bundle_with_more_attachments_than_open_files_allowed(pair: Pair) -> None:
+    """Weeks offline, hundreds of document photos: a bundle may hold more attachments
+    than the process may have files open (macOS allows 256 by default), and still
+    imports."""
+    rid = pair.add_testimony("many scans")
+    svc = AttachmentService(pair.field.db)
+    for i in range(300):
+        svc.add_stream(rid, io.BytesIO(b"scan %d" % i), filename=f"{i}.jpg")
+    export_svc.export(pair.field.db, pair.tmp / "1.fkb")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    open_now = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 64
+    resource.setrlimit(resource.RLIMIT_NOFILE, (open_now + 100, hard))
+    try:
+        rep = hq_import.import_bundle(pair.hq.db, pair.tmp / "1.fkb")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert rep.attachments_new == 300
     assert verify(pair.hq.db, attachment_content=True).ok

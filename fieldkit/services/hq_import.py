@@ -267,6 +267,7 @@ def _store(
                 raise ContentMismatch(f"attachment {a.id} differs from the stored one")
             continue
         w.check_in_place()
+        w.release()  # inside our transaction since before the file existed: safe
         row = AttachmentRow(
             a.id,
             a.record,

@@ -11,7 +11,10 @@ Crash safety comes from the order of steps, not from the file system:
   2. `BlobWriter.finish` pads, seals the final chunk and fsyncs the file and folder;
   3. the caller, inside its database transaction, calls `check_in_place` and inserts
      the row that holds the blob's id and key; the commit publishes the attachment;
-  4. `keep` (after the commit) releases the lock; any other way out unlinks the file.
+  4. `keep` (after the commit) marks the file as published and leaving the `with`
+     block closes it, releasing the lock; any other way out unlinks the file.
+     A caller whose write transaction was open before step 1 (HQ import) may
+     `release` the file right after step 3's check: no sweep runs until it commits.
 A crash before the commit leaves a file no row names, whose key never reached the
 disk: `sweep` removes such files. Deleting an attachment commits the row's deletion
 first (secure_delete shreds the key) and then unlinks the file; a crash between the
@@ -238,6 +241,16 @@ class BlobWriter:
     def keep(self) -> None:
         self._kept = True
 
+    def release(self) -> None:
+        """After `finish` and `check_in_place`, close the file (and drop its lock)
+        before the commit. Only for a caller whose write transaction was open before
+        `create`: no sweep can run until it ends, so the lock has nothing left to
+        guard, and an HQ import of thousands of attachments does not hold thousands
+        of files open. Without `keep`, leaving the `with` block still unlinks it."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
     def __enter__(self) -> BlobWriter:
         return self
 
@@ -253,7 +266,7 @@ class BlobWriter:
         if not self._kept:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
-        os.close(self._fd)  # releases the lock
+        self.release()  # closing releases the lock
 
 
 def _blob_id(name: str) -> bytes | None:
