@@ -202,3 +202,50 @@ def test_card_tampering_is_detected() -> None:
         with pytest.raises(MalformedData):
             cards.parse(text.replace(old, new))
     assert len(card.short_code) == 24 and card.short_code.count("-") == 4
+
+
+# ---- size accounting: what export uses to stay under MAX_MANIFEST ------------------
+
+_ids = st.from_regex(r"[a-z][0-9a-z]{1,63}", fullmatch=True)
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@st.composite
+def _manifests(draw: st.DrawFn) -> Manifest:
+    records = tuple(
+        RecordEntry(draw(_ids), draw(st.integers(1, 2**31)), draw(st.integers(2, 8 << 20)), H)
+        for _ in range(draw(st.integers(0, 40)))
+    )
+    attachments = tuple(
+        AttachmentEntry(
+            draw(_ids),
+            draw(_ids),
+            draw(_text.filter(lambda s: len(s.encode()) <= 255)),
+            draw(_text.filter(lambda s: len(s) <= 255)),
+            draw(st.text(max_size=2000)),
+            draw(st.integers(0, 1 << 40)),
+            H,
+        )
+        for _ in range(draw(st.integers(0, 40)))
+    )
+    seq = draw(st.integers(1, bundle.MAX_SEQ))
+    n = draw(st.integers(1, 16))
+    return _manifest(
+        seq=seq,
+        prev=None if seq == 1 else H,
+        created=draw(st.integers(0, 1 << 40)),
+        recipients=tuple(bytes([i]) * 32 for i in range(n)),
+        records=records,
+        attachments=attachments,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_manifests())
+def test_fixed_part_plus_entries_bounds_the_manifest(m: Manifest) -> None:
+    """export packs entries until fixed_manifest_size + their entry_size would pass
+    MAX_MANIFEST: that sum must never be smaller than the real encoding."""
+    entries = sum(bundle.entry_size(e) for e in (*m.records, *m.attachments))
+    real = len(bundle.encode_manifest(m))
+    bound = bundle.fixed_manifest_size(m.device, m.recipients) + entries
+    assert real <= bound <= real + 64  # an upper bound, and a close one

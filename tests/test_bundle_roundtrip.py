@@ -7,6 +7,9 @@ import os
 import resource
 from pathlib import Path
 
+import pytest
+
+from fieldkit.formats import bundle
 from fieldkit.services import export as export_svc
 from fieldkit.services import hq_import, purge, receipts, trust
 from fieldkit.services.attachments import AttachmentService
@@ -142,4 +145,40 @@ def test_a_bundle_with_more_attachments_than_open_files_allowed(pair: Pair) -> N
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert rep.attachments_new == 300
+    assert verify(pair.hq.db, attachment_content=True).ok
+
+
+@pytest.mark.parametrize(
+    "limit", [("MAX_RECORDS", 2), ("MAX_ATTACHMENTS", 3), ("MAX_MANIFEST", 3000)]
+)
+def test_more_than_one_bundle_holds_is_split_across_bundles(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch, limit: tuple[str, int]
+) -> None:
+    """A reader refuses a manifest over its limits, so export must not write one: what
+    does not fit waits for the next bundle, and a record's attachments never travel
+    ahead of it. (Small limits stand in for 100,000 records, 10,000 attachments and
+    16 MiB of manifest, on both sides.)"""
+    monkeypatch.setattr(bundle, limit[0], limit[1])
+    svc = AttachmentService(pair.field.db)
+    for i in range(5):
+        rid = pair.add_testimony(f"testimony {i}")
+        for j in range(2):
+            svc.add_stream(
+                rid,
+                io.BytesIO(b"scan %d.%d" % (i, j)),
+                filename=f"{i}-{j}.jpg",
+                description="описание документа " * 6,
+            )
+    seqs = []
+    while (p := export_svc.plan(pair.field.db)) and not p.empty:
+        assert len(p.records) <= bundle.MAX_RECORDS
+        assert len(p.attachments) <= bundle.MAX_ATTACHMENTS
+        res = export_svc.export(pair.field.db, pair.tmp / f"{len(seqs) + 1}.fkb")
+        assert res is not None
+        seqs.append(res.seq)
+        rep = hq_import.import_bundle(pair.hq.db, res.path)  # the reader's limits hold
+        assert not rep.missing_before
+    assert len(seqs) > 1
+    assert len(att_store.all_rows(pair.hq.db)) == 10
+    assert pair.hq.db.scalar("SELECT count(*) FROM records") == 5
     assert verify(pair.hq.db, attachment_content=True).ok

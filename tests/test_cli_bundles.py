@@ -6,7 +6,11 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
+from fieldkit.formats import bundle
 from fieldkit.services import model
+from tests.bundle_fixtures import make_pair
 from tests.conftest import PASSPHRASE, cli
 
 
@@ -123,3 +127,22 @@ def test_hq_commands_refuse_a_field_vault(tmp_path: Path) -> None:
     cli(["record", "add", "--json", "-", *field], stdin=json.dumps(model.template()))
     r3 = cli(["export", "--out", str(tmp_path / "b"), *field])
     assert r3.code == 30 and "trust" in r3.err
+
+
+def test_export_says_what_did_not_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bundle, "MAX_RECORDS", 2)  # stands in for 100,000
+    pair = make_pair(tmp_path)
+    for i in range(3):
+        pair.add_testimony(f"testimony {i}")
+    pair.field.lock()
+    pair.hq.lock()
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    field = _opts(tmp_path / "field", pf)
+    dry = cli(["export", "--out", str(tmp_path / "b1.fkb"), "--dry-run", "--json", *field])
+    assert (dry.json()["records"], dry.json()["left_records"]) == (2, 1)
+    first = cli(["export", "--out", str(tmp_path / "b1.fkb"), *field])
+    assert first.code == 0 and "1 more record(s)" in first.out and "export' again" in first.out
+    second = cli(["export", "--out", str(tmp_path / "b2.fkb"), "--json", *field])
+    assert (second.json()["records"], second.json()["left_records"]) == (1, 0)
+    assert "did not fit" not in second.out

@@ -102,12 +102,14 @@ def cmd_export(ctx: Context) -> int:
                 ctx,
                 f"Would export {len(plan.records)} record(s) and {len(plan.attachments)} "
                 f"attachment(s), about {plan.content_bytes // 1024} KiB, to "
-                f"{len(plan.recipients)} HQ recipient(s).",
+                f"{len(plan.recipients)} HQ recipient(s).{_left_over(plan)}",
                 {
                     "records": len(plan.records),
                     "attachments": len(plan.attachments),
                     "bytes": plan.content_bytes,
                     "recipients": len(plan.recipients),
+                    "left_records": plan.left_records,
+                    "left_attachments": plan.left_attachments,
                 },
             )
             return 0
@@ -132,7 +134,7 @@ def cmd_export(ctx: Context) -> int:
     say(
         ctx,
         f"Bundle {res.seq}: {res.records} record(s), {res.attachments} attachment(s), "
-        f"{res.size} bytes\n{res.path}\nFingerprint: {res.short_hash}",
+        f"{res.size} bytes\n{res.path}\nFingerprint: {res.short_hash}{_left_over(res)}",
         {
             "exported": True,
             "path": str(res.path),
@@ -143,9 +145,21 @@ def cmd_export(ctx: Context) -> int:
             "fingerprint": res.short_hash,
             "bundle_id": res.bundle_id.hex(),
             "bundle_hash": res.bundle_hash.hex(),
+            "left_records": res.left_records,
+            "left_attachments": res.left_attachments,
         },
     )
     return 0
+
+
+def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
+    if not (r.left_records or r.left_attachments):
+        return ""
+    return (
+        f"\n{r.left_records} more record(s) and {r.left_attachments} attachment(s) did not "
+        "fit in one bundle (docs/bundle-format.md, limits): run 'fieldkit export' again "
+        "for the next."
+    )
 
 
 def cmd_receipt_import(ctx: Context) -> int:

@@ -128,23 +128,50 @@ def encode_manifest(m: Manifest) -> bytes:
         "created": m.created,
         "recipients": list(m.recipients),
         "history_head": m.history_head,
-        "records": [
-            {"id": r.id, "version": r.version, "size": r.size, "sha256": r.sha256}
-            for r in m.records
-        ],
-        "attachments": [
-            {
-                "id": a.id,
-                "record": a.record,
-                "name": a.name,
-                "type": a.media_type,
-                "description": a.description,
-                "size": a.size,
-                "sha256": a.sha256,
-            }
-            for a in m.attachments
-        ],
+        "records": [_entry_doc(r) for r in m.records],
+        "attachments": [_entry_doc(a) for a in m.attachments],
     }
+    return _packb(doc)
+
+
+def entry_size(entry: RecordEntry | AttachmentEntry) -> int:
+    """The bytes one entry adds to an encoded manifest: msgpack arrays are their
+    header followed by their items, so a manifest is its fixed part plus its entries."""
+    return len(_packb(_entry_doc(entry)))
+
+
+def fixed_manifest_size(device: bytes, recipients: tuple[bytes, ...]) -> int:
+    """An upper bound on an encoded manifest without its entries: every number and
+    hash at its widest, and both arrays' headers at their widest (5 bytes)."""
+    widest = Manifest(
+        bundle_id=bytes(ID_SIZE),
+        device=device,
+        seq=MAX_SEQ,
+        prev=bytes(HASH_SIZE),
+        created=1 << 40,
+        recipients=recipients,
+        history_head=bytes(HASH_SIZE),
+        records=(),
+        attachments=(),
+    )
+    return len(encode_manifest(widest)) + 2 * 4  # an empty array's header is 1 byte
+
+
+def _entry_doc(e: RecordEntry | AttachmentEntry) -> dict[str, Any]:
+    if isinstance(e, RecordEntry):
+        return {"id": e.id, "version": e.version, "size": e.size, "sha256": e.sha256}
+    return {
+        "id": e.id,
+        "record": e.record,
+        "name": e.name,
+        "type": e.media_type,
+        "description": e.description,
+        "size": e.size,
+        "sha256": e.sha256,
+    }
+
+
+def _packb(doc: dict[str, Any]) -> bytes:
     out = msgpack.packb(doc, use_bin_type=True)
     if not isinstance(out, bytes):
         raise TypeError("msgpack did not return bytes")
@@ -170,7 +197,7 @@ def decode_manifest(data: bytes) -> Manifest:
             object_pairs_hook=_no_duplicates,
             max_str_len=64 * 1024,
             max_bin_len=64,
-            max_array_len=MAX_RECORDS,
+            max_array_len=max(MAX_RECORDS, MAX_ATTACHMENTS, MAX_RECIPIENTS),
             max_map_len=16,
             max_ext_len=0,
         )

@@ -9,6 +9,7 @@ the stored manifest: HQ sees a duplicate, never a fork and never a gap.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -40,14 +41,37 @@ _ZEROS = bytes(64 * 1024)
 
 @dataclass(frozen=True)
 class ExportPlan:
-    records: list[tuple[str, int]]
-    attachments: list[str]
-    content_bytes: int
+    """What the next bundle holds. A bundle has limits a reader enforces (records,
+    attachments, manifest size: docs/bundle-format.md); what is pending beyond them
+    is left for the bundle after, counted in `left_records` and `left_attachments`."""
+
+    record_entries: list[RecordEntry]
+    attachment_entries: list[AttachmentEntry]
     recipients: list[cards.Card]
+    left_records: int = 0
+    left_attachments: int = 0
+
+    @property
+    def records(self) -> list[tuple[str, int]]:
+        return [(r.id, r.version) for r in self.record_entries]
+
+    @property
+    def attachments(self) -> list[str]:
+        return [a.id for a in self.attachment_entries]
+
+    @property
+    def content_bytes(self) -> int:
+        return sum(r.size for r in self.record_entries) + sum(
+            a.size for a in self.attachment_entries
+        )
 
     @property
     def empty(self) -> bool:
-        return not self.records and not self.attachments
+        return not self.record_entries and not self.attachment_entries
+
+    @property
+    def left_over(self) -> bool:
+        return bool(self.left_records or self.left_attachments)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,8 @@ class ExportResult:
     records: int
     attachments: int
     size: int
+    left_records: int = 0  # pending work that did not fit: for the next bundle
+    left_attachments: int = 0
 
     @property
     def short_hash(self) -> str:
@@ -77,13 +103,59 @@ def unwritten_seq(db: Database) -> int | None:
 
 
 def plan(db: Database, *, everything: bool = False) -> ExportPlan:
-    identity.device(db)
+    me = identity.device(db)
     hqs = trust.trusted_hq_cards(db)
-    recs = bundle_store.records_to_export(db, everything)
-    atts = bundle_store.attachments_to_export(db, everything)
-    size = sum(len(_record_bytes(db, rid, v)) for rid, v in recs)
-    size += sum(a.size for a in (att_store.get(db, aid) for aid in atts) if a is not None)
-    return ExportPlan(recs, atts, size, hqs)
+    records = [
+        _record_entry(db, rid, v) for rid, v in bundle_store.records_to_export(db, everything)
+    ]
+    attachments = [
+        _attachment_entry(db, aid) for aid in bundle_store.attachments_to_export(db, everything)
+    ]
+    fixed = bundle.fixed_manifest_size(me.card.fingerprint, tuple(c.fingerprint for c in hqs))
+    recs, atts = _fit(records, attachments, bundle.MAX_MANIFEST - fixed)
+    return ExportPlan(recs, atts, hqs, len(records) - len(recs), len(attachments) - len(atts))
+
+
+def _fit(
+    records: list[RecordEntry], attachments: list[AttachmentEntry], budget: int
+) -> tuple[list[RecordEntry], list[AttachmentEntry]]:
+    """The longest prefix of the pending work that one bundle can hold, in order, with
+    each record's new attachments in the same bundle as the record, or after it (a
+    record with more attachments than fit goes with as many as fit; the rest follow
+    in the next bundles). Attachments of records exported before come last."""
+    pending = {r.id for r in records}
+    by_record: dict[str, list[AttachmentEntry]] = {}
+    loose: list[AttachmentEntry] = []
+    for a in attachments:
+        if a.record in pending:
+            by_record.setdefault(a.record, []).append(a)
+        else:
+            loose.append(a)
+    recs: list[RecordEntry] = []
+    atts: list[AttachmentEntry] = []
+    used = 0
+
+    def take(entry: RecordEntry | AttachmentEntry) -> bool:
+        nonlocal used
+        size = bundle.entry_size(entry)
+        if isinstance(entry, RecordEntry):
+            if len(recs) == bundle.MAX_RECORDS or used + size > budget:
+                return False
+            recs.append(entry)
+        else:
+            if len(atts) == bundle.MAX_ATTACHMENTS or used + size > budget:
+                return False
+            atts.append(entry)
+        used += size
+        return True
+
+    for r in records:
+        if not take(r) or not all(take(a) for a in by_record.get(r.id, [])):
+            return recs, atts
+    for a in loose:
+        if not take(a):
+            break
+    return recs, atts
 
 
 def export(
@@ -116,8 +188,7 @@ def export(
             hint="import HQ's card with 'fieldkit trust HQCARD'",
         )
     _check_destination(out)
-    records = [_record_entry(db, rid, v) for rid, v in p.records]
-    attachments = [_attachment_entry(db, aid) for aid in p.attachments]
+    records, attachments = p.record_entries, p.attachment_entries
     head = hist_store.last(db)
     manifest = Manifest(
         bundle_id=random_bytes(bundle.ID_SIZE),
@@ -148,7 +219,10 @@ def export(
         bundle_store.record_export(db, row, items)
         for r in records:
             rec_store.set_status(db, r.id, "exported")
-    return _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
+    res = _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
+    return dataclasses.replace(
+        res, left_records=p.left_records, left_attachments=p.left_attachments
+    )
 
 
 def resend(

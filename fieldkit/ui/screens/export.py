@@ -72,10 +72,11 @@ class ExportScreen(FieldkitScreen):
         hqs = ", ".join(f"{c.name} ({c.short_code})" for c in plan.recipients) or _(
             "none: import HQ's card in Settings first"
         )
+        text = _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}").format(
+            r=len(plan.records), a=len(plan.attachments), kib=plan.content_bytes // 1024, hq=hqs
+        )
         self.query_one("#plan", Static).update(
-            _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}").format(
-                r=len(plan.records), a=len(plan.attachments), kib=plan.content_bytes // 1024, hq=hqs
-            )
+            text + _left_over(plan.left_records, plan.left_attachments)
         )
 
     @on(Button.Pressed, "#go")
@@ -123,7 +124,7 @@ class ExportScreen(FieldkitScreen):
                 size=res.size,
                 path=res.path,
                 fp=res.short_hash,
-            )
+            ) + _left_over(res.left_records, res.left_attachments)
         self.from_worker(self.done, text)
 
     def _progress(self, done: int, total: int) -> None:
@@ -135,3 +136,12 @@ class ExportScreen(FieldkitScreen):
         self.query_one("#progress").add_class("hidden")
         self.show_plan()
         self.check_unwritten(message)
+
+
+def _left_over(records: int, attachments: int) -> str:
+    if not (records or attachments):
+        return ""
+    return "\n" + _(
+        "{r} more record(s) and {a} attachment(s) do not fit in one bundle: "
+        "export again for the next one."
+    ).format(r=records, a=attachments)
