@@ -224,7 +224,7 @@ _OS_HINTS: dict[int, str] = {
     errno.EDQUOT: "your disk quota is used up: free some space or choose another disk",
     errno.EROFS: "that disk is read-only: choose another, or check a USB stick's lock switch",
     errno.EIO: "the disk reported an error: it may be failing or was unplugged; try another",
-    errno.ENOENT: "check the path: a folder in it does not exist",
+    errno.ENOENT: "check the path: nothing is there (a typo, or a USB stick not mounted?)",
     errno.EISDIR: "that is a folder: name a file inside it",
     errno.ENAMETOOLONG: "choose a shorter file name",
 }

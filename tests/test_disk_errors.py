@@ -121,3 +121,17 @@ def test_attach_and_extract_on_a_failing_disk(
     assert [a.id for a in att_store.all_rows(v.db)] == [att.id]  # no row for the failed one
     assert len(list(att_store.blob_store(v.db).folder.iterdir())) == 1  # nor a file
     v.lock()
+
+
+def test_a_missing_bundle_or_stick(tmp_path: Path) -> None:
+    pair = make_pair(tmp_path)
+    pair.hq.lock()
+    (tmp_path / "pass").write_text(PASSPHRASE + "\n")
+    for cmd in (
+        ["hq", "import", str(tmp_path / "usb" / "b.fkb"), *_opts(pair, "hq")],
+        ["inspect", str(tmp_path / "usb" / "b.fkb")],
+    ):
+        r = cli(cmd)
+        assert r.code == 9 and len(r.err.splitlines()) == 2, r.err
+        assert "No such file" in r.err and "not mounted" in r.err
+    pair.field.lock()
