@@ -5,6 +5,7 @@ large file says so in one line with a hint that fits, and keeps nothing half-wri
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from fieldkit.services import hq_import
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair, make_pair
@@ -135,3 +137,57 @@ def test_a_missing_bundle_or_stick(tmp_path: Path) -> None:
         assert r.code == 9 and len(r.err.splitlines()) == 2, r.err
         assert "No such file" in r.err and "not mounted" in r.err
     pair.field.lock()
+
+
+def test_a_stick_unplugged_during_hq_import(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = pair_on_disk.tmp / "b.fkb"
+    assert cli(["export", "--out", str(bundle), *_opts(pair_on_disk, "field")]).code == 0
+    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
+    before = pair_on_disk.hq_digest()
+    pair_on_disk.hq.lock()
+
+    class Unplugged(io.FileIO):
+        """Reads fail with EIO after the first MiB, as when a stick is pulled out."""
+
+        def readinto(self, b: Any) -> int:
+            if self.tell() > 1024 * 1024:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return super().readinto(b)
+
+    monkeypatch.setattr(
+        hq_import, "open", lambda p, mode: io.BufferedReader(Unplugged(p)), raising=False
+    )
+    r = cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")])
+    _one_clear_line(r, errno.EIO, str(bundle))
+    monkeypatch.undo()
+    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
+    assert pair_on_disk.hq_digest() == before
+    pair_on_disk.hq.lock()
+
+
+def test_the_vault_disk_failing_under_an_export(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read error in the vault's own attachment file is named as such, not blamed
+    on the bundle being written."""
+    real_fdopen = os.fdopen
+
+    class Failing(io.FileIO):
+        def read(self, n: int = -1) -> bytes:
+            if self.tell() > 1024 * 1024:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return super().read(n)
+
+    def fdopen(fd: int, mode: str = "r", buffering: int = -1, **kw: Any) -> Any:
+        if mode == "rb" and buffering == 0:  # how the store opens attachment files
+            return Failing(fd, "rb")
+        return real_fdopen(fd, mode, buffering, **kw)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    out = pair_on_disk.tmp / "b.fkb"
+    r = cli(["export", "--out", str(out), *_opts(pair_on_disk, "field")])
+    monkeypatch.undo()
+    _one_clear_line(r, errno.EIO, "cannot read an attachment file")
+    assert not out.exists()

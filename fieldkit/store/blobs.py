@@ -282,7 +282,10 @@ def _blob_id(name: str) -> bytes | None:
 def _read_exact(fh: BinaryIO, n: int) -> bytes:
     parts: list[bytes] = []
     while n:
-        got = fh.read(n)
+        try:
+            got = fh.read(n)
+        except OSError as exc:  # a failing disk: not the caller's output file
+            raise FileAccessError.from_os("cannot read an attachment file", exc) from None
         if not got:
             raise IntegrityError("a stored attachment file is truncated")
         parts.append(got)
