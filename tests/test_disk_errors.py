@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fieldkit.services import hq_import
+from fieldkit.services import hq_import, inspect
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair, make_pair
@@ -139,6 +139,28 @@ def test_a_missing_bundle_or_stick(tmp_path: Path) -> None:
     pair.field.lock()
 
 
+def _unplugged_after(limit: int) -> Callable[[Any, str], io.BufferedReader]:
+    """An `open` whose reads fail with EIO past `limit` bytes: a stick pulled out."""
+
+    class Unplugged(io.FileIO):
+        def readinto(self, b: Any) -> int:
+            if self.tell() > limit:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return super().readinto(b)
+
+    return lambda path, mode: io.BufferedReader(Unplugged(path))
+
+
+def test_a_stick_unplugged_during_inspect(
+    pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = pair_on_disk.tmp / "b.fkb"
+    assert cli(["export", "--out", str(bundle), *_opts(pair_on_disk, "field")]).code == 0
+    monkeypatch.setattr(inspect, "open", _unplugged_after(2000), raising=False)
+    r = cli(["inspect", str(bundle), "--with-vault", *_opts(pair_on_disk, "hq")])
+    _one_clear_line(r, errno.EIO, str(bundle))
+
+
 def test_a_stick_unplugged_during_hq_import(
     pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,17 +170,7 @@ def test_a_stick_unplugged_during_hq_import(
     before = pair_on_disk.hq_digest()
     pair_on_disk.hq.lock()
 
-    class Unplugged(io.FileIO):
-        """Reads fail with EIO after the first MiB, as when a stick is pulled out."""
-
-        def readinto(self, b: Any) -> int:
-            if self.tell() > 1024 * 1024:
-                raise OSError(errno.EIO, os.strerror(errno.EIO))
-            return super().readinto(b)
-
-    monkeypatch.setattr(
-        hq_import, "open", lambda p, mode: io.BufferedReader(Unplugged(p)), raising=False
-    )
+    monkeypatch.setattr(hq_import, "open", _unplugged_after(1024 * 1024), raising=False)
     r = cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")])
     _one_clear_line(r, errno.EIO, str(bundle))
     monkeypatch.undo()

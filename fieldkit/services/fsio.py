@@ -26,6 +26,16 @@ def make_secret_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Around everything that reads `path`: a read that fails, even half-way (a USB
+    stick pulled out: EIO), is one FileAccessError naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
+
+
+@contextlib.contextmanager
 def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[BinaryIO]:
     """Write to a temp file in the same folder, fsync, rename over `path`, fsync the folder.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -44,7 +44,7 @@ from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.age import Decryption
 from fieldkit.formats.bundle import MalformedBundle, Manifest
 from fieldkit.formats.canonical import canonical_json
-from fieldkit.services import history, identity, model, receipts, search_text
+from fieldkit.services import fsio, history, identity, model, receipts, search_text
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import summary_for
 from fieldkit.store import attachments as att_store
@@ -104,7 +104,7 @@ def import_bundle(
         fh = open(path, "rb")
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot read {path}", exc) from None
-    with fh, _reading(path):
+    with fh, fsio.reading(path):
         dec = open_envelope(fh, me)
         v = verify_prefix(db, dec, me)
         report = ImportReport(
@@ -133,16 +133,6 @@ def import_bundle(
     if receipts_dir is not None:
         report.receipt = receipts.issue(db, me, v, receipts_dir, now=now)
     return report
-
-
-@contextlib.contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    """A read that fails half-way (a stick pulled out: EIO) is a file error, with the
-    transaction rolled back and every new file unlinked on the way out."""
-    try:
-        yield
-    except OSError as exc:
-        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
 
 
 def record_ids_of_device(db: Database, device: bytes) -> set[str]:

@@ -15,9 +15,10 @@ from pathlib import Path
 from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import HybridIdentity, X25519Identity
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
-from fieldkit.errors import AuthenticationFailed, FieldkitError, FileAccessError
+from fieldkit.errors import AuthenticationFailed, FieldkitError
 from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.bundle import Manifest
+from fieldkit.services import fsio
 from fieldkit.store import trust as trust_store
 from fieldkit.store.db import Database
 
@@ -35,12 +36,10 @@ class Inspection:
 
 
 def outside(path: Path) -> Inspection:
-    try:
+    with fsio.reading(path):
         size = path.stat().st_size
         with open(path, "rb") as fh:
             header, _ = age.stanza_types(fh)
-    except OSError as exc:
-        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
     return Inspection(path, size, [s.type for s in header.stanzas])
 
 
@@ -51,7 +50,7 @@ def inside(
     hq_fingerprint: bytes | None = None,
 ) -> Inspection:
     result = outside(path)
-    with open(path, "rb") as fh:
+    with fsio.reading(path), open(path, "rb") as fh:
         dec = age.Decryption(fh, identities, armored=False)
         mbytes, manifest, sig = bundle.read_prefix(dec)
         result.manifest = manifest
