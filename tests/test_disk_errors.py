@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from fieldkit.errors import FileAccessError
 from fieldkit.services import hq_import, inspect
+from fieldkit.services.history import verify
+from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair, make_pair
@@ -203,3 +206,22 @@ def test_the_vault_disk_failing_under_an_export(
     monkeypatch.undo()
     _one_clear_line(r, errno.EIO, "cannot read an attachment file")
     assert not out.exists()
+
+
+def test_the_laptop_disk_full_while_saving(vault: Vault) -> None:
+    """SQLite's 'database or disk is full' is the laptop's disk, not a bug: one clear
+    error, the change rolled back, everything saved before intact, saving works again
+    once there is room. (max_page_count stands in for a full disk: SQLite reports both
+    as SQLITE_FULL.)"""
+    rs = RecordService(vault.db)
+    first = rs.add({"pseudonym": "P-1", "narrative": "saved before the disk filled"})
+    pages = vault.db.scalar("PRAGMA page_count")
+    vault.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(FileAccessError, match="disk is full") as caught:
+        rs.add({"pseudonym": "P-2", "narrative": "долгий рассказ " * 20_000})
+    assert "nothing of this change was kept" in caught.value.hint
+    assert [r.id for r in rs.list_records()] == [first]
+    assert verify(vault.db).ok
+    vault.db.execute("PRAGMA max_page_count = 1073741823")
+    rs.add({"pseudonym": "P-2", "narrative": "room again"})
+    assert len(rs.list_records()) == 2

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlcipher3
 
-from fieldkit.errors import CorruptVault
+from fieldkit.errors import CorruptVault, FileAccessError
 from fieldkit.store import schema
 
 KEY_SIZE = 32
@@ -146,10 +146,14 @@ class Database:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             yield self
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite may already have rolled back (a full disk)
+                conn.execute("ROLLBACK")
+            problem = _disk_problem(exc)
+            if problem is not None:
+                raise problem from None
             raise
-        conn.execute("COMMIT")
 
     def integrity_problems(self) -> list[str]:
         """Both SQLite's and SQLCipher's integrity checks; empty when clean."""
@@ -161,3 +165,27 @@ class Database:
         if not name.replace("_", "").isalnum():
             raise ValueError("bad pragma name")
         return self.scalar(f"PRAGMA {name}")
+
+
+# SQLite's words for a disk that cannot take the write; anything else is not ours to name.
+_DISK_PROBLEMS = {
+    "database or disk is full": (
+        "the laptop's disk is full",
+        "free some space and save again; nothing of this change was kept, the rest is intact",
+    ),
+    "disk I/O error": (
+        "the disk reported an error while saving",
+        "the disk may be failing: copy the vault folder elsewhere while it still reads",
+    ),
+    "attempt to write a readonly database": (
+        "the vault is on a read-only disk or folder",
+        "check the folder's permissions, or move the vault to a writable disk",
+    ),
+}
+
+
+def _disk_problem(exc: BaseException) -> FileAccessError | None:
+    if not isinstance(exc, sqlcipher3.OperationalError):
+        return None
+    known = _DISK_PROBLEMS.get(str(exc))
+    return None if known is None else FileAccessError(known[0], hint=known[1])
