@@ -221,3 +221,34 @@ async def test_long_list_loads_more_as_you_scroll(tmp_path: Path) -> None:
             await pilot.pause()
             assert table.row_count == min(250, before + SHOWN)
         assert "250 shown of 250" in str(app.screen.query_one("#count").render())
+
+
+async def test_disk_full_while_saving_keeps_the_editor_and_what_was_typed(tmp_path: Path) -> None:
+    """The laptop's disk fills up: autosave and Save say so and the app stays open with
+    everything typed still on screen; once there is room, Save works."""
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        editor = app.screen
+        assert isinstance(editor, EditorScreen) and app.vault is not None
+        db = app.vault.db
+        db.execute(f"PRAGMA max_page_count = {db.scalar('PRAGMA page_count')}")  # full
+        await type_into(pilot, "#f-pseudonym", "Witness K-9")
+        editor.query_one("#f-narrative", TextArea).text = "Рассказ " * 2000
+        editor.autosave()  # what the timer does
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.is_running and app.screen is editor
+        assert any("disk is full" in str(n.message) for n in app._notifications)
+        assert editor.query_one("#f-pseudonym", Input).value == "Witness K-9"
+        await pilot.press("escape")  # leaving would lose it: the first Escape stays
+        await pilot.pause()
+        assert app.screen is editor
+        db.execute("PRAGMA max_page_count = 1073741823")  # room again
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: RecordService(db).list_records() != [])

@@ -164,6 +164,7 @@ class EditorScreen(FieldkitScreen):
         self.dirty = draft is not None
         self.person_index: int | None = None
         self.incident_index: int | None = None
+        self._leave_unsaved = False
 
     # ---- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -531,10 +532,19 @@ class EditorScreen(FieldkitScreen):
             self._changed()
 
     # ---- drafts and saving -------------------------------------------------------------
-    def autosave(self) -> None:
+    def autosave(self) -> bool:
+        """Save the draft if it changed; False (and a message) if the vault could not
+        take it, e.g. a full disk: the form keeps everything and tries again later."""
         if self.dirty and self.fk.vault is not None:
-            DraftService(self.db, now=self.fk.ctx.now).save(self.draft_id, self.record_id, self.doc)
+            try:
+                DraftService(self.db, now=self.fk.ctx.now).save(
+                    self.draft_id, self.record_id, self.doc
+                )
+            except FieldkitError as exc:
+                self.notify(error_text(exc), severity="error", timeout=10)
+                return False
             self.dirty = False
+        return True
 
     def save_draft_now(self) -> None:
         self.autosave()
@@ -548,11 +558,15 @@ class EditorScreen(FieldkitScreen):
 
     def action_save(self) -> None:
         ds = DraftService(self.db, now=self.fk.ctx.now)
-        self.autosave()
+        if not self.autosave():
+            return
         try:
             rid = ds.commit(self.draft_id, self.record_id, self.doc)
         except InvalidInput as exc:
             self.show_problems(exc.problems or [("record", exc.message)])
+            return
+        except FieldkitError as exc:
+            self.notify(error_text(exc), severity="error", timeout=10)
             return
         self.record_id = rid
         self.dirty = False
@@ -598,7 +612,12 @@ class EditorScreen(FieldkitScreen):
             _show(summary, "")
 
     def action_close(self) -> None:
-        self.autosave()
+        # If the draft cannot be saved (a full disk), the first Escape keeps the form
+        # open with the error shown; a second one leaves, losing the unsaved typing.
+        if not self.autosave() and not self._leave_unsaved:
+            self._leave_unsaved = True
+            self.notify(_("Not saved. Press Escape again to close anyway."), timeout=10)
+            return
         self.app.pop_screen()
 
     def action_discard(self) -> None:
