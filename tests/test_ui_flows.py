@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Checkbox, Input, TextArea
 
 from fieldkit.services import identity, trust
@@ -252,3 +253,30 @@ async def test_disk_full_while_saving_keeps_the_editor_and_what_was_typed(tmp_pa
         db.execute("PRAGMA max_page_count = 1073741823")  # room again
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: RecordService(db).list_records() != [])
+
+
+async def test_a_crash_prints_no_testimony_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Textual's own crash report is a traceback with every local variable: testimony,
+    passphrases. fieldkit's prints one line with the exception's type, like the CLI."""
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    secret = "Гулноза Раҳимова, улица Ленина 5"
+
+    def broken() -> None:
+        narrative = secret  # a local, as testimony is in the editor's frames
+        raise ValueError(f"boom {narrative}")
+
+    with pytest.raises(ValueError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            await type_into(pilot, "#passphrase", PASSPHRASE)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+            app.call_later(broken)
+            await pilot.pause()
+    assert app.return_code == 1
+    shown = capsys.readouterr()
+    assert "internal error (ValueError)" in shown.err
+    for text in (shown.out, shown.err):
+        assert secret not in text and PASSPHRASE not in text and "Traceback" not in text

@@ -119,8 +119,9 @@ def cmd_tui(ctx: Context) -> int:
     from fieldkit.ui.app import FieldkitApp
     from fieldkit.ui.context import AppContext
 
-    FieldkitApp(AppContext(ctx.vault_dir)).run()
-    return 0
+    app = FieldkitApp(AppContext(ctx.vault_dir))
+    app.run()
+    return app.return_code or 0  # 1 after a crash (its one-line report is on stderr)
 
 
 def entry() -> None:

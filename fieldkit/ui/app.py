@@ -40,6 +40,28 @@ class FieldkitApp(App[None]):
         self.autolock_seconds = settings.DEFAULT_AUTOLOCK
         self._last_activity = ctx.monotonic()
 
+    # ---- a crash ------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Replaces Textual's crash report, which prints a traceback with every local
+        variable (testimony, passphrases) to the terminal. Like the CLI, say only the
+        exception's type. The app still exits with code 1, and under Pilot the error is
+        still raised to the test (Textual keeps it in `_exception` for that)."""
+        from rich.text import Text
+
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.bell()
+        self._exit_renderables.append(
+            Text(
+                f"fieldkit: error: internal error ({type(error).__name__})\n"
+                "fieldkit: hint: this is a bug in fieldkit; please report it (see SECURITY.md). "
+                "Drafts are saved every few seconds: reopen fieldkit to continue."
+            )
+        )
+        self._close_messages_no_wait()
+
     # ---- start, unlock, lock -----------------------------------------------------
     def on_mount(self) -> None:
         self.set_interval(self.ctx.idle_check_seconds, self.check_autolock)
