@@ -43,6 +43,16 @@ def _opts(pair: Pair, side: str) -> list[str]:
     return ["--vault", str(pair.tmp / side), "--passphrase-file", str(pair.tmp / "pass")]
 
 
+def _exported(pair: Pair) -> tuple[Path, tuple[dict[str, int], str]]:
+    """Export the field vault's bundle; return it and the HQ vault's digest before import."""
+    bundle = pair.tmp / "b.fkb"
+    assert cli(["export", "--out", str(bundle), *_opts(pair, "field")]).code == 0
+    pair.hq = Vault.unlock(pair.tmp / "hq", PASSPHRASE)
+    before = pair.hq_digest()
+    pair.hq.lock()
+    return bundle, before
+
+
 def _disk_fails(monkeypatch: pytest.MonkeyPatch, code: int) -> Callable[[], None]:
     """From now on every os.write/os.writev fails with `code`; returns the repair."""
 
@@ -87,11 +97,7 @@ def test_export_to_a_failing_disk(
 def test_hq_import_onto_a_failing_disk(
     pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
-    bundle = pair_on_disk.tmp / "b.fkb"
-    assert cli(["export", "--out", str(bundle), *_opts(pair_on_disk, "field")]).code == 0
-    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
-    before = pair_on_disk.hq_digest()
-    pair_on_disk.hq.lock()
+    bundle, before = _exported(pair_on_disk)
     repair = _disk_fails(monkeypatch, code)
     r = cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")])
     repair()
@@ -167,11 +173,7 @@ def test_a_stick_unplugged_during_inspect(
 def test_a_stick_unplugged_during_hq_import(
     pair_on_disk: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundle = pair_on_disk.tmp / "b.fkb"
-    assert cli(["export", "--out", str(bundle), *_opts(pair_on_disk, "field")]).code == 0
-    pair_on_disk.hq = Vault.unlock(pair_on_disk.tmp / "hq", PASSPHRASE)
-    before = pair_on_disk.hq_digest()
-    pair_on_disk.hq.lock()
+    bundle, before = _exported(pair_on_disk)
 
     monkeypatch.setattr(hq_import, "open", _unplugged_after(1024 * 1024), raising=False)
     r = cli(["hq", "import", str(bundle), *_opts(pair_on_disk, "hq")])

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, TextArea
 
 from fieldkit.services import identity, trust
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
+from fieldkit.ui.app import FieldkitApp
 from fieldkit.ui.screens.dialogs import SecretOnceScreen
 from fieldkit.ui.screens.editor import EditorScreen
 from fieldkit.ui.screens.records import RecordsScreen
@@ -17,6 +19,14 @@ from fieldkit.ui.screens.setup import SetupScreen
 from fieldkit.ui.screens.unlock import UnlockScreen
 from tests.conftest import PASSPHRASE, WEAK
 from tests.ui_helpers import FakeClock, make_app, type_into, wait_for
+
+
+async def _unlock_and_new_record(pilot: Pilot[None], app: FieldkitApp) -> None:
+    await type_into(pilot, "#passphrase", PASSPHRASE)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
 
 
 async def test_first_run_setup(tmp_path: Path) -> None:
@@ -71,11 +81,7 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
     (tmp_path / "order.jpg").write_bytes(b"\xff\xd8" + bytes(200_000))
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await _unlock_and_new_record(pilot, app)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
@@ -151,11 +157,7 @@ async def test_validation_shows_next_to_field(tmp_path: Path) -> None:
     Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await _unlock_and_new_record(pilot, app)
         await type_into(pilot, "#f-date", "14/05/2026")
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -169,11 +171,7 @@ async def test_autolock_and_unlock_again(tmp_path: Path) -> None:
     clock = FakeClock()
     app = make_app(tmp_path / "vault", tmp_path, clock=clock)
     async with app.run_test(size=(100, 30)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await _unlock_and_new_record(pilot, app)
         await type_into(pilot, "#f-pseudonym", "typed before the lock")
         vault = app.vault
         assert vault is not None
@@ -230,18 +228,15 @@ async def test_disk_full_while_saving_keeps_the_editor_and_what_was_typed(tmp_pa
     Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        await _unlock_and_new_record(pilot, app)
         editor = app.screen
         assert isinstance(editor, EditorScreen) and app.vault is not None
         db = app.vault.db
         db.execute(f"PRAGMA max_page_count = {db.scalar('PRAGMA page_count')}")  # full
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
-        editor.query_one("#f-narrative", TextArea).text = "Рассказ " * 2000
-        editor.autosave()  # what the timer does
+        editor.query_one("#f-narrative", TextArea).text = "Рассказ " * 30_000  # > any free pages
+        await pilot.pause()  # the form's change events reach the document
+        assert editor.dirty and not editor.autosave()  # what the timer does: refused
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.is_running and app.screen is editor
