@@ -8,7 +8,7 @@ used once. Memory holds one chunk at a time in both directions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -97,7 +97,7 @@ def decrypt_chunks(key: bytes, source: BinaryIO) -> Iterator[bytes]:
     aead = ChaCha20Poly1305(key)
     counter = 0
     while True:
-        current = read_up_to(source, ENCRYPTED_CHUNK_SIZE)
+        current = read_up_to(source.read, ENCRYPTED_CHUNK_SIZE)
         if len(current) < ENCRYPTED_CHUNK_SIZE:
             if len(current) < TAG_SIZE:
                 raise EnvelopeAuthFailed("payload", "the payload is truncated")
@@ -125,14 +125,14 @@ def _open(aead: ChaCha20Poly1305, counter: int, chunk: bytes, *, last: bool) -> 
         raise EnvelopeAuthFailed("payload", "a payload chunk failed authentication") from None
 
 
-def read_up_to(source: BinaryIO, n: int) -> bytes:
-    """Read n bytes, fewer only at the end of the stream."""
+def read_up_to(read: Callable[[int], bytes], n: int) -> bytes:
+    """n bytes from `read` (which may return fewer, and b"" at the end), fewer only
+    at the end; a single piece is returned as it is, without a copy."""
     parts: list[bytes] = []
-    remaining = n
-    while remaining:
-        got = source.read(remaining)
+    while n:
+        got = read(n)
         if not got:
             break
         parts.append(got)
-        remaining -= len(got)
-    return b"".join(parts)
+        n -= len(got)
+    return parts[0] if len(parts) == 1 else b"".join(parts)

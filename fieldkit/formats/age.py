@@ -204,7 +204,7 @@ class Decryption:
         file_key = unwrap_file_key(self.header, identities)
         if not prim.header_mac_matches(file_key, self.header.mac_input, self.header.mac):
             raise EnvelopeAuthFailed("header", "the header MAC does not match")
-        nonce = read_up_to(buffered, prim.PAYLOAD_NONCE_SIZE)
+        nonce = read_up_to(buffered.read, prim.PAYLOAD_NONCE_SIZE)
         if len(nonce) != prim.PAYLOAD_NONCE_SIZE:
             raise EnvelopeMalformed("the payload nonce is missing")
         self._key = prim.payload_key(file_key, nonce)
@@ -218,14 +218,7 @@ class Decryption:
 
     def read(self, n: int) -> bytes:
         """n plaintext bytes, fewer only at the authenticated end (b"" there)."""
-        parts: list[bytes] = []
-        while n:
-            piece = self.read_some(n)
-            if not piece:
-                break
-            parts.append(piece)
-            n -= len(piece)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return read_up_to(self.read_some, n)
 
     def read_some(self, n: int) -> bytes:
         """Between 1 and n plaintext bytes, at most the rest of one chunk (b"" only at

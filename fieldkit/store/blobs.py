@@ -35,6 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from fieldkit.crypto.age_stream import read_up_to
 from fieldkit.errors import FileAccessError, IntegrityError
 from fieldkit.formats import blob
 from fieldkit.store.background import BackgroundWriter, Worker, fsync_dir
@@ -280,14 +281,10 @@ def _blob_id(name: str) -> bytes | None:
 
 
 def _read_exact(fh: BinaryIO, n: int) -> bytes:
-    parts: list[bytes] = []
-    while n:
-        try:
-            got = fh.read(n)
-        except OSError as exc:  # a failing disk: not the caller's output file
-            raise FileAccessError.from_os("cannot read an attachment file", exc) from None
-        if not got:
-            raise IntegrityError("a stored attachment file is truncated")
-        parts.append(got)
-        n -= len(got)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    try:
+        data = read_up_to(fh.read, n)
+    except OSError as exc:  # a failing disk: not the caller's output file
+        raise FileAccessError.from_os("cannot read an attachment file", exc) from None
+    if len(data) != n:
+        raise IntegrityError("a stored attachment file is truncated")
+    return data
