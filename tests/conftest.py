@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,22 @@ pytest_plugins = ["tests.bundle_fixtures"]
 WEAK = Argon2Params(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 PASSPHRASE = "correct horse battery staple mountain"
 NEW_PASSPHRASE = "another long passphrase for the field 2026"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child(script: str, *args: str, env: dict[str, str] | None = None, **popen: Any) -> Any:
+    """Start `script` in a fresh Python that imports this checkout, stdout piped as
+    text; for the tests that kill or watch a process. Extra Popen options pass on."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        stdout=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -18,9 +16,7 @@ from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
-from tests.conftest import PASSPHRASE, WEAK
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import PASSPHRASE, WEAK, child
 
 # The child saves records and attachments as fast as it can and prints each id
 # only after its transaction has committed.
@@ -52,13 +48,7 @@ WRITER = textwrap.dedent(
 def test_sigkill_while_saving(tmp_path: Path, kill_after: float) -> None:
     root = tmp_path / "vault"
     Vault.create(root, PASSPHRASE, kdf_params=WEAK)[0].lock()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(root)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = child(WRITER, str(root))
     time.sleep(kill_after)
     os.kill(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
@@ -119,13 +109,7 @@ STALLED = textwrap.dedent(
 def test_sigkill_in_the_middle_of_an_attachment(tmp_path: Path) -> None:
     root = tmp_path / "vault"
     Vault.create(root, PASSPHRASE, kdf_params=WEAK)[0].lock()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STALLED, str(root)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = child(STALLED, str(root))
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "midway"
     partial = list((root / "blobs").iterdir())

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Callable
@@ -22,9 +20,8 @@ from fieldkit.services.history import verify
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair, make_pair
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, child
 
-ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 NARRATIVE = "Задержан после мирного протеста у посольства"
 
@@ -63,13 +60,7 @@ def pair(tmp_path: Path) -> Pair:
 
 def _kill_midway(what: str, vault: Path, path: Path, written: Callable[[], list[Path]]) -> None:
     """Run the child until it stalls with bytes on disk, then SIGKILL it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STALLED, what, str(vault), str(path)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = child(STALLED, what, str(vault), str(path))
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "midway"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import child
+
 MARKERS = ("ZQXJ-MARKER-7731-testimony", "Маркер-Қӯрғонтеппа-ҷ")
 
 CHILD = textwrap.dedent(
@@ -59,14 +58,8 @@ def _run(tmp_path: Path, stage: str) -> None:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     vault = tmp_path / "vault"
-    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(vault), stage, *MARKERS],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    proc = child(
+        CHILD, str(vault), stage, *MARKERS, env={"TMPDIR": str(tmpdir)}, stdin=subprocess.PIPE
     )
     try:
         if stage == "open":

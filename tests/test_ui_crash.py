@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 from fieldkit.services.drafts import DraftService
 from fieldkit.services.vault import Vault
-from tests.conftest import PASSPHRASE, WEAK
+from tests.conftest import PASSPHRASE, WEAK, child
 
-ROOT = Path(__file__).resolve().parent.parent
 AUTOSAVE = 0.5
 
 CHILD = textwrap.dedent(
@@ -57,14 +55,7 @@ CHILD = textwrap.dedent(
 
 def test_sigkill_while_typing_keeps_the_draft(tmp_path: Path) -> None:
     Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path / "vault")],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = child(CHILD, str(tmp_path / "vault"), stderr=subprocess.PIPE)
     assert proc.stdout is not None
     typed: list[tuple[int, float]] = []
     deadline = time.monotonic() + 60
