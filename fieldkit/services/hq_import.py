@@ -33,7 +33,6 @@ from fieldkit.errors import (
     AuthenticationFailed,
     BadSignature,
     ContentMismatch,
-    FileAccessError,
     ForkDetected,
     InvalidInput,
     NotForThisHQ,
@@ -100,11 +99,7 @@ def import_bundle(
     now: Callable[[], float] = time.time,
 ) -> ImportReport:
     me = identity.hq(db)
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
-    with fh, fsio.reading(path):
+    with fsio.reading(path), open(path, "rb") as fh:
         dec = open_envelope(fh, me)
         v = verify_prefix(db, dec, me)
         report = ImportReport(

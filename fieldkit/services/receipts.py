@@ -82,11 +82,8 @@ def import_receipt(
     db: Database, path: Path, *, now: Callable[[], float] = time.time
 ) -> ReceiptResult:
     me = identity.device(db)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_RECEIPT_FILE + 1)
-    except OSError as exc:
-        raise FileAccessError.from_os(f"cannot read {path}", exc) from None
+    with fsio.reading(path), open(path, "rb") as fh:
+        data = fh.read(MAX_RECEIPT_FILE + 1)
     if len(data) > MAX_RECEIPT_FILE:
         raise MalformedReceipt("the receipt file is too large")
     dec = age.Decryption(io.BytesIO(data), [me.age], armored=False)
