@@ -135,6 +135,13 @@ class Vault:
         except AuthenticationFailed:
             what = "passphrase" if kind == SlotKind.PASSPHRASE else "recovery code"
             raise AuthenticationFailed(f"wrong {what}") from None
+        except MalformedData as exc:  # Argon2id could not get its memory
+            raise CorruptVault(
+                f"the keyslot file is damaged or asks for more than this machine has: "
+                f"{exc.message}",
+                hint="close other programs and try again; if it persists, restore the"
+                " vault folder from a copy",
+            ) from None
         t1 = time.perf_counter()
         # A crash during a passphrase change leaves a keyslot temp file that opens the
         # vault with the new passphrase; the user believes it was never set.

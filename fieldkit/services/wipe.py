@@ -141,12 +141,12 @@ def wipe(root: Path) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
         for name in dirs:
-            p = os.path.join(folder, name)
+            sub = os.path.join(folder, name)
             with contextlib.suppress(OSError):
-                if os.path.islink(p):
-                    os.unlink(p)
+                if os.path.islink(sub):
+                    os.unlink(sub)
                 else:
-                    os.rmdir(p)
+                    os.rmdir(sub)
     with contextlib.suppress(OSError):
         root.rmdir()
     with contextlib.suppress(OSError):
