@@ -8,6 +8,7 @@ The exit codes are part of the interface and are listed in docs/cli.md.
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 
 class FieldkitError(Exception):
@@ -114,6 +115,38 @@ class FileAccessError(FieldkitError):
         stick wants different advice from a missing folder)."""
         reason = exc.strerror or type(exc).__name__
         return cls(f"{what}: {reason}", hint=_OS_HINTS.get(exc.errno or 0))
+
+
+MAX_LISTED = 10
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+class WipeIncomplete(FileAccessError):
+    """`wipe` could not remove everything in the vault folder; the message names what is left."""
+
+    hint = (
+        "remove what is left by hand (check permissions and that no other program holds"
+        " the files), or destroy the disk"
+    )
+
+    @classmethod
+    def listing(
+        cls, root: Path, left: list[Path], *, keys_left: bool, not_overwritten: list[Path]
+    ) -> WipeIncomplete:
+        if keys_left:
+            state = "a keyslot file could not be overwritten or removed: the vault may still open"
+        elif not_overwritten:
+            names = ", ".join(p.name for p in not_overwritten)
+            state = f"{names} could not be overwritten before removal, so its bytes may be on disk"
+        else:
+            state = "the keyslots are destroyed, so nothing opens the vault"
+        shown = [_printable(str(p)) for p in left[:MAX_LISTED]]
+        more = f" and {len(left) - MAX_LISTED} more" if len(left) > MAX_LISTED else ""
+        what = f"; still there: {', '.join(shown)}{more}" if shown else ""
+        return cls(f"wipe of {root} is incomplete: {state}{what}")
 
 
 class IntegrityError(FieldkitError):

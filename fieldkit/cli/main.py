@@ -11,6 +11,7 @@ from fieldkit import __version__
 from fieldkit.cli import (
     attachment_commands,
     bundle_commands,
+    erase_commands,
     hq_commands,
     record_commands,
     vault_commands,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     attachment_commands.register(sub, common)
     bundle_commands.register(sub, common)
     hq_commands.register(sub, common)
+    erase_commands.register(sub, common)
     tui = sub.add_parser("tui", parents=[common], help="open the app (also: no command at all)")
     tui.set_defaults(func=cmd_tui)
     return parser

@@ -1,4 +1,4 @@
-"""record template/add/list/show/edit, search, history verify."""
+"""record template/add/list/show/edit, search, history verify (record delete: erase_commands)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def register(
 ) -> None:
     rec = sub.add_parser("record", parents=[common], help="add, list, show and edit records")
     rs = rec.add_subparsers(
-        dest="record_cmd", required=True, metavar="{template,add,list,show,edit,history}"
+        dest="record_cmd", required=True, metavar="{template,add,list,show,edit,history,delete}"
     )
     t = rs.add_parser("template", parents=[common], help="print a complete example record (JSON)")
     t.set_defaults(func=cmd_template, needs_vault=False)
@@ -60,6 +60,10 @@ def register(
     hi = rs.add_parser("history", parents=[common], help="a record's edit history")
     hi.add_argument("id")
     hi.set_defaults(func=cmd_record_history)
+
+    from fieldkit.cli import erase_commands  # it imports `opened` from here
+
+    erase_commands.register_record_delete(rs, common)
 
     s = sub.add_parser("search", parents=[common], help="full-text search")
     s.add_argument(

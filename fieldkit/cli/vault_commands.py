@@ -168,8 +168,12 @@ def cmd_wipe(ctx: Context) -> int:
                 )
             raise Cancelled("wipe cancelled")
     start = time.perf_counter()
-    wipe(root)
-    _done(ctx, f"Vault wiped in {time.perf_counter() - start:.2f} s. It cannot be opened again.")
+    wipe(root)  # raises WipeIncomplete (exit 9), naming what is left, unless all is gone
+    _done(
+        ctx,
+        f"Vault wiped in {time.perf_counter() - start:.2f} s: {root} and every file in it"
+        " are gone. It cannot be opened again.",
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 
 from fieldkit.errors import MalformedData
@@ -29,12 +30,16 @@ PREFERRED_MEMORY_KIB = 256 * 1024
 TARGET_SECONDS = 1.0
 MAX_CALIBRATED_TIME_COST = 24
 
-# Bounds on parameters read from a keyslot file. A slot is untrusted input:
-# these stop a damaged or hostile file from asking for terabytes of memory
-# or hours of work before the AEAD tag could reject it.
-BOUND_TIME_COST = (1, 64)
-BOUND_MEMORY_KIB = (8, 4 * 1024 * 1024)  # up to 4 GiB
-BOUND_PARALLELISM = (1, 16)
+# Bounds on parameters read from a keyslot file. A slot is untrusted input, and
+# its tag can only be checked after Argon2 has run: these stop a damaged or
+# hostile file from asking for gigabytes of memory or hours of work first. The
+# upper bounds are the largest parameters `calibrate` produces (so every vault
+# fieldkit made opens); the lower ones are Argon2's own minima (weaker test
+# profiles are passed in by tests; a weaker slot costs an attacker less, but a
+# slot is authenticated with the master key, so only its owner can write one).
+BOUND_TIME_COST = (1, MAX_CALIBRATED_TIME_COST)
+BOUND_MEMORY_KIB = (8, PREFERRED_MEMORY_KIB)  # up to 256 MiB
+BOUND_PARALLELISM = (1, PARALLELISM)
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,24 @@ def derive_key(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
     params.check_bounds()
     if len(salt) != SALT_SIZE:
         raise ValueError("Argon2id salt must be 16 bytes")
-    return hash_secret_raw(
-        secret=secret,
-        salt=salt,
-        time_cost=params.time_cost,
-        memory_cost=params.memory_kib,
-        parallelism=params.parallelism,
-        hash_len=OUTPUT_SIZE,
-        type=Type.ID,
-        version=ARGON2_VERSION,
-    )
+    try:
+        return hash_secret_raw(
+            secret=secret,
+            salt=salt,
+            time_cost=params.time_cost,
+            memory_cost=params.memory_kib,
+            parallelism=params.parallelism,
+            hash_len=OUTPUT_SIZE,
+            type=Type.ID,
+            version=ARGON2_VERSION,
+        )
+    except (HashingError, MemoryError):
+        # Allocation (or thread creation) failed: within the bounds, but more than
+        # this machine can give right now. The reason says nothing secret.
+        raise MalformedData(
+            f"Argon2id could not allocate {params.memory_kib // 1024} MiB"
+            f" with {params.parallelism} lanes"
+        ) from None
 
 
 def available_memory_kib() -> int | None:
@@ -118,7 +131,8 @@ def calibrate(
             if free is None or free >= 4 * PREFERRED_MEMORY_KIB
             else MIN_MEMORY_KIB
         )
-    memory_kib = max(memory_kib, MIN_MEMORY_KIB)
+    # Never more than a reader accepts (BOUND_MEMORY_KIB), never less than the floor.
+    memory_kib = min(max(memory_kib, MIN_MEMORY_KIB), PREFERRED_MEMORY_KIB)
     salt = os.urandom(SALT_SIZE)
     params = Argon2Params(MIN_TIME_COST, memory_kib, PARALLELISM)
     start = clock()

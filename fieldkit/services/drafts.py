@@ -2,7 +2,9 @@
 
 A draft need not validate: it is the user's work in progress. Saving it as a record
 (validated, versioned, in the history) removes the draft in the same transaction.
-After a crash the app offers the drafts it finds.
+After a crash the app offers the drafts it finds. Purging or deleting a record removes
+its drafts in the same transaction (services/erase.py); a draft whose record went
+before that rule (or while an editor still had it open) opens as a new record.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fieldkit.errors import NotFound
 from fieldkit.services import ids
 from fieldkit.services.clock import iso_utc
-from fieldkit.services.records import RecordService
+from fieldkit.services.records import MIN_PREFIX, RecordService
 from fieldkit.store import drafts as draft_store
+from fieldkit.store import records as rec_store
 from fieldkit.store.db import Database
 from fieldkit.store.drafts import DraftRow
 
@@ -26,9 +30,10 @@ MAX_DRAFT = 16 * 1024 * 1024
 @dataclass(frozen=True)
 class Draft:
     id: str
-    record_id: str | None
+    record_id: str | None  # None: a new record (also when its record is gone)
     doc: dict[str, Any]
     updated_at: str
+    gone_record_id: str | None = None  # the record it was an edit of, purged or deleted
 
 
 class DraftService:
@@ -47,18 +52,38 @@ class DraftService:
             draft_store.put(self._db, DraftRow(draft_id, record_id, data, iso_utc(self._now())))
 
     def all(self) -> list[Draft]:
-        return [
-            Draft(d.id, d.record_id, json.loads(d.doc), d.updated_at)
-            for d in draft_store.all_drafts(self._db)
-        ]
+        return [self._load(d) for d in draft_store.all_drafts(self._db)]
 
     def get(self, draft_id: str) -> Draft | None:
         d = draft_store.get(self._db, draft_id)
-        return None if d is None else Draft(d.id, d.record_id, json.loads(d.doc), d.updated_at)
+        return None if d is None else self._load(d)
+
+    def resolve(self, draft_id: str) -> str:
+        """A full draft id or a unique prefix of at least 6 characters."""
+        found = [d.id for d in draft_store.all_drafts(self._db) if d.id == draft_id]
+        if not found and len(draft_id) >= MIN_PREFIX:
+            found = [d.id for d in draft_store.all_drafts(self._db) if d.id.startswith(draft_id)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise NotFound(
+                f"more than one draft starts with {draft_id!r}", hint="type more of the id"
+            )
+        raise NotFound(f"no draft {draft_id!r} in this vault", hint="'fieldkit draft list'")
 
     def discard(self, draft_id: str) -> None:
         with self._db.transaction():
             draft_store.delete(self._db, draft_id)
+
+    def _load(self, d: DraftRow) -> Draft:
+        gone = d.record_id is not None and rec_store.get_summary(self._db, d.record_id) is None
+        return Draft(
+            d.id,
+            None if gone else d.record_id,
+            json.loads(d.doc),
+            d.updated_at,
+            gone_record_id=d.record_id if gone else None,
+        )
 
     def commit(self, draft_id: str, record_id: str | None, doc: dict[str, Any]) -> str:
         """Validate and save as a record version; the draft goes in the same step.

@@ -244,6 +244,11 @@ def resend(
     row = bundle_store.export_by_seq(db, seq)
     if row is None:
         raise NotFound(f"this device made no bundle {seq}")
+    if not row.manifest:  # emptied when an item it carried was purged or deleted
+        raise NotFound(
+            f"bundle {seq} can no longer be written: a record it carried was purged or deleted",
+            hint="'fieldkit export --all' sends everything still in the vault",
+        )
     manifest = bundle.decode_manifest(row.manifest)
     recipients: list[Recipient]
     if x25519 is not None:

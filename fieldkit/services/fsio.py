@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,16 +41,19 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
     """Write to a temp file in the same folder, fsync, rename over `path`, fsync the folder.
 
     A crash at any point leaves either the old file or the new one, never a mix.
-    On an exception the temp file is removed and `path` is untouched.
+    On an exception the temp file is removed and `path` is untouched. The temp file
+    is flock'ed until it has been renamed, so a sweep of stale temp files
+    (services/wipe.py, at unlock) never takes one that is being written.
     """
     folder = path.parent
     tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write in {folder}", exc) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with os.fdopen(os.dup(fd), "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -59,6 +63,8 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    finally:
+        os.close(fd)  # releases the lock, after the rename
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> None:
@@ -67,23 +73,3 @@ def atomic_write(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> No
             fh.write(data)
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write {path}", exc) from None
-
-
-def overwrite_and_unlink(path: Path, *, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
-    """Overwrite a small file in place with random bytes, fsync, then remove it.
-
-    On journaling file systems and flash storage an in-place overwrite is not a
-    guarantee that old blocks are gone (SECURITY.md says so); what makes a wipe
-    final is that the master key existed only inside this file.
-    """
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
-    with open(path, "r+b", buffering=0) as fh:
-        fh.write(random_bytes(size))
-        os.fsync(fh.fileno())
-        fh.seek(0)
-        fh.write(b"\0" * size)
-        os.fsync(fh.fileno())
-    path.unlink()

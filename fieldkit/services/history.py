@@ -25,7 +25,7 @@ from fieldkit.store.history import HistoryEntry
 
 RECORD_ACTIONS = ("record.create", "record.update", "record.import")
 ATTACHMENT_ACTIONS = ("attachment.add", "attachment.describe", "attachment.import")
-REMOVAL_ACTIONS = ("record.purge", "attachment.remove")
+REMOVAL_ACTIONS = ("record.purge", "record.delete", "attachment.remove")
 
 
 def record_version_hash(record_id: str, version: int, doc: bytes) -> bytes:

@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fieldkit.services import history, identity
-from fieldkit.services.attachments import delete_row, remove_files
+from fieldkit.services import erase, identity
 from fieldkit.services.clock import iso_utc
-from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
 from fieldkit.store import records as rec_store
 from fieldkit.store.db import Database
@@ -36,26 +34,7 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
     identity.device(db)
     ids = delivered_records(db)
     at = iso_utc(now())
-    gone: list[att_store.AttachmentRow] = []
-    with db.transaction():
-        for rid in ids:
-            summary = rec_store.get_summary(db, rid)
-            if summary is None:
-                continue
-            for a in att_store.for_record(db, rid):
-                delete_row(db, a, at)
-                gone.append(a)
-            rec_store.delete_record(db, rid)
-            history.append(
-                db,
-                at=at,
-                action="record.purge",
-                subject=rid,
-                version=summary.version,
-                content_hash=summary.doc_hash,
-            )
-            bundle_store.log_purge(db, rid, at)
-    # Move the freed (already overwritten) pages out of the WAL as well.
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    remove_files(db, gone)
-    return PurgeResult(len(ids), len(gone))
+    done = erase.erase_records(
+        db, ids, action="record.purge", at=at, then=lambda rid: bundle_store.log_purge(db, rid, at)
+    )
+    return PurgeResult(done.records, done.attachments)

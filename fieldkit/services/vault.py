@@ -7,7 +7,6 @@ Argon2id of the passphrase and of the recovery code.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -28,8 +27,9 @@ from fieldkit.formats.keyslots import KeyslotFile, SlotKind
 from fieldkit.locations import VaultPaths
 from fieldkit.services import attachments, fsio, identity, keyring, passphrase_policy
 from fieldkit.services.clock import iso_utc
+from fieldkit.services.wipe import sweep_temp_files
+from fieldkit.services.wipe import wipe as wipe
 from fieldkit.store import meta
-from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Database
 
 VAULT_KINDS = ("field", "hq")
@@ -135,7 +135,17 @@ class Vault:
         except AuthenticationFailed:
             what = "passphrase" if kind == SlotKind.PASSPHRASE else "recovery code"
             raise AuthenticationFailed(f"wrong {what}") from None
+        except MalformedData as exc:  # Argon2id could not get its memory
+            raise CorruptVault(
+                f"the keyslot file is damaged or asks for more than this machine has: "
+                f"{exc.message}",
+                hint="close other programs and try again; if it persists, restore the"
+                " vault folder from a copy",
+            ) from None
         t1 = time.perf_counter()
+        # A crash during a passphrase change leaves a keyslot temp file that opens the
+        # vault with the new passphrase; the user believes it was never set.
+        sweep_temp_files(root)
         db = Database.open(paths.database, master_key)
         stored_id = meta.get(db, "vault_id")
         if stored_id != slot_file.vault_id.hex():
@@ -229,40 +239,6 @@ def read_keyslots(paths: VaultPaths) -> KeyslotFile:
 
 def vault_exists(root: Path) -> bool:
     return VaultPaths(root).keyslots.exists()
-
-
-def wipe(root: Path) -> None:
-    """Crypto-shred: destroy the keyslots first (the only copies of the wrapped master
-    key), fsync, then remove the database and its WAL, then the attachment files.
-    Needs no passphrase, so it works under duress. Afterwards neither the passphrase
-    nor the recovery code opens anything."""
-    paths = VaultPaths(root)
-    if not paths.keyslots.exists() and not paths.database.exists():
-        raise VaultNotFound(f"no vault at {root}")
-    fsio.overwrite_and_unlink(paths.keyslots)
-    fsio.fsync_dir(root)
-    for p in (paths.database, *paths.database_sidecars()):
-        with contextlib.suppress(FileNotFoundError):
-            _shred_header(p)
-            p.unlink()
-    # Each attachment file's key lived only in the database just destroyed.
-    BlobStore.beside(paths.database).remove_all()
-    fsio.fsync_dir(root)
-    with contextlib.suppress(OSError):
-        root.rmdir()
-
-
-def _shred_header(path: Path) -> None:
-    """Overwrite the first MiB of a database file: its salt and first pages.
-
-    The data is already unreadable without the master key; this only removes the
-    SQLCipher salt so the file no longer even looks like a fieldkit database.
-    """
-    size = min(path.stat().st_size, 1024 * 1024)
-    if size:
-        with open(path, "r+b", buffering=0) as fh:
-            fh.write(os.urandom(size))
-            os.fsync(fh.fileno())
 
 
 def _secret(passphrase: str) -> bytes:

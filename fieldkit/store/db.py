@@ -97,9 +97,16 @@ class Database:
     def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(sqlcipher3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.checkpoint()
             self._conn.close()
             self._conn = None
+
+    def checkpoint(self) -> bool:
+        """Copy every committed page from the WAL into the database and truncate the WAL
+        to zero bytes. False if another connection's reader or writer kept it from
+        completing (the WAL is then truncated at a later checkpoint, at the latest at lock)."""
+        row = self._c().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is not None and int(row[0]) == 0
 
     @property
     def is_open(self) -> bool:

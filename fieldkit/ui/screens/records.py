@@ -113,6 +113,11 @@ class RecordsScreen(FieldkitScreen):
             from fieldkit.ui.screens.editor import EditorScreen
 
             d = drafts[0]
+            if d.gone_record_id is not None:
+                self.notify(
+                    _("The record of this draft was deleted; the draft opens as a new record."),
+                    timeout=8,
+                )
             self.app.push_screen(EditorScreen(d.record_id, draft=d))
 
     def on_screen_resume(self) -> None:

@@ -1,0 +1,119 @@
+"""record delete, draft list, draft discard."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.record_commands import opened
+from fieldkit.errors import Cancelled, UsageError
+from fieldkit.services.drafts import Draft, DraftService
+from fieldkit.services.erase import delete_record
+from fieldkit.services.records import RecordService
+
+
+def register_record_delete(record_sub: Any, common: argparse.ArgumentParser) -> None:
+    d = record_sub.add_parser(
+        "delete",
+        parents=[common],
+        help="delete a record with its versions, attachments and drafts, for good",
+    )
+    d.add_argument("id", help="record id (or a unique prefix of 6+ characters)")
+    d.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    d.set_defaults(func=cmd_record_delete)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    dr = sub.add_parser("draft", parents=[common], help="editor drafts: list, discard")
+    ds = dr.add_subparsers(dest="draft_cmd", required=True, metavar="{list,discard}")
+    ls = ds.add_parser("list", parents=[common], help="unsaved editor drafts")
+    ls.set_defaults(func=cmd_draft_list)
+    dd = ds.add_parser("discard", parents=[common], help="throw a draft away")
+    dd.add_argument("id", help="draft id (or a unique prefix of 6+ characters)")
+    dd.set_defaults(func=cmd_draft_discard)
+
+
+def _confirm(ctx: Context, question: str, what: str) -> None:
+    if ctx.args.yes:
+        return
+    if ctx.confirm(question, typed="DELETE"):
+        return
+    if not ctx.has_tty():
+        raise UsageError(f"{what} needs confirmation", hint="pass --yes to delete without asking")
+    raise Cancelled(f"{what} cancelled")
+
+
+def cmd_record_delete(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        summary = RecordService(vault.db).summary(ctx.args.id)
+        _confirm(
+            ctx,
+            f"This deletes record {summary.id} ({_printable(summary.pseudonym)}, status "
+            f"{summary.status}) with every version, attachment and draft, for good.",
+            "record deletion",
+        )
+        done = delete_record(vault.db, summary.id)
+    message = (
+        f"Deleted record {summary.id} with {done.attachments} attachment(s)"
+        f" and {done.drafts} draft(s)."
+    )
+    if ctx.as_json:
+        ctx.emit_json(
+            {"id": summary.id, "attachments": done.attachments, "drafts": done.drafts}
+        )
+    else:
+        ctx.out(message)
+    return 0
+
+
+def cmd_draft_list(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        drafts = DraftService(vault.db).all()
+    if ctx.as_json:
+        ctx.emit_json([_draft_json(d) for d in drafts])
+        return 0
+    for d in drafts:
+        ctx.out(f"{d.id}  {d.updated_at}  {_of(d)}  {_printable(_pseudonym(d))}")
+    if not drafts:
+        ctx.out("No drafts.")
+    return 0
+
+
+def cmd_draft_discard(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        service = DraftService(vault.db)
+        draft_id = service.resolve(ctx.args.id)
+        service.discard(draft_id)
+    # Locking checkpoints and truncates the WAL; secure_delete overwrote the row.
+    if ctx.as_json:
+        ctx.emit_json({"id": draft_id, "discarded": True})
+    else:
+        ctx.out(f"Discarded draft {draft_id}.")
+    return 0
+
+
+def _of(d: Draft) -> str:
+    if d.gone_record_id is not None:
+        return f"edit of deleted record {d.gone_record_id}"
+    return "new record" if d.record_id is None else f"edit of {d.record_id}"
+
+
+def _pseudonym(d: Draft) -> str:
+    value = d.doc.get("pseudonym", "") if isinstance(d.doc, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _draft_json(d: Draft) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "record_id": d.record_id,
+        "deleted_record_id": d.gone_record_id,
+        "updated_at": d.updated_at,
+        "pseudonym": _pseudonym(d),
+    }
+
+
+def _printable(text: str) -> str:
+    """Control and format characters (escape sequences, bidi overrides) as \\u escapes."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:80])
