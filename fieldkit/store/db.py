@@ -177,6 +177,20 @@ class Database:
         return self.scalar(f"PRAGMA {name}")
 
 
+def ids_with_prefix(db: Database, table: str, prefix: str, *, limit: int) -> list[str]:
+    """Up to `limit` ids of `table` (records or attachments) starting with `prefix`:
+    a range scan on the table's unique id index."""
+    if table not in ("records", "attachments"):
+        raise ValueError("no id prefix look-up for that table")
+    return [
+        str(r[0])
+        for r in db.all(
+            f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+    ]
+
+
 # SQLite's words for a disk that cannot take the write; anything else is not ours to name.
 _DISK_PROBLEMS = {
     "database or disk is full": (
