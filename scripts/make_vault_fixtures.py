@@ -42,7 +42,7 @@ def payload(name: str, size: int) -> bytes:
     return bytes(out[:size])
 
 
-# (name, size): 0 bytes (no chunk at all in v1), one chunk, and more than one 1 MiB chunk.
+# (name, size): 0 bytes (no chunk at all), one chunk, and three of the old 512 KiB chunks.
 ATTACHMENTS = (("empty.txt", 0), ("photo.jpg", 3000), ("audio.ogg", 1024 * 1024 + 4321))
 
 

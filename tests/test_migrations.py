@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlcipher3
 
-from fieldkit.errors import CorruptVault, NotFound
+from fieldkit.errors import CorruptVault, NotConfigured, NotFound
 from fieldkit.formats.keyslots import SlotKind
 from fieldkit.locations import VaultPaths
 from fieldkit.services import history, identity, keyring, trust
@@ -81,6 +81,17 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
     root = _copy(version, tmp_path)
     assert _user_version(root / "field") == version
     assert _expected(version)["schema"] == version
+    conn = _raw(root / "field")
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        # Attachment bytes still live in SQLite, as they did before schema 4 ...
+        chunks = conn.execute("SELECT count(*) FROM attachment_chunks").fetchone()[0]
+        assert chunks == 4  # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
+    finally:
+        conn.close()
+    # ... and each schema's own tables are there, and no later one's.
+    assert ("identity" in tables) == (version >= 2)
+    assert ("drafts" in tables) == (version >= 3)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -148,6 +159,18 @@ def test_upgraded_v1_vault_gets_a_device_identity_and_can_export(tmp_path: Path)
     _pair_and_deliver(tmp_path, field, hq, expect_seq=1)
     with Vault.unlock(tmp_path / "hq", PASSPHRASE) as h:
         _hq_holds(h, 1, _expected(1)["field"])
+
+
+def test_a_vault_that_made_bundles_never_gets_a_new_identity(tmp_path: Path) -> None:
+    """A missing identity on a vault that has signed bundles is damage, not an old
+    schema: making a new key would start a second chain HQ does not know."""
+    root = _copy(2, tmp_path) / "field"
+    conn = _raw(root)
+    conn.execute("DELETE FROM identity")
+    conn.close()
+    with Vault.unlock(root, PASSPHRASE) as v:
+        with pytest.raises(NotConfigured):
+            identity.device(v.db)
 
 
 @pytest.mark.parametrize("version", (2, 3))
