@@ -58,6 +58,7 @@ def test_background_writer_writes_everything_in_order(tmp_path: Path) -> None:
     with open(path, "wb") as fh:
         fh.write(b"head")  # buffered before the writer takes over: must come first
         w = BackgroundWriter(fh)
+        assert _path_of(w) == "page cache"  # O_DIRECT needs a block-aligned start
         for p in pieces:
             w.write(memoryview(p))
         w.close()
@@ -98,9 +99,44 @@ def _direct_supported(folder: Path) -> bool:
 
 @pytest.fixture
 def direct_dir(tmp_path: Path) -> Path:
-    if not _direct_supported(tmp_path):
-        pytest.skip("this platform or file system has no O_DIRECT; the writev path is tested above")
+    """For the tests of the O_DIRECT path itself. Where the platform or file system has
+    none, they cannot run, and say so; the page-cache path runs everywhere (`write_path`)."""
+    _need_direct(tmp_path)
     return tmp_path
+
+
+def _need_direct(folder: Path) -> None:
+    if not _direct_supported(folder):
+        pytest.skip(f"no O_DIRECT for {folder} here: only the page-cache path was tested")
+
+
+def _refuse_direct(real: Any) -> Any:
+    def fcntl_without_direct(fd: int, cmd: int, arg: int = 0) -> Any:
+        if cmd == fcntl.F_SETFL and arg & O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(fd, cmd, arg)
+
+    return fcntl_without_direct
+
+
+@pytest.fixture(params=["O_DIRECT", "page cache: no O_DIRECT", "page cache: refused at open"])
+def write_path(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Each way the writer can go. The fallbacks are forced, so they run on a machine
+    that has O_DIRECT too: the platform has none (macOS), or the file system refuses
+    it when the writer asks. Tests check with `_path_of` that this path was taken."""
+    if request.param == "O_DIRECT":
+        _need_direct(tmp_path)
+    elif request.param == "page cache: no O_DIRECT":
+        monkeypatch.setattr(background, "_O_DIRECT", 0)
+    else:
+        monkeypatch.setattr(background.fcntl, "fcntl", _refuse_direct(fcntl.fcntl))
+    return str(request.param)
+
+
+def _path_of(w: BackgroundWriter) -> str:
+    return "O_DIRECT" if w._ring else "page cache"
 
 
 def _pieces(total: int, seed: int) -> list[bytes]:
@@ -117,6 +153,7 @@ def _written(path: Path, pieces: list[bytes]) -> bytes:
     """Write `pieces` to a new file through a BackgroundWriter; the file's bytes."""
     with open(path, "wb") as fh:
         w = BackgroundWriter(fh)
+        assert _path_of(w) == "O_DIRECT"  # used by the tests of that path only
         for p in pieces:
             w.write(p)
         w.close()
@@ -127,12 +164,14 @@ def _is_direct(fh: BinaryIO) -> bool:
     return bool(fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & O_DIRECT)
 
 
-def test_direct_writes_keep_every_byte_in_order(direct_dir: Path) -> None:
+def test_writes_keep_every_byte_in_order_on_each_path(tmp_path: Path, write_path: str) -> None:
     pieces = _pieces(9 * background.BLOCK + 12345, seed=1)  # ends in a partial block
-    path = direct_dir / "out"
+    path = tmp_path / "out"
     with open(path, "wb") as fh:
         w = BackgroundWriter(fh)
-        assert _is_direct(fh)  # the page cache is bypassed from the first byte
+        assert write_path.startswith(_path_of(w))
+        # On the O_DIRECT path the page cache is bypassed from the first byte.
+        assert _is_direct(fh) == (write_path == "O_DIRECT")
         for p in pieces:
             w.write(memoryview(p))
         w.close()
@@ -187,15 +226,17 @@ def test_direct_write_trouble_falls_back_to_the_page_cache(
     assert calls[3] == (failure == "short by a block")
 
 
-def test_direct_write_errors_other_than_refusal_are_reported(
-    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
+def test_write_errors_other_than_refusal_are_reported_on_each_path(
+    tmp_path: Path, write_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def full_disk(fd: int, data: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", full_disk)
-    with open(direct_dir / "out", "wb") as fh:
+    monkeypatch.setattr(os, "writev", full_disk)
+    with open(tmp_path / "out", "wb") as fh:
         w = BackgroundWriter(fh)
+        assert write_path.startswith(_path_of(w))
         with pytest.raises(OSError, match="No space left"):
             for _ in range(16):
                 w.write(bytes(background.BLOCK))
@@ -214,6 +255,7 @@ def test_direct_buffers_are_given_back_at_close(direct_dir: Path) -> None:
         for i in range(40):
             with open(direct_dir / f"out{i}", "wb") as fh:
                 w = BackgroundWriter(fh)
+                assert _path_of(w) == "O_DIRECT"
                 for _ in range(background.QUEUE_DEPTH + 2):  # touch every buffer
                     w.write(block)
                 w.close()

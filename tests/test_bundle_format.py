@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldkit.errors import MalformedData
-from fieldkit.formats import bundle, cards, receipts
+from fieldkit.formats import bundle, cards
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry
 
 H = bytes(range(32))
@@ -53,23 +53,30 @@ def test_manifest_encoding_is_deterministic() -> None:
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "reason"),
     [
-        {"seq": 0},
-        {"seq": 1},
-        {"prev": b"short"},
-        {"recipients": ()},
-        {"recipients": (H, H)},
-        {"records": (), "attachments": ()},
-        {"bundle_id": bytes(15)},
-        {"records": (RecordEntry("R-BAD", 1, 10, H),)},
-        {"records": (RecordEntry("r01", 0, 10, H),)},
-        {"records": (RecordEntry("r01", 1, bundle.MAX_RECORD_SIZE + 1, H),)},
-        {"records": (RecordEntry("r01", 1, 10, H), RecordEntry("r01", 2, 10, H))},
+        ({"seq": 0}, "seq is out of range"),
+        ({"seq": 1}, "first bundle of a device has no previous hash"),
+        ({"prev": b"short"}, "prev must be 32 bytes"),
+        ({"recipients": ()}, "recipients must be a list of 1 to 16"),
+        ({"recipients": (H, H)}, "lists a recipient twice"),
+        ({"records": (), "attachments": ()}, "carries nothing"),
+        ({"bundle_id": bytes(15)}, "bundle_id must be 16 bytes"),
+        ({"records": (RecordEntry("R-BAD", 1, 10, H),)}, "record id is not a valid id"),
+        ({"records": (RecordEntry("r01", 0, 10, H),)}, "record version is out of range"),
+        (
+            {"records": (RecordEntry("r01", 1, bundle.MAX_RECORD_SIZE + 1, H),)},
+            "record size is out of range",
+        ),
+        (
+            {"records": (RecordEntry("r01", 1, 10, H), RecordEntry("r01", 2, 10, H))},
+            "lists a record twice",
+        ),
     ],
 )
-def test_manifest_rejects(change: dict[str, object]) -> None:
-    with pytest.raises(MalformedData):
+def test_manifest_rejects(change: dict[str, object], reason: str) -> None:
+    """Each bad manifest is refused by the check meant for it, not by another one."""
+    with pytest.raises(MalformedData, match=reason):
         bundle.decode_manifest(bundle.encode_manifest(_manifest(**change)))
 
 
@@ -110,15 +117,6 @@ def test_mutated_manifest_is_rejected_or_parses(data: st.DataObject) -> None:
     except MalformedData:
         return
     assert isinstance(m, Manifest)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=600))
-def test_read_prefix_never_crashes(data: bytes) -> None:
-    try:
-        bundle.read_prefix(io.BytesIO(data))
-    except MalformedData:
-        pass
 
 
 @settings(max_examples=200, deadline=None)
@@ -168,24 +166,6 @@ def test_padding_checks() -> None:
     for bad in (bytes(9), bytes(11), bytes(9) + b"\x01"):
         with pytest.raises(MalformedData):
             bundle.check_padding(io.BytesIO(bad), 10)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=2000))
-def test_card_parser_never_crashes(text: str) -> None:
-    try:
-        cards.parse(text)
-    except MalformedData:
-        pass
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_receipt_parser_never_crashes(data: bytes) -> None:
-    try:
-        receipts.parse(data)
-    except MalformedData:
-        pass
 
 
 def test_card_tampering_is_detected() -> None:

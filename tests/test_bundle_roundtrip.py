@@ -14,6 +14,8 @@ from fieldkit.services import export as export_svc
 from fieldkit.services import hq_import, purge, receipts, trust
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
+from fieldkit.services.identity import device as device_identity
+from fieldkit.services.identity import hq as hq_identity
 from fieldkit.services.records import RecordService
 from fieldkit.store import attachments as att_store
 from tests.bundle_fixtures import Pair
@@ -26,7 +28,28 @@ def test_round_trip(pair: Pair) -> None:
     res = export_svc.export(pair.field.db, out)
     assert res is not None and res.seq == 1 and res.records == 1 and res.attachments == 1
     assert RecordService(pair.field.db).summary(rid).status == "exported"
-    assert not out.read_bytes()[:200].count(b"Qodir")
+    # Nothing readable leaves in the file: not the narrative (as UTF-8, the way it is
+    # stored), the pseudonym, the sender's key fingerprint, the record id or any piece
+    # of the attachment. The same markers are in the decrypted container, so the check
+    # looks for the right bytes and would catch a plaintext leak.
+    doc = RecordService(pair.field.db).get(rid).doc
+    me = device_identity(pair.field.db)
+    markers = [
+        "Қодир".encode(),
+        b"was detained on 2 April",
+        doc["pseudonym"].encode(),
+        me.card.fingerprint,
+        rid.encode(),
+        blob[:32],
+        blob[650_000:650_032],
+        blob[-32:],
+    ]
+    sealed = out.read_bytes()
+    assert [m for m in [*markers, me.name.encode()] if m in sealed] == []
+    with open(out, "rb") as fh:
+        dec = hq_import.open_envelope(fh, hq_identity(pair.hq.db))
+        inner = b"".join(iter(lambda: dec.read(1 << 20), b""))
+    assert [m for m in markers if m not in inner] == []
     rdir = pair.tmp / "receipts"
     rdir.mkdir()
     rep = hq_import.import_bundle(pair.hq.db, out, receipts_dir=rdir)

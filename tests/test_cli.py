@@ -161,13 +161,38 @@ def test_json_error_does_not_echo_input(cli_vault: list[str]) -> None:
     assert secret not in r.err and "Рустам" not in r.err
 
 
-def test_stdin_cannot_serve_two_purposes(cli_vault: list[str], vault_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["record", "add", "--json", "-"],
+        ["record", "edit", "{rid}", "--json", "-"],
+        ["attach", "{rid}", "{file}", "--description-file", "-"],
+        ["attachment", "describe", "{aid}", "--description-file", "-"],
+        ["search", "--query-file", "-"],
+    ],
+)
+@pytest.mark.parametrize("stdin", ["{pass}\n{doc}", "{doc}", ""])
+def test_stdin_cannot_serve_two_purposes(
+    cli_vault: list[str], vault_dir: Path, tmp_path: Path, argv: list[str], stdin: str
+) -> None:
+    """A usage error seen in argv alone: exit 2 before anything is read or changed,
+    whatever stdin holds (it used to depend on it: 2, or 5 for 'not valid JSON')."""
+    rid = cli(["record", "add", "--json", "-", *cli_vault], stdin=TEMPLATE).out.strip()
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"photo")
+    aid = cli(["attach", rid, str(photo), *cli_vault]).out.strip()
+    before = cli(["record", "show", rid, "--json", *cli_vault]).json()
+    filled = [a.format(rid=rid, aid=aid, file=photo) for a in argv]
     r = cli(
-        ["record", "add", "--json", "-", "--vault", str(vault_dir), "--passphrase-file", "-"],
-        stdin=TEMPLATE,
+        [*filled, "--vault", str(vault_dir), "--passphrase-file", "-"],
+        stdin=stdin.format(**{"pass": PASSPHRASE, "doc": TEMPLATE}),
     )
-    assert r.code in (2, 4, 5)
+    assert r.code == 2, r.err
+    assert "standard input" in r.err
     _one_error_line(r.err)
+    assert cli(["record", "list", "--json", *cli_vault]).json()[0]["id"] == rid
+    assert len(cli(["record", "list", "--json", *cli_vault]).json()) == 1
+    assert cli(["record", "show", rid, "--json", *cli_vault]).json() == before
 
 
 def test_no_passphrase_and_no_tty(cli_vault: list[str], vault_dir: Path) -> None:

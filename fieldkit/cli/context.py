@@ -21,6 +21,18 @@ from fieldkit.locations import default_vault_dir
 
 MAX_SECRET_FILE = 64 * 1024
 MAX_JSON_INPUT = 16 * 1024 * 1024
+# Options that read standard input when given '-'. Secrets share it (one per line, in
+# order); any other input takes all of it, so it cannot share stdin with anything.
+_SECRET_SOURCES = {
+    "passphrase_file": "the passphrase",
+    "new_passphrase_file": "the new passphrase",
+    "recovery_code_file": "the recovery code",
+}
+_TEXT_SOURCES = {
+    "json_source": "the JSON record",
+    "description_file": "the description",
+    "query_file": "the query",
+}
 
 
 @dataclass
@@ -34,6 +46,21 @@ class Context:
     kdf_params: Argon2Params | None = None
     tty_available: bool | None = None
     _stdin_used_for: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse two uses of standard input from argv alone, before reading anything."""
+        dashed = [
+            what
+            for dest, what in {**_SECRET_SOURCES, **_TEXT_SOURCES}.items()
+            if getattr(self.args, dest, None) == "-"
+        ]
+        texts = [w for w in dashed if w in _TEXT_SOURCES.values()]
+        if texts and len(dashed) > 1:
+            other = next(w for w in dashed if w != texts[0])
+            raise UsageError(
+                f"standard input cannot carry both {texts[0]} and {other}",
+                hint=f"read {other} from a file instead of '-'",
+            )
 
     # ---- options ---------------------------------------------------------
     @property

@@ -121,7 +121,7 @@ def parse(text: str) -> Card:
 def _b64(text: str, size: int, what: str) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: a non-ASCII character
         raise MalformedData(f"card {what} is not base64") from None
     if len(raw) != size or base64.b64encode(raw).decode() != text:
         raise MalformedData(f"card {what} has the wrong length or encoding")

@@ -34,6 +34,7 @@ ATTACHMENT_PREFIX = "a"
 MAX_DESCRIPTION = 2000
 MAX_FILENAME = 255
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+_LIST_HINT = "list a record's attachments with 'fieldkit attachment list ID'"
 
 
 class AttachmentService:
@@ -124,13 +125,19 @@ class AttachmentService:
         return row
 
     def get(self, attachment_id: str) -> AttachmentRow:
+        """By its full id or a unique prefix of at least 6 characters."""
         row = att_store.get(self._db, attachment_id)
         if row is None:
-            raise NotFound(
-                f"no attachment {attachment_id!r} in this vault",
-                hint="list a record's attachments with 'fieldkit record show ID'",
+            full = ids.match_prefix(
+                attachment_id, "attachment", self._ids_with_prefix, hint=_LIST_HINT
             )
+            row = att_store.get(self._db, full)
+        if row is None:
+            raise NotFound(f"no attachment {attachment_id!r} in this vault", hint=_LIST_HINT)
         return row
+
+    def _ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        return att_store.ids_with_prefix(self._db, prefix, limit=limit)
 
     def for_record(self, record_id: str) -> list[AttachmentRow]:
         return att_store.for_record(self._db, self._records.resolve(record_id))

@@ -55,6 +55,26 @@ def create(
     return ident
 
 
+def create_if_never_had_one(
+    db: Database,
+    kind: str,
+    name: str,
+    at: str,
+    *,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> Identity | None:
+    """Give a vault made before schema 2 its identity, once (at its first unlock after
+    the upgrade): schema 1 had none, so such a vault could never make a card or a bundle.
+
+    Only a vault that has no identity and never made or imported a bundle gets one: an
+    identity is never replaced, and a row that is present but does not load is an error
+    to report, not a reason to make a new key."""
+    with db.transaction():
+        if not id_store.never_had_one(db):
+            return None
+        return create(db, kind, name, at, random_bytes=random_bytes)
+
+
 def load(db: Database, role: str) -> Identity:
     row = id_store.get(db, role)
     if row is None:

@@ -18,7 +18,6 @@ from fieldkit.store.db import Database
 from fieldkit.store.records import RecordSummary
 
 RECORD_PREFIX = "r"
-MIN_PREFIX = 6
 
 
 @dataclass(frozen=True)
@@ -134,20 +133,15 @@ class RecordService:
 
     def _summary(self, record_id: str) -> RecordSummary:
         s = rec_store.get_summary(self._db, record_id)
-        if s is not None:
-            return s
-        if len(record_id) >= MIN_PREFIX:
-            matches = [rid for rid in rec_store.ids_with_prefix(self._db, record_id, limit=2)]
-            if len(matches) == 1:
-                found = rec_store.get_summary(self._db, matches[0])
-                if found is not None:
-                    return found
-            if len(matches) > 1:
-                raise NotFound(
-                    f"more than one record starts with {record_id!r}",
-                    hint="type more characters of the id",
-                )
-        raise NotFound(f"no record {record_id!r} in this vault")
+        if s is None:
+            full = ids.match_prefix(record_id, "record", self._ids_with_prefix)
+            s = rec_store.get_summary(self._db, full)
+        if s is None:
+            raise NotFound(f"no record {record_id!r} in this vault")
+        return s
+
+    def _ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        return rec_store.ids_with_prefix(self._db, prefix, limit=limit)
 
     def get(self, record_id: str, version: int | None = None) -> Record:
         s = self._summary(record_id)

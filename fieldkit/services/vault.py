@@ -151,6 +151,10 @@ class Vault:
         if stored_id != slot_file.vault_id.hex():
             db.close()
             raise CorruptVault("the keyslot file belongs to another vault")
+        vault_kind = meta.get(db, "kind") or "field"
+        if vault_kind in VAULT_KINDS:  # schema 1 had no identities
+            name = DEFAULT_NAMES[vault_kind]
+            identity.create_if_never_had_one(db, vault_kind, name, iso_utc(time.time()))
         attachments.tidy_storage(db)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))

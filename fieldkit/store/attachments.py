@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from fieldkit.errors import IntegrityError
+from fieldkit.store import db as store_db
 from fieldkit.store.blobs import BlobStore
 from fieldkit.store.db import Busy, Database, as_bytes
 
@@ -79,6 +80,10 @@ def for_record(db: Database, record_id: str) -> list[AttachmentRow]:
             (record_id,),
         )
     ]
+
+
+def ids_with_prefix(db: Database, prefix: str, *, limit: int) -> list[str]:
+    return store_db.ids_with_prefix(db, "attachments", prefix, limit=limit)
 
 
 def all_rows(db: Database) -> list[AttachmentRow]:

@@ -78,6 +78,10 @@ class Database:
             raise ValueError("database key must be 32 bytes")
         if not create and not path.exists():
             raise CorruptVault("the vault database file is missing")
+        if not create and path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and the schema would
+            # be written into it: a damaged vault is reported, never made anew.
+            raise CorruptVault("the vault database file is empty")
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
             # Raw-key form: SQLCipher uses the 256-bit key directly, no PBKDF2 of
@@ -91,7 +95,13 @@ class Database:
             conn.close()
             raise CorruptVault("the vault database does not open with the unlocked key") from exc
         db = cls(conn, path)
-        schema.migrate(db)
+        try:
+            if not create and int(db.scalar("PRAGMA user_version")) == 0:
+                raise CorruptVault("the vault database holds no schema")
+            schema.migrate(db)
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def close(self) -> None:
@@ -172,6 +182,20 @@ class Database:
         if not name.replace("_", "").isalnum():
             raise ValueError("bad pragma name")
         return self.scalar(f"PRAGMA {name}")
+
+
+def ids_with_prefix(db: Database, table: str, prefix: str, *, limit: int) -> list[str]:
+    """Up to `limit` ids of `table` (records or attachments) starting with `prefix`:
+    a range scan on the table's unique id index."""
+    if table not in ("records", "attachments"):
+        raise ValueError("no id prefix look-up for that table")
+    return [
+        str(r[0])
+        for r in db.all(
+            f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+    ]
 
 
 # SQLite's words for a disk that cannot take the write; anything else is not ours to name.

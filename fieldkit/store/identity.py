@@ -32,3 +32,15 @@ def put(db: Database, row: IdentityRow) -> None:
         " VALUES (?,?,?,?,?)",
         (row.role, row.name, row.signing_key, row.age_identity, row.created_at),
     )
+
+
+def never_had_one(db: Database) -> bool:
+    """No identity, and no bundle ever made or imported: a vault from before schema 2
+    (which had no identities), not one whose identity went missing."""
+    return bool(
+        db.scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM identity)"
+            " AND NOT EXISTS (SELECT 1 FROM exports)"
+            " AND NOT EXISTS (SELECT 1 FROM device_bundles)"
+        )
+    )

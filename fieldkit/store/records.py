@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fieldkit.store import db as store_db
 from fieldkit.store.db import Database, as_bytes
 
 _SUMMARY_COLS = (
@@ -217,14 +218,7 @@ def delete_record(db: Database, record_id: str) -> None:
 
 
 def ids_with_prefix(db: Database, prefix: str, *, limit: int) -> list[str]:
-    # Range scan on the UNIQUE index; prefix characters are ids' own alphabet.
-    return [
-        str(r[0])
-        for r in db.all(
-            "SELECT id FROM records WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        )
-    ]
+    return store_db.ids_with_prefix(db, "records", prefix, limit=limit)
 
 
 def receive_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str) -> bool:

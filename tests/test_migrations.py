@@ -1,0 +1,280 @@
+"""Vaults made by old releases open, upgrade and keep working.
+
+The fixtures under tests/fixtures/vaults/vN were written by the code of the commit that
+introduced schema N (scripts/make_vault_fixtures.py; README.md beside them), not by
+today's code pretending to be old. Each test works on a copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlcipher3
+
+from fieldkit.errors import CorruptVault, NotConfigured, NotFound
+from fieldkit.formats.keyslots import SlotKind
+from fieldkit.locations import VaultPaths
+from fieldkit.services import history, identity, keyring, trust
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.drafts import DraftService
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault, _secret, read_keyslots
+from fieldkit.store import attachments as att_store
+from fieldkit.store import schema
+from scripts.make_vault_fixtures import payload
+from tests.conftest import PASSPHRASE, cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
+VERSIONS = (1, 2, 3)
+
+
+def _expected(version: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"v{version}" / "expected.json").read_text())
+    return data
+
+
+def _copy(version: int, tmp_path: Path) -> Path:
+    dest = tmp_path / f"v{version}"
+    shutil.copytree(FIXTURES / f"v{version}", dest)
+    for vault in dest.iterdir():
+        if vault.is_dir():
+            vault.chmod(0o700)
+    return dest
+
+
+def _raw(root: Path) -> Any:
+    """A plain SQLCipher connection to a vault's database (no migration runs)."""
+    paths = VaultPaths(root)
+    slots = read_keyslots(paths)
+    slot = slots.slot(SlotKind.PASSPHRASE)
+    assert slot is not None
+    key = keyring.unwrap(slot, _secret(PASSPHRASE), slots.vault_id)
+    conn = sqlcipher3.connect(str(paths.database), isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")
+    conn.execute("PRAGMA cipher_compatibility = 4")
+    return conn
+
+
+def _user_version(root: Path) -> int:
+    conn = _raw(root)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _digest_tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
+    root = _copy(version, tmp_path)
+    assert _user_version(root / "field") == version
+    assert _expected(version)["schema"] == version
+    conn = _raw(root / "field")
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        # Attachment bytes still live in SQLite, as they did before schema 4 ...
+        chunks = conn.execute("SELECT count(*) FROM attachment_chunks").fetchone()[0]
+        assert chunks == 4  # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
+    finally:
+        conn.close()
+    # ... and each schema's own tables are there, and no later one's.
+    assert ("identity" in tables) == (version >= 2)
+    assert ("drafts" in tables) == (version >= 3)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_unlock_upgrades_and_keeps_every_record_version_and_attachment(
+    version: int, tmp_path: Path
+) -> None:
+    root = _copy(version, tmp_path)
+    exp = _expected(version)["field"]
+    with Vault.unlock(root / "field", PASSPHRASE) as v:
+        assert v.db.pragma("user_version") == schema.CURRENT_VERSION
+        recs = RecordService(v.db)
+        assert {s.id for s in recs.list_records()} == set(exp["records"])
+        for rid, docs in exp["records"].items():
+            assert recs.summary(rid).version == len(docs)
+            for n, doc in enumerate(docs, start=1):
+                assert recs.get(rid, n).doc == doc, (rid, n)
+        atts = AttachmentService(v.db)
+        # Every attachment left SQLite for its own encrypted file at this unlock.
+        assert att_store.legacy_ids(v.db) == []
+        for aid, info in exp["attachments"].items():
+            data = payload(f"v{version}/{info['name']}", info["size"])
+            row = atts.get(aid)
+            assert (row.size, row.sha256, row.record_id) == (
+                info["size"],
+                hashlib.sha256(data).digest(),
+                info["record"],
+            )
+            out = tmp_path / f"{aid}.out"
+            atts.extract(aid, out)
+            assert out.read_bytes() == data
+        with pytest.raises(NotFound):
+            atts.get(exp["removed_attachment"])
+        report = history.verify(v.db, attachment_content=True)
+        assert report.ok, report.problems
+        assert report.entries > len(exp["attachments"]) + sum(map(len, exp["records"].values()))
+        if version >= 3:
+            drafts = {d.id: d.record_id for d in DraftService(v.db).all()}
+            assert drafts == exp["drafts"]
+    assert _user_version(root / "field") == schema.CURRENT_VERSION
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_recovery_code_of_an_old_vault_still_opens_it(version: int, tmp_path: Path) -> None:
+    root = _copy(version, tmp_path)
+    code = _expected(version)["field"]["recovery_code"]
+    with Vault.unlock_with_recovery_code(root / "field", code) as v:
+        assert v.db.pragma("user_version") == schema.CURRENT_VERSION
+
+
+def test_upgraded_v1_vault_gets_a_device_identity_and_can_export(tmp_path: Path) -> None:
+    """Schema 1 had no identities: without one made at upgrade, such a vault could
+    never make a card, trust HQ or export (exit 30 forever)."""
+    root = _copy(1, tmp_path)
+    with Vault.unlock(root / "field", PASSPHRASE) as v:
+        me = identity.device(v.db)
+        assert me.name == "fieldkit device"
+        first = me.card.fingerprint
+    with Vault.unlock(root / "field", PASSPHRASE) as v:
+        assert identity.device(v.db).card.fingerprint == first  # made once, then kept
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    field = ["--vault", str(root / "field"), "--passphrase-file", str(pf)]
+    hq = ["--vault", str(tmp_path / "hq"), "--passphrase-file", str(pf)]
+    assert cli(["hq", "init", "--name", "HQ", *hq]).code == 0
+    _pair_and_deliver(tmp_path, field, hq, expect_seq=1)
+    with Vault.unlock(tmp_path / "hq", PASSPHRASE) as h:
+        _hq_holds(h, 1, _expected(1)["field"])
+
+
+def test_a_vault_that_made_bundles_never_gets_a_new_identity(tmp_path: Path) -> None:
+    """A missing identity on a vault that has signed bundles is damage, not an old
+    schema: making a new key would start a second chain HQ does not know."""
+    root = _copy(2, tmp_path) / "field"
+    conn = _raw(root)
+    conn.execute("DELETE FROM identity")
+    conn.close()
+    with Vault.unlock(root, PASSPHRASE) as v:
+        with pytest.raises(NotConfigured):
+            identity.device(v.db)
+
+
+@pytest.mark.parametrize("version", (2, 3))
+def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_path: Path) -> None:
+    """Bundle 1 went from the old field vault to the old HQ, with a receipt back; after
+    both upgrade, the change made since delivery goes out as bundle 2 and links on."""
+    root = _copy(version, tmp_path)
+    exp = _expected(version)
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    field = ["--vault", str(root / "field"), "--passphrase-file", str(pf)]
+    hq = ["--vault", str(root / "hq"), "--passphrase-file", str(pf)]
+    before = cli(["hq", "devices", "--json", *hq]).json()
+    assert [d["last_seq"] for d in before] == [1]
+    bundle = tmp_path / "bundle-2.fkb"
+    ex = cli(["export", "--out", str(bundle), "--json", *field])
+    assert ex.code == 0, ex.err
+    assert ex.json()["seq"] == exp["field"]["exported_seq"] + 1
+    rdir = tmp_path / "receipts"
+    rdir.mkdir()
+    imp = cli(["hq", "import", str(bundle), "--receipts", str(rdir), "--json", *hq])
+    assert imp.code == 0, imp.err
+    assert imp.json()[0]["missing"] == []
+    after = cli(["hq", "devices", "--json", *hq]).json()
+    assert [d["last_seq"] for d in after] == [2]
+    receipt = next(rdir.iterdir())
+    assert cli(["receipt", "import", str(receipt), *field]).code == 0
+    with Vault.unlock(root / "hq", PASSPHRASE) as h:
+        _hq_holds(h, version, exp["field"])
+    assert cli(["history", "verify", "--attachments", *field]).code == 0
+
+
+def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:
+    hq_card, dev_card = tmp_path / "hq.card", tmp_path / "dev.card"
+    assert cli(["hq", "card", "--out", str(hq_card), *hq]).code == 0
+    r = cli(["card", "--out", str(dev_card), *field])
+    assert r.code == 0, r.err
+    assert cli(["trust", str(hq_card), "--yes", *field]).code == 0
+    assert cli(["hq", "enroll", str(dev_card), "--yes", *hq]).code == 0
+    bundle = tmp_path / "bundle.fkb"
+    ex = cli(["export", "--out", str(bundle), "--json", *field])
+    assert ex.code == 0, ex.err
+    assert ex.json()["seq"] == expect_seq
+    rdir = tmp_path / "receipts"
+    rdir.mkdir()
+    imp = cli(["hq", "import", str(bundle), "--receipts", str(rdir), *hq])
+    assert imp.code == 0, imp.err
+    rr = cli(["receipt", "import", str(next(rdir.iterdir())), "--json", *field])
+    assert rr.code == 0, rr.err
+
+
+def _hq_holds(h: Vault, version: int, exp: dict[str, Any]) -> None:
+    """HQ has every record at its latest version and every attachment, byte-exact."""
+    recs = RecordService(h.db)
+    for rid, docs in exp["records"].items():
+        assert recs.get(rid).doc == docs[-1]
+    atts = AttachmentService(h.db)
+    for aid, info in exp["attachments"].items():
+        data = payload(f"v{version}/{info['name']}", info["size"])
+        assert atts.get(aid).sha256 == hashlib.sha256(data).digest()
+    assert trust.devices(h.db)
+    assert history.verify(h.db, attachment_content=True).ok
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_newer_schema_is_refused_and_nothing_is_touched(version: int, tmp_path: Path) -> None:
+    root = _copy(version, tmp_path) / "field"
+    conn = _raw(root)
+    conn.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION + 1}")
+    conn.close()
+    before = _digest_tree(root)
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    r = cli(["record", "list", "--vault", str(root), "--passphrase-file", str(pf)])
+    assert r.code == 8, r.err
+    assert "newer than this fieldkit" in r.err and "Traceback" not in r.err
+    with pytest.raises(CorruptVault):
+        Vault.unlock(root, PASSPHRASE)
+    assert _digest_tree(root) == before
+
+
+@pytest.mark.parametrize("damage", ["empty", "blank", "header", "truncated"])
+def test_a_database_that_does_not_decode_is_never_reinitialised(
+    damage: str, tmp_path: Path
+) -> None:
+    root = _copy(3, tmp_path) / "field"
+    db = VaultPaths(root).database
+    data = db.read_bytes()
+    if damage == "empty":
+        db.write_bytes(b"")
+    elif damage == "blank":  # opens with the right key, but holds no schema
+        db.unlink()
+        conn = _raw(root)
+        conn.execute("PRAGMA journal_mode = WAL").fetchall()
+        conn.execute("CREATE TABLE t (a)")
+        conn.execute("DROP TABLE t")
+        conn.close()
+    elif damage == "header":
+        db.write_bytes(data[:16] + bytes(4096 - 16) + data[4096:])
+    else:
+        db.write_bytes(data[: 4096 * 3])
+    before = _digest_tree(root)
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    r = cli(["record", "list", "--vault", str(root), "--passphrase-file", str(pf)])
+    assert r.code == 8, r.err
+    assert _digest_tree(root) == before
