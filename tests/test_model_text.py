@@ -4,6 +4,7 @@ bundle's record section; and every error names its field, escaped."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from fieldkit.errors import InvalidInput
 from fieldkit.formats import bundle
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.services import model
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault
 
 SINGLE_LINE = [
     "pseudonym",
@@ -141,3 +145,27 @@ def test_a_tag_takes_no_trailing_newline() -> None:
     with pytest.raises(InvalidInput) as exc:
         model.validate(doc)
     assert [w for w, _ in exc.value.problems] == ["tags[0]"]
+
+
+def test_attachment_intake_applies_the_rules_hq_applies(vault: Vault) -> None:
+    """What a bundle may carry in an attachment entry (formats/bundle.py) is checked
+    when the file is added, so HQ never refuses a bundle for what the laptop took."""
+    rid = RecordService(vault.db).add(model.template())
+    svc = AttachmentService(vault.db)
+    for kwargs in (
+        {"media_type": "image/jpeg\x1b]52;c;ZXZpbA==\x07"},
+        {"media_type": "image/\x9bjpeg"},
+        {"media_type": "image/jpeg\nX"},
+        {"media_type": "x" * 256},
+        {"description": "scan \x1b[2J"},
+        {"description": "scan \x7f"},
+        {"description": "a\rb"},
+    ):
+        with pytest.raises(InvalidInput):
+            svc.add_stream(rid, io.BytesIO(b"x"), filename="scan.jpg", **kwargs)
+    ok = svc.add_stream(
+        rid, io.BytesIO(b"x"), filename="scan\x1b[2J\u202e.jpg", description="two\n\tlines"
+    )
+    assert ok.filename == "scan_[2J_.jpg" and ok.description == "two\n\tlines"
+    with pytest.raises(InvalidInput):
+        svc.describe(ok.id, "\x1b[2J")
