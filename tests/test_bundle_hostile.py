@@ -467,3 +467,150 @@ def test_a_hidden_extra_recipient_is_reported_not_refused(tmp_path: Path) -> Non
     rep = hq_import.import_bundle(hq.db, tmp_path / "1.fkb")
     assert rep.duplicate and rep.unknown_recipients == [stranger.short_code]
     hq.lock()
+
+
+# ---- an HQ that already holds this device's and another device's bundles ----------
+# Every case above meets an HQ holding nothing from the device, so the chain and
+# ownership checks are never reached. Here HQ holds bundle 1 of device A (record rA
+# with attachment aA) and bundle 1 of device B (record rB); the template is A's
+# genuine bundle 2 (a new version of rA and a second attachment to it), not imported.
+
+
+@dataclass
+class Held:
+    world: World
+    ra: str
+    aa: str
+    rb: str
+    a_bundle_1: bundle.Manifest
+    b_secret: bytes
+    b_fingerprint: bytes
+    b_hash_1: bytes
+
+
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Held]:
+    from fieldkit.services import hq_import
+    from fieldkit.services.attachments import AttachmentService
+    from fieldkit.services.records import RecordService
+
+    tmp = tmp_path_factory.mktemp("held")
+    pair = make_pair(tmp)
+    ra = pair.add_testimony("первая версия", attachment=b"scan one" * 1000)
+    (aa,) = [a.id for a in AttachmentService(pair.field.db).for_record(ra)]
+    export_svc.export(pair.field.db, tmp / "a1.fkb")
+    hq_import.import_bundle(pair.hq.db, tmp / "a1.fkb")
+    b, _ = Vault.create(tmp / "field-b", PASSPHRASE, kdf_params=WEAK, name="FW-07 laptop")
+    trust.trust_hq(b.db, identity.hq(pair.hq.db).card_text())
+    trust.enroll(pair.hq.db, identity.device(b.db).card_text())
+    rb = RecordService(b.db).add(model.template())
+    b1 = export_svc.export(b.db, tmp / "b1.fkb")
+    assert b1 is not None
+    hq_import.import_bundle(pair.hq.db, tmp / "b1.fkb")
+    doc = RecordService(pair.field.db).get(ra).doc
+    doc["narrative"] = "вторая версия"
+    doc["status"] = "complete"
+    RecordService(pair.field.db).edit(ra, doc)
+    AttachmentService(pair.field.db).add_stream(ra, io.BytesIO(b"scan two" * 1000),
+                                                filename="two.jpg")
+    export_svc.export(pair.field.db, tmp / "a2.fkb")
+    data = (tmp / "a2.fkb").read_bytes()
+    hq_age = identity.hq(pair.hq.db).age
+    w = World(pair, data, forge.decrypt(data, hq_age), tmp)
+    a1 = forge.split(forge.decrypt((tmp / "a1.fkb").read_bytes(), hq_age))[1]
+    me_b = identity.device(b.db)
+    yield Held(w, ra, aa, rb, a1, me_b.signing_secret, me_b.card.fingerprint, b1.bundle_hash)
+    b.lock()
+    pair.field.lock()
+    pair.hq.lock()
+
+
+def test_held_template_bundle_verifies(held: Held) -> None:
+    """The genuine bundle 2 passes (dry run): each case below fails for its change."""
+    w = held.world
+    m = forge.split(w.container)[1]
+    assert [r.id for r in m.records] == [held.ra] and m.prev is not None
+    assert [a.record for a in m.attachments] == [held.ra]
+    path = w.tmp / "a2-copy.fkb"
+    path.write_bytes(forge.encrypt(forge.altered(w.container, w.device_secret()),
+                                   w.hq_id().age.recipient()))
+    before = w.pair.hq_digest()
+    assert inspected(path, w.hq_opts) == (0, "")
+    assert w.pair.hq_digest() == before
+
+
+def _held_cases(h: Held) -> dict[str, tuple[bytes, set[int]]]:
+    w = h.world
+    m = forge.split(w.container)[1]
+    rec, att = m.records[0], m.attachments[0]
+    a_key = w.device_secret()
+
+    def rename(section: dict[str, Any]) -> None:
+        section["id"] = h.rb
+
+    return {
+        # ownership
+        "a record of device B in A's bundle": (
+            forge.altered(w.container, a_key, record=rename, records=(replace(rec, id=h.rb),)),
+            {27},
+        ),
+        "an attachment to device B's record": (
+            forge.altered(w.container, a_key, attachments=(replace(att, record=h.rb),)),
+            {27},
+        ),
+        "device B's key sending A's record": (
+            forge.altered(w.container, h.b_secret, device=h.b_fingerprint, prev=h.b_hash_1),
+            {27},
+        ),
+        "a held attachment id with other content": (
+            forge.altered(w.container, a_key, attachments=(replace(att, id=h.aa),)),
+            {29},
+        ),
+        # the chain
+        "bundle 2 not following bundle 1": (
+            forge.altered(w.container, a_key, prev=os.urandom(32)),
+            {28},
+        ),
+        "another bundle 1": (forge.altered(w.container, a_key, seq=1, prev=None), {28}),
+        "bundle 1's id again": (
+            forge.altered(w.container, a_key, bundle_id=h.a_bundle_1.bundle_id),
+            {28},
+        ),
+        # content of an update to a held record
+        "escape in an update's pseudonym": (
+            forge.altered(w.container, a_key, record=_set("doc.pseudonym", "K\x1b[2J")),
+            {27},
+        ),
+        "an update's time not a time": (
+            forge.altered(w.container, a_key, record=_set("updated_at", "\x1b]0;x\x07")),
+            {27},
+        ),
+    }
+
+
+OWNERSHIP = {
+    "a record of device B in A's bundle",
+    "an attachment to device B's record",
+    "device B's key sending A's record",
+}
+HELD_CASES = [
+    "a record of device B in A's bundle",
+    "an attachment to device B's record",
+    "device B's key sending A's record",
+    "a held attachment id with other content",
+    "bundle 2 not following bundle 1",
+    "another bundle 1",
+    "bundle 1's id again",
+    "escape in an update's pseudonym",
+    "an update's time not a time",
+]
+
+
+@pytest.mark.parametrize("case", HELD_CASES)
+def test_hostile_bundle_meets_an_hq_holding_the_devices_earlier_bundles(
+    held: Held, case: str
+) -> None:
+    container, codes = _held_cases(held)[case]
+    err = held.world.refused(held.world.reseal(container), codes)
+    if case in OWNERSHIP:  # refused by the ownership check, not by anything before it
+        assert "belongs to" in err, err
