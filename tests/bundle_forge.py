@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import HybridIdentity, HybridRecipient
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
 from fieldkit.formats import age, bundle
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry
+from fieldkit.formats.canonical import canonical_json
 
 
 def decrypt(data: bytes, ident: HybridIdentity) -> bytes:
@@ -55,6 +59,40 @@ def build(
     return body
 
 
+def record_doc(section: bytes) -> dict[str, Any]:
+    """A record section as the JSON object it is."""
+    d: dict[str, Any] = json.loads(section)
+    return d
+
+
+def record_section(d: dict[str, Any]) -> bytes:
+    """The section bytes for `d`, in canonical JSON as a device writes them. A lone
+    surrogate is written as its JSON escape (it has no UTF-8 form)."""
+    try:
+        return canonical_json(d)
+    except UnicodeEncodeError:
+        text = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return text.encode("ascii")
+
+
+def altered(
+    container: bytes,
+    signing_secret: bytes,
+    *,
+    record: Callable[[dict[str, Any]], None] | None = None,
+    **manifest_changes: Any,
+) -> bytes:
+    """`container` with its first record section changed by `record` and manifest
+    fields replaced, re-signed with `signing_secret` (the stolen device key)."""
+    _mbytes, m, _sig, _rest = split(container)
+    sections = sections_of(container)
+    if record is not None:
+        d = record_doc(sections[0])
+        record(d)
+        sections[0] = record_section(d)
+    return build(replace(m, **manifest_changes), sections, signing_secret)
+
+
 def sections_of(container: bytes) -> list[bytes]:
     _mbytes, m, _sig, rest = split(container)
     out, off = [], 0
@@ -64,4 +102,15 @@ def sections_of(container: bytes) -> list[bytes]:
     return out
 
 
-__all__ = ["AttachmentEntry", "RecordEntry", "build", "decrypt", "encrypt", "sections_of", "split"]
+__all__ = [
+    "AttachmentEntry",
+    "RecordEntry",
+    "altered",
+    "build",
+    "decrypt",
+    "encrypt",
+    "record_doc",
+    "record_section",
+    "sections_of",
+    "split",
+]

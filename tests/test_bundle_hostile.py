@@ -6,16 +6,18 @@ from __future__ import annotations
 import io
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fieldkit.crypto import signing
 from fieldkit.formats import age_header, bundle
+from fieldkit.formats.canonical import canonical_json
 from fieldkit.services import export as export_svc
-from fieldkit.services import identity, trust
+from fieldkit.services import identity, model, trust
 from fieldkit.services.vault import Vault
 from tests import bundle_forge as forge
 from tests.bundle_fixtures import Pair, make_pair
@@ -47,7 +49,9 @@ class World:
         return forge.encrypt(container, self.hq_id().age.recipient())
 
     def refused(self, data: bytes, codes: set[int]) -> str:
-        """Import through the CLI; assert a clean refusal and an unchanged HQ vault."""
+        """Import through the CLI; assert a clean refusal and an unchanged HQ vault.
+        Then `inspect --with-vault`, which must refuse it the same way (its dry run is
+        the import's own code): the same exit code and the same reason."""
         before = self.pair.hq_digest()
         self.n += 1
         path = self.tmp / f"hostile-{self.n}.fkb"
@@ -59,7 +63,25 @@ class World:
         assert lines[1].startswith("fieldkit: hint: ")
         assert "Traceback" not in r.err
         assert self.pair.hq_digest() == before
+        reason = lines[0].removeprefix(f"fieldkit: error: {path}: ")
+        assert inspected(path, self.hq_opts) == (r.code, reason)
+        assert self.pair.hq_digest() == before
         return r.err
+
+
+def inspected(path: Path, hq_opts: list[str]) -> tuple[int, str]:
+    """(exit code, reason) of `inspect --with-vault`: its one verdict."""
+    r = cli(["inspect", str(path), "--with-vault", "--json", *hq_opts])
+    assert "Traceback" not in r.err
+    if r.code == 0:
+        assert r.json()["verified"] is True and r.json()["problems"] == []
+        return 0, ""
+    if r.out:  # the manifest opened: the dry run's verdict
+        assert r.json()["verified"] is False and len(r.json()["problems"]) == 1
+        return r.code, r.json()["problems"][0]
+    lines = r.err.strip().splitlines()  # refused before a manifest could be read
+    assert len(lines) == 2 and lines[0].startswith("fieldkit: error: "), r.err
+    return r.code, lines[0].removeprefix("fieldkit: error: ")
 
 
 @pytest.fixture(scope="module")
@@ -320,3 +342,275 @@ def test_replay_is_a_noop(world: World, tmp_path: Path) -> None:
     assert pair.hq_digest() == before
     pair.field.lock()
     pair.hq.lock()
+
+
+# ---- what a stolen device key can sign: content HQ must refuse --------------------
+
+
+def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
+    """Set a field of a record section (dotted path, list indexes as numbers)."""
+
+    def change(section: dict[str, Any]) -> None:
+        node: Any = section
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = value
+
+    return change
+
+
+SIGNED_RECORDS = {
+    "escape in pseudonym": _set("doc.pseudonym", "K-7\x1b]0;owned\x07\x1b[2J"),
+    "C1 CSI in a place": _set("doc.interview.place", "Almaty\x9b31m"),
+    "DEL in a unit": _set("doc.incidents.0.perpetrator.unit", "unit\x7f"),
+    "OSC 52 in narrative": _set("doc.narrative", "text\x1b]52;c;ZXZpbA==\x07"),
+    "newline in a single-line field": _set("doc.persons.0.pseudonym", "K-7\nfake line"),
+    "lone surrogate": _set("doc.pseudonym", "K-7 \ud800"),
+    "hostile field name": _set("doc.\x1b]52;c;ZXZpbA==\x07", 1),
+    "escape in created_at": _set("created_at", "\x1b[2J\x1b]0;owned\x07"),
+    "escape in updated_at": _set("updated_at", "2026-05-14T10:00:00Z\x1b[2J"),
+    "created_at not a time": _set("created_at", "yesterday"),
+    "created_at not a real day": _set("created_at", "2026-02-30T10:00:00Z"),
+    "updated_at with an offset": _set("updated_at", "2026-05-14T10:00:00+00:00"),
+    "updated_at with other digits": _set("updated_at", "٢٠٢٦-05-14T10:00:00Z"),
+    "created_at a number": _set("created_at", 1_780_000_000),
+    "unnormalised record": lambda section: section["doc"].pop("tags"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SIGNED_RECORDS))
+def test_validly_signed_hostile_record(world: World, case: str) -> None:
+    container = forge.altered(world.container, world.device_secret(), record=SIGNED_RECORDS[case])
+    err = world.refused(world.reseal(container), {27})
+    assert "\x1b" not in err and "\x9b" not in err
+
+
+def test_a_record_larger_than_validation_allows(world: World) -> None:
+    """Within the 8 MiB a record section may have, but beyond what validation lets a
+    device save (model.MAX_DOC_BYTES): refused by validation itself."""
+
+    def big(section: dict[str, Any]) -> None:
+        doc = section["doc"]
+        person = doc["persons"][0]
+        person["sensitive"] = {
+            "real_name": "",
+            "contacts": "Ж" * 20_000,
+            "exact_address": "Ж" * 18_000,
+        }
+        doc["persons"] = [dict(person, id=f"p{i}") for i in range(1, 101)]
+        for inc in doc["incidents"]:
+            inc["victims"] = ["p1"]
+        doc["narrative"] = ""
+        doc["narrative"] = "x" * (model.MAX_DOC_BYTES + 100 - len(canonical_json(doc)))
+
+    container = forge.altered(world.container, world.device_secret(), record=big)
+    _mb, m, _sig, _rest = forge.split(container)
+    assert model.MAX_DOC_BYTES < m.records[0].size <= bundle.MAX_RECORD_SIZE
+    assert "is larger than" in world.refused(world.reseal(container), {27})
+
+
+SIGNED_ATTACHMENTS = {
+    "escape in media type": {"media_type": "image/jpeg\x1b]52;c;ZXZpbA==\x07"},
+    "C1 in media type": {"media_type": "image/\x9bjpeg"},
+    "newline in media type": {"media_type": "image/jpeg\nfake"},
+    "escape in description": {"description": "scan \x1b[2J"},
+    "DEL in description": {"description": "scan \x7f"},
+    "bidi override in name": {"name": "scan\u202egpj.exe"},
+    "escape in name": {"name": "scan\x1b[2J.jpg"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(SIGNED_ATTACHMENTS))
+def test_validly_signed_hostile_attachment_entry(world: World, case: str) -> None:
+    _mb, m, _sig, _rest = forge.split(world.container)
+    att = replace(m.attachments[0], **SIGNED_ATTACHMENTS[case])
+    container = forge.altered(world.container, world.device_secret(), attachments=(att,))
+    err = world.refused(world.reseal(container), {27})
+    assert "\x1b" not in err and "\x9b" not in err
+
+
+def test_the_unaltered_forgery_tools_make_a_bundle_hq_accepts(world: World) -> None:
+    """The cases above fail for what they change, not for how they were made."""
+    container = forge.altered(world.container, world.device_secret(), record=lambda d: None)
+    path = world.tmp / "control.fkb"
+    path.write_bytes(world.reseal(container))
+    before = world.pair.hq_digest()
+    assert inspected(path, world.hq_opts) == (0, "")
+    assert world.pair.hq_digest() == before
+
+
+def test_a_hidden_extra_recipient_is_reported_not_refused(tmp_path: Path) -> None:
+    """A device that trusts a substituted HQ card encrypts to it as well: the signed
+    manifest names a recipient this HQ does not know. The import goes ahead (the
+    testimony is genuine) and says so, in the report, on stderr and in --json."""
+    from fieldkit.services import hq_import
+
+    pair = make_pair(tmp_path)
+    other, _ = Vault.create(tmp_path / "hq2", PASSPHRASE, kdf_params=WEAK, kind="hq", name="HQ")
+    stranger = identity.hq(other.db).card
+    trust.trust_hq(pair.field.db, identity.hq(other.db).card_text())
+    other.lock()
+    pair.add_testimony("двое получателей")
+    export_svc.export(pair.field.db, tmp_path / "1.fkb")
+    pair.field.lock()
+    pair.hq.lock()
+    w = World(pair, b"", b"", tmp_path)
+    checked = cli(["inspect", str(tmp_path / "1.fkb"), "--with-vault", "--json", *w.hq_opts])
+    assert checked.code == 0 and checked.json()["unknown_recipients"] == [stranger.short_code]
+    r = cli(["hq", "import", str(tmp_path / "1.fkb"), *w.hq_opts])
+    assert r.code == 0 and "verified and imported 1 new record" in r.out
+    assert f"does not know ({stranger.short_code})" in r.err and "substituted" in r.err
+    again = cli(["hq", "import", str(tmp_path / "1.fkb"), "--json", *w.hq_opts])
+    assert again.json()[0]["unknown_recipients"] == [stranger.short_code]
+    hq = Vault.unlock(tmp_path / "hq", PASSPHRASE)
+    rep = hq_import.import_bundle(hq.db, tmp_path / "1.fkb")
+    assert rep.duplicate and rep.unknown_recipients == [stranger.short_code]
+    hq.lock()
+
+
+# ---- an HQ that already holds this device's and another device's bundles ----------
+# Every case above meets an HQ holding nothing from the device, so the chain and
+# ownership checks are never reached. Here HQ holds bundle 1 of device A (record rA
+# with attachment aA) and bundle 1 of device B (record rB); the template is A's
+# genuine bundle 2 (a new version of rA and a second attachment to it), not imported.
+
+
+@dataclass
+class Held:
+    world: World
+    ra: str
+    aa: str
+    rb: str
+    a_bundle_1: bundle.Manifest
+    b_secret: bytes
+    b_fingerprint: bytes
+    b_hash_1: bytes
+
+
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Held]:
+    from fieldkit.services import hq_import
+    from fieldkit.services.attachments import AttachmentService
+    from fieldkit.services.records import RecordService
+
+    tmp = tmp_path_factory.mktemp("held")
+    pair = make_pair(tmp)
+    ra = pair.add_testimony("первая версия", attachment=b"scan one" * 1000)
+    (aa,) = [a.id for a in AttachmentService(pair.field.db).for_record(ra)]
+    export_svc.export(pair.field.db, tmp / "a1.fkb")
+    hq_import.import_bundle(pair.hq.db, tmp / "a1.fkb")
+    b, _ = Vault.create(tmp / "field-b", PASSPHRASE, kdf_params=WEAK, name="FW-07 laptop")
+    trust.trust_hq(b.db, identity.hq(pair.hq.db).card_text())
+    trust.enroll(pair.hq.db, identity.device(b.db).card_text())
+    rb = RecordService(b.db).add(model.template())
+    b1 = export_svc.export(b.db, tmp / "b1.fkb")
+    assert b1 is not None
+    hq_import.import_bundle(pair.hq.db, tmp / "b1.fkb")
+    doc = RecordService(pair.field.db).get(ra).doc
+    doc["narrative"] = "вторая версия"
+    doc["status"] = "complete"
+    RecordService(pair.field.db).edit(ra, doc)
+    AttachmentService(pair.field.db).add_stream(ra, io.BytesIO(b"scan two" * 1000),
+                                                filename="two.jpg")
+    export_svc.export(pair.field.db, tmp / "a2.fkb")
+    data = (tmp / "a2.fkb").read_bytes()
+    hq_age = identity.hq(pair.hq.db).age
+    w = World(pair, data, forge.decrypt(data, hq_age), tmp)
+    a1 = forge.split(forge.decrypt((tmp / "a1.fkb").read_bytes(), hq_age))[1]
+    me_b = identity.device(b.db)
+    yield Held(w, ra, aa, rb, a1, me_b.signing_secret, me_b.card.fingerprint, b1.bundle_hash)
+    b.lock()
+    pair.field.lock()
+    pair.hq.lock()
+
+
+def test_held_template_bundle_verifies(held: Held) -> None:
+    """The genuine bundle 2 passes (dry run): each case below fails for its change."""
+    w = held.world
+    m = forge.split(w.container)[1]
+    assert [r.id for r in m.records] == [held.ra] and m.prev is not None
+    assert [a.record for a in m.attachments] == [held.ra]
+    path = w.tmp / "a2-copy.fkb"
+    path.write_bytes(forge.encrypt(forge.altered(w.container, w.device_secret()),
+                                   w.hq_id().age.recipient()))
+    before = w.pair.hq_digest()
+    assert inspected(path, w.hq_opts) == (0, "")
+    assert w.pair.hq_digest() == before
+
+
+def _held_cases(h: Held) -> dict[str, tuple[bytes, set[int]]]:
+    w = h.world
+    m = forge.split(w.container)[1]
+    rec, att = m.records[0], m.attachments[0]
+    a_key = w.device_secret()
+
+    def rename(section: dict[str, Any]) -> None:
+        section["id"] = h.rb
+
+    return {
+        # ownership
+        "a record of device B in A's bundle": (
+            forge.altered(w.container, a_key, record=rename, records=(replace(rec, id=h.rb),)),
+            {27},
+        ),
+        "an attachment to device B's record": (
+            forge.altered(w.container, a_key, attachments=(replace(att, record=h.rb),)),
+            {27},
+        ),
+        "device B's key sending A's record": (
+            forge.altered(w.container, h.b_secret, device=h.b_fingerprint, prev=h.b_hash_1),
+            {27},
+        ),
+        "a held attachment id with other content": (
+            forge.altered(w.container, a_key, attachments=(replace(att, id=h.aa),)),
+            {29},
+        ),
+        # the chain
+        "bundle 2 not following bundle 1": (
+            forge.altered(w.container, a_key, prev=os.urandom(32)),
+            {28},
+        ),
+        "another bundle 1": (forge.altered(w.container, a_key, seq=1, prev=None), {28}),
+        "bundle 1's id again": (
+            forge.altered(w.container, a_key, bundle_id=h.a_bundle_1.bundle_id),
+            {28},
+        ),
+        # content of an update to a held record
+        "escape in an update's pseudonym": (
+            forge.altered(w.container, a_key, record=_set("doc.pseudonym", "K\x1b[2J")),
+            {27},
+        ),
+        "an update's time not a time": (
+            forge.altered(w.container, a_key, record=_set("updated_at", "\x1b]0;x\x07")),
+            {27},
+        ),
+    }
+
+
+OWNERSHIP = {
+    "a record of device B in A's bundle",
+    "an attachment to device B's record",
+    "device B's key sending A's record",
+}
+HELD_CASES = [
+    "a record of device B in A's bundle",
+    "an attachment to device B's record",
+    "device B's key sending A's record",
+    "a held attachment id with other content",
+    "bundle 2 not following bundle 1",
+    "another bundle 1",
+    "bundle 1's id again",
+    "escape in an update's pseudonym",
+    "an update's time not a time",
+]
+
+
+@pytest.mark.parametrize("case", HELD_CASES)
+def test_hostile_bundle_meets_an_hq_holding_the_devices_earlier_bundles(
+    held: Held, case: str
+) -> None:
+    container, codes = _held_cases(held)[case]
+    err = held.world.refused(held.world.reseal(container), codes)
+    if case in OWNERSHIP:  # refused by the ownership check, not by anything before it
+        assert "belongs to" in err, err

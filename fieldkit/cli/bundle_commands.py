@@ -9,7 +9,7 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import accept_card, say, write_card
+from fieldkit.cli.shared import accept_card, say, unknown_recipients_note, write_card
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
@@ -215,13 +215,13 @@ def cmd_inspect(ctx: Context) -> int:
         vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
         try:
             me = identity.hq(vault.db)
-            result = inspect.inside(path, [me.age], vault.db, me.card.fingerprint)
+            result = inspect.inside(path, [me.age], vault.db)
         finally:
             vault.lock()
     else:
         result = inspect.outside(path)
     _print_inspection(ctx, result)
-    return 0 if result.verified in (None, True) else 10
+    return result.exit_code  # a failed verification exits as 'hq import' would
 
 
 def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
@@ -246,6 +246,8 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
                 "signer": r.signer,
                 "verified": r.verified,
                 "problems": r.problems,
+                "duplicate": r.duplicate,
+                "unknown_recipients": r.unknown_recipients,
             }
         )
     if ctx.as_json:
@@ -268,3 +270,7 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
     ctx.out("Verification: " + ("OK" if r.verified else "FAILED"))
     for p in r.problems:
         ctx.out(f"  - {p}")
+    if r.duplicate:
+        ctx.out("  already imported: 'hq import' would change nothing")
+    if r.unknown_recipients:
+        ctx.out(f"  WARNING: {unknown_recipients_note(r.unknown_recipients)}")

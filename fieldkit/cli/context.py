@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import Cancelled, FileAccessError, InvalidInput, UsageError
+from fieldkit.formats import text as text_rules
 from fieldkit.locations import default_vault_dir
 
 MAX_SECRET_FILE = 64 * 1024
@@ -72,16 +73,15 @@ class Context:
     def as_json(self) -> bool:
         return bool(getattr(self.args, "json", False))
 
-    # ---- output ------------------------------------------------------------
+    # ---- output: every line goes through write_line --------------------------
     def out(self, text: str = "") -> None:
-        print(text, file=self.stdout)
+        write_line(self.stdout, text)
 
     def info(self, text: str) -> None:
-        print(text, file=self.stderr)
+        write_line(self.stderr, text)
 
     def emit_json(self, value: Any) -> None:
-        json.dump(value, self.stdout, ensure_ascii=False, indent=2, sort_keys=False)
-        self.stdout.write("\n")
+        write_line(self.stdout, json.dumps(value, ensure_ascii=False, indent=2), is_json=True)
 
     # ---- input -------------------------------------------------------------
     def _claim_stdin(self, purpose: str) -> None:
@@ -172,6 +172,22 @@ class Context:
                 return tty.readline().strip() == typed
         except (OSError, KeyboardInterrupt):
             return False
+
+
+def write_line(
+    stream: TextIO, text: str, *, is_json: bool = False, one_line: bool = False
+) -> None:
+    """The one way the CLI writes to stdout and stderr. Text from a bundle, a card,
+    a record or a file name may hold terminal escapes (clear the screen, set the
+    title, write the clipboard), C1 controls or bidi overrides: each is shown as
+    \\xNN or \\uNNNN. JSON stays valid JSON (its C0 are escaped by json.dumps, the
+    rest here as \\uNNNN). Only the newlines between lines are kept, and none with
+    `one_line` (an error is one line)."""
+    if is_json:
+        safe = text_rules.escape_json(text)
+    else:
+        safe = text_rules.escape(text, keep_newlines=not one_line)
+    stream.write(safe + "\n")
 
 
 def _first_line(path: Path, what: str) -> str:

@@ -10,7 +10,13 @@ from fieldkit.cli import vault_commands
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import accept_card, card_json, say, write_card
+from fieldkit.cli.shared import (
+    accept_card,
+    card_json,
+    say,
+    unknown_recipients_note,
+    write_card,
+)
 from fieldkit.errors import FieldkitError, FileAccessError
 from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
 
@@ -182,10 +188,14 @@ def cmd_import(ctx: Context) -> int:
                     "missing": rep.missing_before,
                     "fingerprint": rep.short_hash,
                     "receipt": str(rep.receipt) if rep.receipt else None,
+                    "unknown_recipients": rep.unknown_recipients,
                 }
             )
             if not ctx.as_json:
                 ctx.out(_describe(rep))
+            if rep.unknown_recipients:
+                note = unknown_recipients_note(rep.unknown_recipients)
+                ctx.info(f"fieldkit: warning: {name}: {note}")
     if ctx.as_json:
         ctx.emit_json(results)
     return first_failure

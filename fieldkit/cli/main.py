@@ -16,7 +16,7 @@ from fieldkit.cli import (
     record_commands,
     vault_commands,
 )
-from fieldkit.cli.context import Context
+from fieldkit.cli.context import Context, write_line
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import FieldkitError, UsageError
 
@@ -93,8 +93,8 @@ def run(
             func = cmd_tui
         return int(func(ctx))
     except FieldkitError as exc:
-        print(f"fieldkit: error: {exc.message}", file=err)
-        print(f"fieldkit: hint: {exc.hint}", file=err)
+        write_line(err, f"fieldkit: error: {exc.message}", one_line=True)
+        write_line(err, f"fieldkit: hint: {exc.hint}", one_line=True)
         return exc.exit_code
     except KeyboardInterrupt:
         print("fieldkit: error: interrupted", file=err)

@@ -34,6 +34,14 @@ def say(ctx: Context, text: str, data: dict[str, Any]) -> None:
         ctx.out(text)
 
 
+def unknown_recipients_note(codes: list[str]) -> str:
+    return (
+        f"the bundle is also encrypted to {len(codes)} recipient(s) this HQ does not know "
+        f"({', '.join(codes)}): the device may trust a substituted HQ card; check its "
+        "trusted cards with the fieldworker"
+    )
+
+
 def card_json(card: cards.Card) -> dict[str, Any]:
     return {"name": card.name, "fingerprint": card.short_code}
 

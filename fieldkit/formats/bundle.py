@@ -19,6 +19,7 @@ import struct
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgpack
@@ -26,6 +27,7 @@ import msgpack
 from fieldkit.crypto.hashing import labelled_hash
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
 from fieldkit.errors import MalformedData
+from fieldkit.formats import text as text_rules
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.formats.padding import padme
 
@@ -278,7 +280,7 @@ def _attachment(doc: Any) -> AttachmentEntry:
         record=_item_id(d["record"], "attachment record"),
         name=check_attachment_name(_str(d["name"], MAX_NAME, "attachment name")),
         media_type=_str(d["type"], MAX_MEDIA_TYPE, "media type"),
-        description=_str(d["description"], MAX_DESCRIPTION, "description"),
+        description=_str(d["description"], MAX_DESCRIPTION, "description", multiline=True),
         size=_int(d["size"], 0, MAX_ATTACHMENT_SIZE, "attachment size"),
         sha256=_bin(d["sha256"], HASH_SIZE, "attachment sha256"),
     )
@@ -308,14 +310,17 @@ def _bin(v: Any, size: int, what: str) -> bytes:
     return v
 
 
-def _str(v: Any, limit: int, what: str) -> str:
-    if not isinstance(v, str) or len(v) > limit or "\x00" in v:
+def _str(v: Any, limit: int, what: str, *, multiline: bool = False) -> str:
+    if not isinstance(v, str) or len(v) > limit:
         raise MalformedBundle(f"{what} is not text of at most {limit} characters")
+    bad = text_rules.problem(v, multiline=multiline)
+    if bad is not None:
+        raise MalformedBundle(f"{what} {bad}")
     return v
 
 
 def _item_id(v: Any, what: str) -> str:
-    if not isinstance(v, str) or not _ITEM_ID.match(v):
+    if not isinstance(v, str) or not _ITEM_ID.fullmatch(v):
         raise MalformedBundle(f"{what} is not a valid id")
     return v
 
@@ -407,6 +412,21 @@ def check_padding(src: Source, expected: int) -> None:
 _RECORD_KEYS = ("created_at", "doc", "id", "updated_at", "version")
 
 
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def is_timestamp(v: Any) -> bool:
+    """A time as fieldkit writes it (services/clock.py): UTC, ISO 8601, whole seconds,
+    'YYYY-MM-DDTHH:MM:SSZ', and a real calendar time."""
+    if not isinstance(v, str) or not _TIMESTAMP.fullmatch(v):
+        return False
+    try:
+        datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class RecordSection:
     id: str
@@ -436,14 +456,18 @@ def decode_record(data: bytes, entry: RecordEntry) -> RecordSection:
         raise MalformedBundle(f"record {entry.id} is not valid JSON") from None
     if not isinstance(d, dict) or tuple(sorted(d)) != _RECORD_KEYS:
         raise MalformedBundle(f"record {entry.id} does not have exactly the expected fields")
-    if canonical_json(d) != data:
+    try:
+        canonical = canonical_json(d)
+    except UnicodeEncodeError:  # a lone surrogate, written as a JSON escape
+        raise MalformedBundle(f"record {entry.id} is not valid Unicode") from None
+    if canonical != data:
         raise MalformedBundle(f"record {entry.id} is not in canonical form")
     if d["id"] != entry.id or d["version"] != entry.version:
         raise MalformedBundle(f"record {entry.id} does not match its manifest entry")
     if (
         not isinstance(d["doc"], dict)
-        or not isinstance(d["created_at"], str)
-        or not isinstance(d["updated_at"], str)
+        or not is_timestamp(d["created_at"])
+        or not is_timestamp(d["updated_at"])
     ):
         raise MalformedBundle(f"record {entry.id} has fields of the wrong type")
     return RecordSection(d["id"], d["version"], d["created_at"], d["updated_at"], d["doc"])

@@ -2,12 +2,17 @@
 
 Scopes:
   hq          every record whose consent is not withdrawn (internal analysis)
-  anonymised  records consented for anonymised or named publication; identifying
-              fields are always removed
+  anonymised  records consented for anonymised or named publication, with only the
+              fields in ANONYMISED (an allow-list: a field added to the model later
+              stays out until it is listed here)
   named       records consented for named publication only
 `omit_sensitive` removes each person's identifying fields (real name, contacts, exact
 address) in any scope, for analysts who should not see them. Withdrawn consent is
 never exported. The output is plaintext by nature: it is written atomically, 0600.
+
+CSV cells are for spreadsheets: a line break or tab inside a cell becomes a space (no
+row can be split by its contents; JSON Lines keeps the text exactly), other control
+characters are escaped, and a cell that would start a formula is prefixed with '.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fieldkit.errors import FileAccessError, InvalidInput
+from fieldkit.formats import text as text_rules
 from fieldkit.services import fsio, identity
 from fieldkit.services.records import RecordService
 from fieldkit.store import bundles as bundle_store
@@ -32,6 +39,44 @@ SCOPES = {
     "named": ("named_publication",),
 }
 FORMATS = ("jsonl", "csv")
+# What the anonymised scope keeps. Left out: the interview's place, interviewer and
+# interpreter; persons' sensitive fields; an incident's place detail and case number;
+# the consent notes.
+_PLACE = {"country": True, "locality": True}
+_LEGAL = {"charge": True, "court": True, "outcome": True, "fine": True, "expulsion": True}
+_INCIDENT = {
+    "id": True,
+    "type": True,
+    "type_other": True,
+    "victims": True,
+    "date": True,
+    "place": _PLACE,
+    "perpetrator": True,
+    "description": True,
+    "legal": _LEGAL,
+}
+_PERSON = {
+    "id": True,
+    "role": True,
+    "pseudonym": True,
+    "relationship": True,
+    "related_to": True,
+    "gender": True,
+    "birth_year": True,
+    "nationality": True,
+}
+ANONYMISED: dict[str, Any] = {
+    "schema": True,
+    "pseudonym": True,
+    "status": True,
+    "risk": True,
+    "tags": True,
+    "interview": {"date": True, "language": True},
+    "narrative": True,
+    "persons": [_PERSON],
+    "incidents": [_INCIDENT],
+    "consent": {"scope": True, "contact_allowed": True, "withdrawn": True, "withdrawn_on": True},
+}
 CSV_COLUMNS = (
     "record_id",
     "version",
@@ -76,7 +121,6 @@ def export(
         raise InvalidInput(f"unknown format {fmt!r}", hint="use jsonl or csv")
     if scope not in SCOPES:
         raise InvalidInput(f"unknown scope {scope!r}", hint="use hq, anonymised or named")
-    strip = omit_sensitive or scope == "anonymised"
     rs = RecordService(db)
     written = withheld = 0
     try:
@@ -98,7 +142,7 @@ def export(
                     "id": rec.id,
                     "version": rec.version,
                     "device": device.hex() if device else None,
-                    "record": _without_sensitive(rec.doc) if strip else rec.doc,
+                    "record": _scoped(rec.doc, scope, omit_sensitive),
                 }
                 if fmt == "jsonl":
                     fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
@@ -110,6 +154,25 @@ def export(
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write {out}", exc) from None
     return AnalysisExport(out, written, withheld)
+
+
+def _scoped(doc: dict[str, Any], scope: str, omit_sensitive: bool) -> dict[str, Any]:
+    if scope == "anonymised":
+        kept: dict[str, Any] = _allowed(doc, ANONYMISED)
+        return kept
+    return _without_sensitive(doc) if omit_sensitive else doc
+
+
+def _allowed(value: Any, spec: Any) -> Any:
+    """The parts of `value` that `spec` lists: True keeps a value whole, a dict keeps
+    those keys of an object, a one-item list applies its item to every element."""
+    if spec is True:
+        return value
+    if isinstance(spec, list):
+        return [_allowed(v, spec[0]) for v in value] if isinstance(value, list) else []
+    if not isinstance(value, dict):
+        return None
+    return {k: _allowed(value[k], sub) for k, sub in spec.items() if k in value}
 
 
 def _without_sensitive(doc: dict[str, Any]) -> dict[str, Any]:
@@ -163,8 +226,17 @@ def _csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+_BREAKS = re.compile("\r\n|[\t\r\n\x0b\x0c\x85\u2028\u2029]")
+
+
 def _cell(value: Any) -> Any:
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if not isinstance(value, str):
+        return value
+    # One line per row, whatever reads it: a line break or tab becomes a space, and
+    # any other control character is escaped (formats/text.py).
+    value = text_rules.escape(_BREAKS.sub(" ", value), keep_newlines=False)
+    # Spreadsheet formula injection: a cell whose text starts with = + - @ (after
+    # spaces, which some spreadsheets skip) is shown as text.
+    if value.lstrip(" ")[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from fieldkit.errors import FieldkitError, FileAccessError, IntegrityError, InvalidInput, NotFound
+from fieldkit.formats import bundle
+from fieldkit.formats import text as text_rules
 from fieldkit.services import fsio, history, ids
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
@@ -81,8 +83,11 @@ class AttachmentService:
         progress: Progress | None = None,
     ) -> AttachmentRow:
         rid = self._records.resolve(record_id)
+        # Stored as a bundle will carry it: a base name without control characters.
+        filename = bundle.safe_attachment_name(filename)
         _check_text(filename, "file name", MAX_FILENAME)
-        _check_text(description, "description", MAX_DESCRIPTION)
+        _check_text(media_type, "media type", bundle.MAX_MEDIA_TYPE)
+        _check_text(description, "description", MAX_DESCRIPTION, multiline=True)
         att_id = ids.new_id(ATTACHMENT_PREFIX)
         at = iso_utc(self._now())
         with att_store.blob_store(self._db).create() as w:
@@ -143,7 +148,7 @@ class AttachmentService:
         return att_store.for_record(self._db, self._records.resolve(record_id))
 
     def describe(self, attachment_id: str, description: str) -> AttachmentRow:
-        _check_text(description, "description", MAX_DESCRIPTION)
+        _check_text(description, "description", MAX_DESCRIPTION, multiline=True)
         row = self.get(attachment_id)
         at = iso_utc(self._now())
         with self._db.transaction():
@@ -248,9 +253,13 @@ def _move_legacy(db: Database, blobs: BlobStore, row: AttachmentRow) -> None:
         w.keep()
 
 
-def _check_text(value: str, what: str, limit: int) -> None:
-    if len(value) > limit or "\x00" in value:
-        raise InvalidInput(f"the {what} is longer than {limit} characters or holds a NUL")
+def _check_text(value: str, what: str, limit: int, *, multiline: bool = False) -> None:
+    """The rules HQ applies to a bundle's attachment entries (formats/bundle.py)."""
+    if len(value) > limit:
+        raise InvalidInput(f"the {what} is longer than {limit} characters")
+    bad = text_rules.problem(value, multiline=multiline)
+    if bad is not None:
+        raise InvalidInput(f"the {what} {bad}")
 
 
 def _guess_type(name: str) -> str:

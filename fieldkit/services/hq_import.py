@@ -72,10 +72,17 @@ class ImportReport:
     attachments_new: int = 0
     missing_before: list[int] = field(default_factory=list)
     receipt: Path | None = None
+    # Signed recipients this HQ does not know: the device also encrypts to someone
+    # else, the sign of a substituted HQ card. Reported, not refused.
+    unknown_recipients: list[str] = field(default_factory=list)
 
     @property
     def short_hash(self) -> str:
         return cards.short_code(self.bundle_hash)
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction to roll it back."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,11 @@ def import_bundle(
     receipts_dir: Path | None = None,
     progress: Progress | None = None,
     now: Callable[[], float] = time.time,
+    dry_run: bool = False,
 ) -> ImportReport:
+    """Verify and import one bundle. With `dry_run` (inspect --with-vault), every
+    check runs exactly as in an import, then the transaction is rolled back and no
+    file or receipt is kept."""
     me = identity.hq(db)
     with fsio.reading(path), open(path, "rb") as fh:
         dec = open_envelope(fh, me)
@@ -110,6 +121,7 @@ def import_bundle(
             v.manifest.bundle_id,
             v.bundle_hash,
             duplicate=v.duplicate,
+            unknown_recipients=unknown_recipients(db, me, v.manifest),
         )
         if not v.duplicate:
             report.missing_before = _missing(db, v.device.fingerprint, v.manifest.seq)
@@ -121,13 +133,22 @@ def import_bundle(
                     written.append(w)
                     return w
 
-                with db.transaction():
+                with contextlib.suppress(_DryRun), db.transaction():
                     _store(db, dec, v, report, progress, iso_utc(now()), new_file)
-                for w in written:  # committed: the files are the attachments now
+                    if dry_run:
+                        raise _DryRun  # all verified: roll back, and keep no file
+                for w in [] if dry_run else written:  # committed: the attachments now
                     w.keep()
-    if receipts_dir is not None:
+    if receipts_dir is not None and not dry_run:
         report.receipt = receipts.issue(db, me, v, receipts_dir, now=now)
     return report
+
+
+def unknown_recipients(db: Database, me: identity.Identity, m: Manifest) -> list[str]:
+    """Short codes of the manifest's recipients that are neither this HQ nor an HQ
+    card this vault trusts."""
+    known = {me.card.fingerprint} | {t.fingerprint for t in trust_store.list_hq(db)}
+    return [cards.short_code(fp) for fp in m.recipients if fp not in known]
 
 
 def record_ids_of_device(db: Database, device: bytes) -> set[str]:

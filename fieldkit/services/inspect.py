@@ -1,26 +1,26 @@
 """Inspect a bundle without importing it.
 
 Without keys: file size, recipient count and types (all anyone can see). With an HQ
-identity (a file or an HQ vault): the manifest, the signer and a full verification
-(signature, recipients, every hash, padding, the age payload to its end), writing
-nothing anywhere.
+identity file: the manifest as the bundle states it, unverified (only an HQ vault's
+device roster can check the signer). With the HQ vault: the manifest and the verdict
+of `hq import` itself, run as a dry run (services/hq_import.py): the same checks in
+the same order, then rolled back, so inspect and import never disagree. Nothing is
+kept anywhere.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import HybridIdentity, X25519Identity
-from fieldkit.crypto.labels import BUNDLE_MANIFEST
-from fieldkit.errors import AuthenticationFailed, FieldkitError
+from fieldkit.errors import FieldkitError
 from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.bundle import Manifest
-from fieldkit.services import fsio
-from fieldkit.store import trust as trust_store
+from fieldkit.services import fsio, hq_import
 from fieldkit.store.db import Database
+
+NO_ROSTER = "the signer is not an enrolled device of this HQ"
 
 
 @dataclass
@@ -33,6 +33,9 @@ class Inspection:
     signer: str | None = None
     verified: bool | None = None
     problems: list[str] = field(default_factory=list)
+    exit_code: int = 0  # of the first problem, as `hq import` would exit
+    duplicate: bool = False
+    unknown_recipients: list[str] = field(default_factory=list)
 
 
 def outside(path: Path) -> Inspection:
@@ -47,42 +50,30 @@ def inside(
     path: Path,
     identities: list[HybridIdentity | X25519Identity],
     db: Database | None = None,
-    hq_fingerprint: bytes | None = None,
 ) -> Inspection:
+    """The manifest (opened with `identities`), and with an HQ vault `db` the verdict
+    of a dry-run import."""
     result = outside(path)
     with fsio.reading(path), open(path, "rb") as fh:
         dec = age.Decryption(fh, identities, armored=False)
-        mbytes, manifest, sig = bundle.read_prefix(dec)
-        result.manifest = manifest
-        result.bundle_hash = bundle.bundle_hash(mbytes)
-        device = trust_store.get_device(db, manifest.device) if db is not None else None
-        if device is None:
-            result.signer = f"unknown device {cards.short_code(manifest.device)}"
-            result.problems.append("the signer is not an enrolled device of this HQ")
-        else:
-            card = cards.parse(device.card)
-            result.signer = f"{device.name} ({card.short_code})"
-            try:
-                signing.verify(card.signing_key, sig, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
-            except AuthenticationFailed:
-                result.problems.append("the signature does not verify")
-            if device.revoked_at:
-                result.problems.append(f"the device was revoked on {device.revoked_at}")
-        if hq_fingerprint is not None and hq_fingerprint not in manifest.recipients:
-            result.problems.append("this HQ is not among the signed recipients")
-        try:
-            for r in manifest.records:
-                if hashlib.sha256(bundle.read_exact(dec, r.size, "records")).digest() != r.sha256:
-                    result.problems.append(f"record {r.id} does not match its hash")
-            for a in manifest.attachments:
-                h = hashlib.sha256()
-                for part in bundle.iter_section(dec, a.size):
-                    h.update(part)
-                if h.digest() != a.sha256:
-                    result.problems.append(f"attachment {a.id} does not match its hash")
-            unpadded = bundle.unpadded_size(len(mbytes), manifest)
-            bundle.check_padding(dec, bundle.padding_size(unpadded))
-        except FieldkitError as exc:
-            result.problems.append(exc.message)
-    result.verified = not result.problems
+        mbytes, manifest, _sig = bundle.read_prefix(dec)
+    result.manifest = manifest
+    result.bundle_hash = bundle.bundle_hash(mbytes)
+    result.signer = f"device {cards.short_code(manifest.device)} (as the bundle claims)"
+    if db is None:
+        result.problems.append(NO_ROSTER)
+        result.exit_code = 10
+        result.verified = False
+        return result
+    try:
+        report = hq_import.import_bundle(db, path, dry_run=True)
+    except FieldkitError as exc:
+        result.problems.append(exc.message)
+        result.exit_code = exc.exit_code
+        result.verified = False
+        return result
+    result.signer = f"{report.device_name} ({report.device_code})"
+    result.duplicate = report.duplicate
+    result.unknown_recipients = report.unknown_recipients
+    result.verified = True
     return result

@@ -15,6 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fieldkit.errors import InvalidInput
+from fieldkit.formats import bundle
+from fieldkit.formats import text as text_rules
+from fieldkit.formats.canonical import canonical_json
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +55,7 @@ RISK_LEVELS = ("low", "medium", "high", "critical")
 STATUSES = ("draft", "complete", "exported", "delivered")
 USER_STATUSES = ("draft", "complete")
 SENSITIVE_PERSON_FIELDS = ("real_name", "contacts", "exact_address")
+MULTILINE_SENSITIVE = ("contacts", "exact_address")
 
 MAX_SHORT = 200
 MAX_TEXT = 20_000
@@ -60,6 +64,10 @@ MAX_PERSONS = 100
 MAX_INCIDENTS = 100
 MAX_TAGS = 40
 MAX_VICTIMS = 100
+MAX_AMOUNT = 32  # characters of a fine's amount
+# A record travels as one section of at most bundle.MAX_RECORD_SIZE bytes: its document
+# in canonical JSON plus the id, version and two timestamps around it (< 200 bytes).
+MAX_DOC_BYTES = bundle.MAX_RECORD_SIZE - 4096
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -120,7 +128,7 @@ def _record(doc: Any, p: _Problems) -> dict[str, Any]:
     out["risk"] = _choice(doc.get("risk", "medium"), "risk", RISK_LEVELS, p)
     out["tags"] = _tags(doc.get("tags", []), p)
     out["interview"] = _interview(doc.get("interview", {}), p)
-    out["narrative"] = _text(doc.get("narrative", ""), "narrative", p, limit=MAX_NARRATIVE)
+    out["narrative"] = _long(doc.get("narrative", ""), "narrative", p, limit=MAX_NARRATIVE)
     out["persons"] = _list(doc.get("persons", []), "persons", MAX_PERSONS, _person, p)
     _assign_ids(out["persons"], "p")
     _unique_ids(out["persons"], "persons", p)
@@ -137,6 +145,8 @@ def _record(doc: Any, p: _Problems) -> dict[str, Any]:
             if v not in person_ids:
                 p.add(f"incidents[{i}].victims", f"no person with id '{v}' in this record")
     out["consent"] = _consent(doc.get("consent"), p)
+    if not p.items and len(canonical_json(out)) > MAX_DOC_BYTES:
+        p.add("record", f"is larger than {MAX_DOC_BYTES} bytes as JSON (shorten the texts)")
     return out
 
 
@@ -153,7 +163,7 @@ def _interview(v: Any, p: _Problems) -> dict[str, Any]:
         out["date"] = _iso_date(d, "interview.date", p)
     out["place"] = _text(v.get("place", ""), "interview.place", p, limit=MAX_SHORT)
     lang = v.get("language", "")
-    if lang and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
+    if lang and (not isinstance(lang, str) or not _LANG_RE.fullmatch(lang)):
         p.add("interview.language", "use a language code such as ru, tg, en or uz")
     out["language"] = lang if isinstance(lang, str) else ""
     out["interviewer"] = _text(
@@ -212,7 +222,9 @@ def _person(v: Any, path: str, p: _Problems) -> dict[str, Any]:
         sens = {}
     _unknown(sens, set(SENSITIVE_PERSON_FIELDS), f"{path}.sensitive", p)
     out["sensitive"] = {
-        f: _text(sens.get(f, ""), f"{path}.sensitive.{f}", p, limit=MAX_TEXT)
+        f: (_long if f in MULTILINE_SENSITIVE else _text)(
+            sens.get(f, ""), f"{path}.sensitive.{f}", p, limit=MAX_TEXT
+        )
         for f in SENSITIVE_PERSON_FIELDS
     }
     return out
@@ -253,7 +265,7 @@ def _incident(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     out["date"] = approx_date(v.get("date"), f"{path}.date", p)
     out["place"] = _place(v.get("place", {}), f"{path}.place", p)
     out["perpetrator"] = _perpetrator(v.get("perpetrator", {}), f"{path}.perpetrator", p)
-    out["description"] = _text(v.get("description", ""), f"{path}.description", p, limit=MAX_TEXT)
+    out["description"] = _long(v.get("description", ""), f"{path}.description", p, limit=MAX_TEXT)
     out["legal"] = _legal(v.get("legal", {}), f"{path}.legal", p)
     return out
 
@@ -266,7 +278,7 @@ def _place(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     return {
         "country": _country(v.get("country", ""), f"{path}.country", p),
         "locality": _text(v.get("locality", ""), f"{path}.locality", p, limit=MAX_SHORT),
-        "detail": _text(v.get("detail", ""), f"{path}.detail", p, limit=MAX_TEXT),
+        "detail": _long(v.get("detail", ""), f"{path}.detail", p, limit=MAX_TEXT),
     }
 
 
@@ -293,7 +305,7 @@ def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
         "charge": _text(v.get("charge", ""), f"{path}.charge", p, limit=MAX_SHORT),
         "court": _text(v.get("court", ""), f"{path}.court", p, limit=MAX_SHORT),
         "case_number": _text(v.get("case_number", ""), f"{path}.case_number", p, limit=MAX_SHORT),
-        "outcome": _text(v.get("outcome", ""), f"{path}.outcome", p, limit=MAX_TEXT),
+        "outcome": _long(v.get("outcome", ""), f"{path}.outcome", p, limit=MAX_TEXT),
     }
     fine = v.get("fine")
     if fine is None:
@@ -335,7 +347,7 @@ def _consent(v: Any, p: _Problems) -> dict[str, Any]:
     out["withdrawn_on"] = None if wo in (None, "") else _iso_date(wo, "consent.withdrawn_on", p)
     if out["withdrawn_on"] and not out["withdrawn"]:
         p.add("consent.withdrawn_on", "set withdrawn to true as well")
-    out["notes"] = _text(v.get("notes", ""), "consent.notes", p, limit=MAX_TEXT)
+    out["notes"] = _long(v.get("notes", ""), "consent.notes", p, limit=MAX_TEXT)
     return out
 
 
@@ -402,15 +414,23 @@ def _iso_date(v: Any, path: str, p: _Problems) -> str | None:
 
 
 def _text(
-    v: Any, path: str, p: _Problems, *, required: bool = False, limit: int = MAX_SHORT
+    v: Any,
+    path: str,
+    p: _Problems,
+    *,
+    required: bool = False,
+    limit: int = MAX_SHORT,
+    multiline: bool = False,
 ) -> str:
+    """Single-line text: no control characters at all (formats/text.py)."""
     if v is None:
         v = ""
     if not isinstance(v, str):
         p.add(path, "must be text")
         return ""
-    if "\x00" in v:
-        p.add(path, "contains a NUL character")
+    bad = text_rules.problem(v, multiline=multiline)
+    if bad is not None:
+        p.add(path, bad)
         return ""
     if required and not v.strip():
         p.add(path, "is required")
@@ -418,6 +438,11 @@ def _text(
         p.add(path, f"is longer than {limit} characters")
         return v[:limit]
     return v
+
+
+def _long(v: Any, path: str, p: _Problems, *, limit: int) -> str:
+    """Multi-line text: newlines and tabs, no other control character."""
+    return _text(v, path, p, limit=limit, multiline=True)
 
 
 def _choice(v: Any, path: str, allowed: tuple[str, ...], p: _Problems) -> str:
@@ -428,7 +453,7 @@ def _choice(v: Any, path: str, allowed: tuple[str, ...], p: _Problems) -> str:
 
 
 def _ident(v: Any, path: str, p: _Problems) -> str:
-    if not isinstance(v, str) or not _ID_RE.match(v):
+    if not isinstance(v, str) or not _ID_RE.fullmatch(v):
         p.add(path, "an id is 1-32 lower-case letters, digits, '_' or '-', starting with a letter")
         return "invalid"
     return v
@@ -437,21 +462,25 @@ def _ident(v: Any, path: str, p: _Problems) -> str:
 def _country(v: Any, path: str, p: _Problems) -> str:
     if v in (None, ""):
         return ""
-    if not isinstance(v, str) or not _COUNTRY_RE.match(v):
+    if not isinstance(v, str) or not _COUNTRY_RE.fullmatch(v):
         p.add(path, "use a two-letter country code such as RU, TJ, KZ")
         return ""
     return v
 
 
 def _currency(v: Any, path: str, p: _Problems) -> str:
-    if not isinstance(v, str) or not _CURRENCY_RE.match(v):
+    if not isinstance(v, str) or not _CURRENCY_RE.fullmatch(v):
         p.add(path, "use a three-letter currency code such as RUB, TJS, USD")
         return ""
     return v
 
 
 def _amount(v: Any, path: str, p: _Problems) -> str:
-    if isinstance(v, bool) or not isinstance(v, (int, str)):
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, str))
+        or (len(v) > MAX_AMOUNT if isinstance(v, str) else abs(v) >= 10**MAX_AMOUNT)
+    ):
         p.add(path, 'must be a number written as text, e.g. "5000" or "5000.50"')
         return ""
     try:
@@ -471,7 +500,7 @@ def _tags(v: Any, p: _Problems) -> list[str]:
         return []
     out: list[str] = []
     for i, t in enumerate(v):
-        if not isinstance(t, str) or not _TAG_RE.match(t):
+        if not isinstance(t, str) or not _TAG_RE.fullmatch(t):
             p.add(f"tags[{i}]", "a tag is 1-64 letters, digits, spaces or . : / + - _")
             continue
         if t not in out:
@@ -492,7 +521,9 @@ def _list(v: Any, path: str, limit: int, item: Any, p: _Problems) -> list[dict[s
 def _unknown(d: dict[str, Any], allowed: set[str], path: str, p: _Problems) -> None:
     for key in d:
         if key not in allowed:
-            where = f"{path}.{key}" if path else str(key)
+            # The name is the sender's: escaped and cut, it cannot act on a terminal.
+            name = text_rules.escape(str(key)[:64], keep_newlines=False)
+            where = f"{path}.{name}" if path else name
             p.add(where, "unknown field (check the spelling against 'fieldkit record template')")
 
 
