@@ -74,6 +74,16 @@ class InvalidInput(FieldkitError):
         self.problems: list[tuple[str, str]] = problems or []
 
 
+class FingerprintMismatch(InvalidInput):
+    """A card's fingerprint is not the one its owner gave (--fingerprint): perhaps
+    a substituted card. Nothing is trusted or enrolled."""
+
+    hint = (
+        "do not use this card; ask its owner for the card again over a channel you trust "
+        "and compare the fingerprint they read to you"
+    )
+
+
 class NotFound(FieldkitError):
     """A record or attachment id that the vault does not hold."""
 

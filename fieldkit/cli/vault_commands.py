@@ -8,7 +8,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.crypto import kdf
-from fieldkit.errors import Cancelled, UsageError, VaultExists
+from fieldkit.errors import VaultExists
 from fieldkit.services import identity, passphrase_policy
 from fieldkit.services.vault import Vault, vault_exists, wipe
 
@@ -160,13 +160,9 @@ def cmd_recovery_new(ctx: Context) -> int:
 
 def cmd_wipe(ctx: Context) -> int:
     root = ctx.vault_dir
-    if not ctx.args.yes:
-        if not ctx.confirm(f"This destroys the vault at {root} for good.", typed="WIPE"):
-            if not ctx.has_tty():
-                raise UsageError(
-                    "wipe needs confirmation", hint="pass --yes to wipe without asking"
-                )
-            raise Cancelled("wipe cancelled")
+    ctx.require_confirmation(
+        f"This destroys the vault at {root} for good.", typed="WIPE", action="wipe"
+    )
     start = time.perf_counter()
     wipe(root)
     _done(ctx, f"Vault wiped in {time.perf_counter() - start:.2f} s. It cannot be opened again.")
