@@ -95,7 +95,10 @@ class WeakPassphrase(FieldkitError):
     """The chosen passphrase is refused by the policy."""
 
     exit_code = 7
-    hint = "use at least four unrelated words, or 12+ characters mixing several kinds"
+    hint = (
+        "use four or more unrelated words, or have one suggested "
+        "('fieldkit init --generate-passphrase')"
+    )
 
 
 class CorruptVault(FieldkitError):

@@ -139,6 +139,15 @@ class Context:
             raise InvalidInput(f"the {what} is longer than {limit} characters")
         return text.rstrip("\r\n")
 
+    def show_on_tty(self, text: str) -> None:
+        """Write to the person's terminal only (a secret shown once): never to stdout or
+        stderr, which may be files or pipes."""
+        fd = _open_tty()
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+
     def require_confirmation(self, question: str, *, typed: str, action: str) -> None:
         """Go on only if --yes was given or the person types `typed` at the terminal.
         Without a terminal and without --yes: a usage error (exit 2); any other answer:

@@ -27,6 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     i = hs.add_parser("init", parents=[common], help="create an HQ vault")
     i.add_argument("--name", help="HQ's name on its card (e.g. 'HQ Almaty')")
+    vault_commands.add_generate_option(i)
     i.set_defaults(func=cmd_hq_init)
 
     c = hs.add_parser("card", parents=[common], help="write HQ's card for fieldworkers")
