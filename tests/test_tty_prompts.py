@@ -255,3 +255,13 @@ def test_init_refuses_two_different_passphrases_at_terminal(tmp_path: Path) -> N
     )
     assert code == 5 and "differ" in screen
     assert not vault_exists(tmp_path / "v")
+
+
+def test_a_question_shows_control_characters_escaped(tmp_path: Path) -> None:
+    """A folder name is data: its escape sequence (clear screen) is shown, not obeyed."""
+    vault = tmp_path / "v\x1b[2Jx"
+    made = cli(["init", "--vault", str(vault), "--passphrase-file", "-"], stdin=PASSPHRASE + "\n")
+    assert made.code == 0
+    code, screen = run_at_terminal(["wipe", "--vault", str(vault)], [("to continue:", "no")])
+    assert code == 12
+    assert "v\\x1b[2Jx" in screen and "\x1b[2J" not in screen
