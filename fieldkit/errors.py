@@ -75,6 +75,16 @@ class InvalidInput(FieldkitError):
         self.problems: list[tuple[str, str]] = problems or []
 
 
+class FingerprintMismatch(InvalidInput):
+    """A card's fingerprint is not the one its owner gave (--fingerprint): perhaps
+    a substituted card. Nothing is trusted or enrolled."""
+
+    hint = (
+        "do not use this card; ask its owner for the card again over a channel you trust "
+        "and compare the fingerprint they read to you"
+    )
+
+
 class NotFound(FieldkitError):
     """A record or attachment id that the vault does not hold."""
 
@@ -86,7 +96,10 @@ class WeakPassphrase(FieldkitError):
     """The chosen passphrase is refused by the policy."""
 
     exit_code = 7
-    hint = "use at least four unrelated words, or 12+ characters mixing several kinds"
+    hint = (
+        "use four or more unrelated words, or have one suggested "
+        "('fieldkit init --generate-passphrase')"
+    )
 
 
 class CorruptVault(FieldkitError):

@@ -33,8 +33,11 @@ def test_field_hq_receipt_purge(tmp_path: Path) -> None:
     # Confirmation is required: no TTY and no --yes is refused, nothing trusted.
     no = cli(["trust", str(tmp_path / "hq.card"), *field])
     assert no.code == 2 and hq_code in no.err
-    assert cli(["trust", str(tmp_path / "hq.card"), "--yes", *field]).code == 0
-    assert cli(["hq", "enroll", str(tmp_path / "dev.card"), "--yes", *hq]).code == 0
+    hq_card = str(tmp_path / "hq.card")
+    assert cli(["trust", hq_card, "--fingerprint", hq_code, "--yes", *field]).code == 0
+    dev_code = cli(["hq", "enroll", str(tmp_path / "dev.card"), *hq]).err.split("Fingerprint: ")[1]
+    enrol = ["hq", "enroll", str(tmp_path / "dev.card"), "--fingerprint", dev_code[:24], *hq]
+    assert cli(enrol).code == 0
 
     doc = model.template()
     doc["narrative"] = "Рассказ о задержании; Қодир"

@@ -43,7 +43,11 @@ async def test_first_run_setup(tmp_path: Path) -> None:
         await type_into(pilot, "#pass1", PASSPHRASE)
         await type_into(pilot, "#pass2", PASSPHRASE)
         await pilot.click("#create")
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretOnceScreen))
+        # The screen is pushed before it is composed: wait for its content.
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, SecretOnceScreen) and app.screen.query("#secret"),
+        )
         code = str(app.screen.query_one("#secret").render())
         assert len(code.replace("-", "").strip()) == 32
         assert app.screen.query_one("#continue").disabled
@@ -56,6 +60,7 @@ async def test_first_run_setup(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await pilot.pause()  # let the new screen finish mounting before the app exits
         assert app.vault is not None
         assert [c.name for c in trust.trusted_hq_cards(app.vault.db)] == ["HQ A"]
 

@@ -141,23 +141,21 @@ def test_wipe_makes_everything_unopenable(vault_dir: Path, tmp_path: Path) -> No
 
 def test_weak_passphrases_refused_with_reason(vault_dir: Path) -> None:
     for weak, reason in (
-        ("short", "characters"),
-        ("aaaaaaaaaaaaaaaa", "different characters"),
-        ("abcabcabcabcabc", "different characters"),
-        ("123456789012", "well-known"),
-        ("qwertyuiopasdfgh", "sequence"),
-        ("пароль123456", "well-known"),
+        ("short", "5 characters"),
+        ("aaaaaaaaaaaaaaaa", "repeats"),
+        ("abcabcabcabcabc", "repeats"),
+        ("123456789012", "common"),
+        ("qwertyuiopasdfgh", "common"),
+        ("пароль123456", "common"),
     ):
         with pytest.raises(WeakPassphrase, match=reason) as e:
             Vault.create(vault_dir, weak, kdf_params=WEAK)
-        assert "12 characters" in e.value.message or "four" in e.value.message
+        assert "words" in e.value.hint
     assert not vault_dir.exists() or not any(vault_dir.iterdir())
 
 
 def test_accepts_good_passphrases(vault_dir: Path, tmp_path: Path) -> None:
     Vault.create(tmp_path / "a", "violet harbour seven lanterns", kdf_params=WEAK)[0].lock()
-    with pytest.raises(WeakPassphrase, match="well-known"):
-        Vault.create(tmp_path / "c", "correct horse battery staple", kdf_params=WEAK)
     Vault.create(tmp_path / "b", "Ҷавоб ғалаба қуллаи кӯҳ", kdf_params=WEAK)[0].lock()
 
 

@@ -9,9 +9,16 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
-from fieldkit.cli.shared import accept_card, say, unknown_recipients_note, write_card
+from fieldkit.cli.shared import (
+    accept_card,
+    add_fingerprint_options,
+    card_json,
+    say,
+    unknown_recipients_note,
+    write_card,
+)
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
-from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
+from fieldkit.errors import FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.services import export as export_svc
 from fieldkit.services import identity, inspect, purge, receipts, trust
@@ -25,12 +32,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     t = sub.add_parser("trust", parents=[common], help="trust an HQ card (field side)")
     t.add_argument("card", metavar="HQCARD")
-    t.add_argument(
-        "--yes",
-        action="store_true",
-        help="do not ask; only after comparing the fingerprint out of band",
-    )
+    add_fingerprint_options(t)
     t.set_defaults(func=cmd_trust)
+
+    u = sub.add_parser("untrust", parents=[common], help="stop encrypting to an HQ card")
+    u.add_argument("code", metavar="FINGERPRINT", help="the HQ card's fingerprint (4+ characters)")
+    u.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    u.set_defaults(func=cmd_untrust)
 
     e = sub.add_parser(
         "export",
@@ -86,6 +94,20 @@ def cmd_card(ctx: Context) -> int:
 
 def cmd_trust(ctx: Context) -> int:
     return accept_card(ctx, "HQ card", "Trusted HQ", trust.trust_hq)
+
+
+def cmd_untrust(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        card = trust.find_trusted_hq(vault.db, ctx.args.code)
+        ctx.require_confirmation(
+            f'Stop trusting the HQ card "{card.name}" ({card.short_code})?\n'
+            "Later bundles will not be encrypted to it.",
+            typed="yes",
+            action="untrust",
+        )
+        trust.untrust_hq(vault.db, card.short_code)
+    say(ctx, f"No longer trusted: {card.name} ({card.short_code}).", card_json(card))
+    return 0
 
 
 def cmd_export(ctx: Context) -> int:
@@ -184,11 +206,10 @@ def cmd_receipt_import(ctx: Context) -> int:
 def cmd_purge(ctx: Context) -> int:
     with opened(ctx) as vault:
         n = len(purge.delivered_records(vault.db))
-        if n and not ctx.args.yes:
-            if not ctx.has_tty():
-                raise UsageError("purge needs confirmation", hint="pass --yes")
-            if not ctx.confirm(f"Remove {n} delivered record(s) from this laptop?", typed="yes"):
-                raise Cancelled("purge cancelled")
+        if n:
+            ctx.require_confirmation(
+                f"Remove {n} delivered record(s) from this laptop?", typed="yes", action="purge"
+            )
         res = purge.purge_delivered(vault.db)
     say(
         ctx,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ _TEXT_SOURCES = {
     "description_file": "the description",
     "query_file": "the query",
 }
+MAX_ANSWER = 1024  # an answer at a prompt: "yes", "WIPE"
 
 
 @dataclass
@@ -93,13 +95,14 @@ class Context:
         self._stdin_used_for = "secrets" if purpose in ("passphrase", "recovery code") else purpose
 
     def has_tty(self) -> bool:
+        """Whether a person's terminal is there to ask (the controlling terminal)."""
         if self.tty_available is not None:
             return self.tty_available
         try:
-            with open("/dev/tty"):
-                return True
+            os.close(_open_tty())
         except OSError:
             return False
+        return True
 
     def read_secret(
         self, what: str, source: str | None, *, prompt: str, confirm: bool = False
@@ -162,16 +165,76 @@ class Context:
             raise InvalidInput(f"the {what} is longer than {limit} characters")
         return text.rstrip("\r\n")
 
+    def show_on_tty(self, text: str) -> None:
+        """Write to the person's terminal only (a secret shown once): never to stdout or
+        stderr, which may be files or pipes."""
+        fd = _open_tty()
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    def require_confirmation(self, question: str, *, typed: str, action: str) -> None:
+        """Go on only if --yes was given or the person types `typed` at the terminal.
+        Without a terminal and without --yes: a usage error (exit 2); any other answer:
+        Cancelled (exit 12). Not for taking in cards: see shared.confirm_fingerprint."""
+        if getattr(self.args, "yes", False):
+            return
+        if not self.has_tty():
+            raise UsageError(
+                f"{action} needs confirmation and there is no terminal to ask on",
+                hint="pass --yes to go ahead without asking",
+            )
+        if not self.confirm(question, typed=typed):
+            raise Cancelled(f"{action} cancelled")
+
     def confirm(self, question: str, *, typed: str) -> bool:
+        """Ask on the terminal; True only if the person types `typed` exactly.
+
+        The question goes to the terminal itself, not to stdout or stderr, so the person
+        sees it even when output is redirected, and what a card or a file contributes to
+        it is shown with control characters escaped. No terminal, end of input or
+        Ctrl-C count as "no".
+        """
         if not self.has_tty():
             return False
         try:
-            with open("/dev/tty", "r+", encoding="utf-8") as tty:
-                tty.write(f"{question} Type {typed} to continue: ")
-                tty.flush()
-                return tty.readline().strip() == typed
+            fd = _open_tty()
+        except OSError:
+            return False
+        try:
+            text = f"{terminal_safe(question)} Type {typed} to continue: "
+            os.write(fd, text.encode("utf-8", "replace"))
+            answer = _read_tty_line(fd)
         except (OSError, KeyboardInterrupt):
             return False
+        finally:
+            os.close(fd)
+        return answer is not None and answer.strip() == typed
+
+
+def terminal_safe(text: str) -> str:
+    """`text` as a terminal may show it: controls and bidi controls escaped
+    (formats/text.py), so what a card or a file says cannot move the cursor,
+    recolour or hide part of a question."""
+    return text_rules.escape(text)
+
+
+def _open_tty() -> int:
+    # Raw descriptor, read and write: /dev/tty is not seekable, so Python's buffered
+    # text mode "r+" refuses it (that refusal was once read as "no").
+    return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+
+
+def _read_tty_line(fd: int) -> str | None:
+    """One line from the terminal (bounded), or None at end of input."""
+    data = bytearray()
+    while b"\n" not in data and len(data) < MAX_ANSWER:
+        chunk = os.read(fd, MAX_ANSWER - len(data))
+        if not chunk:
+            return None
+        data.extend(chunk)
+    return bytes(data).split(b"\n", 1)[0].decode("utf-8", "replace")
 
 
 def write_line(

@@ -12,6 +12,7 @@ from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
 from fieldkit.cli.shared import (
     accept_card,
+    add_fingerprint_options,
     card_json,
     say,
     unknown_recipients_note,
@@ -27,6 +28,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     i = hs.add_parser("init", parents=[common], help="create an HQ vault")
     i.add_argument("--name", help="HQ's name on its card (e.g. 'HQ Almaty')")
+    vault_commands.add_generate_option(i)
     i.set_defaults(func=cmd_hq_init)
 
     c = hs.add_parser("card", parents=[common], help="write HQ's card for fieldworkers")
@@ -35,18 +37,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     e = hs.add_parser("enroll", parents=[common], help="enrol a device from its card")
     e.add_argument("card", metavar="DEVICECARD")
-    e.add_argument(
-        "--yes",
-        action="store_true",
-        help="do not ask; only after comparing the fingerprint out of band",
-    )
+    add_fingerprint_options(e)
     e.set_defaults(func=cmd_enroll)
 
     d = hs.add_parser("devices", parents=[common], help="the device roster")
     d.set_defaults(func=cmd_devices)
 
     r = hs.add_parser("revoke", parents=[common], help="refuse all later bundles of a device")
-    r.add_argument("device", help="fingerprint (4+ characters) or name")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("device", nargs="?", help="its fingerprint (4+ characters)")
+    which.add_argument("--name", help="the device's exact name instead (a device names itself)")
     r.set_defaults(func=cmd_revoke)
 
     x = hs.add_parser(
@@ -127,7 +127,7 @@ def cmd_devices(ctx: Context) -> int:
 
 def cmd_revoke(ctx: Context) -> int:
     with opened(ctx) as vault:
-        card = trust.revoke(vault.db, ctx.args.device)
+        card = trust.revoke(vault.db, ctx.args.device, name=ctx.args.name)
     say(
         ctx,
         f"Revoked {card.name} ({card.short_code}); its later bundles will be refused.",

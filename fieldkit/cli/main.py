@@ -19,6 +19,7 @@ from fieldkit.cli import (
 from fieldkit.cli.context import Context, write_line
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import FieldkitError, UsageError
+from fieldkit.services import hardening
 
 EXIT_INTERRUPTED = 130
 
@@ -127,4 +128,6 @@ def cmd_tui(ctx: Context) -> int:
 
 
 def entry() -> None:
+    # First, before any secret is read: no core dumps (SECURITY.md).
+    hardening.disable_core_dumps()
     sys.exit(run(sys.argv[1:]))

@@ -3,6 +3,7 @@ card, writing one, printing a result as text or JSON."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,52 @@ from fieldkit.services import fsio, trust
 from fieldkit.store.db import Database
 
 
+def add_fingerprint_options(parser: argparse.ArgumentParser) -> None:
+    """--fingerprint and --yes for a command that takes in a card (trust, hq enroll)."""
+    parser.add_argument(
+        "--fingerprint",
+        metavar="CODE",
+        help="the fingerprint its owner read to you; compared with the card's, no question asked",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask (needs --fingerprint: a card is never taken in unchecked)",
+    )
+
+
 def confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
-    ctx.info(f"{what}: {card.name}")
-    ctx.info(f"Fingerprint: {card.short_code}")
-    ctx.info("Compare the fingerprint with its owner over the phone or in person.")
-    if ctx.args.yes:
+    """The trust ceremony. The person compares the card's fingerprint with the one its
+    owner reads out, either by giving it as --fingerprint CODE (compared here) or by
+    answering at the terminal, where the card's name (literal, quoted) and fingerprint
+    are part of the question. --yes alone never takes a card in."""
+    expected = getattr(ctx.args, "fingerprint", None)
+    if expected is not None:
+        trust.check_expected_code(card, expected)
+        ctx.info(f"The fingerprint matches the one given: {card.short_code}")
         return
+    if ctx.args.yes:
+        raise UsageError(
+            "--yes does not skip the fingerprint comparison",
+            hint=f"compare it with its owner, then pass --fingerprint CODE (this card: "
+            f"{card.short_code})",
+        )
     if not ctx.has_tty():
-        raise UsageError("confirmation needed", hint="compare the fingerprint, then pass --yes")
-    if not ctx.confirm("Does it match exactly?", typed="yes"):
-        raise Cancelled("not confirmed")
+        ctx.info(f'{what}: "{card.name}"')
+        ctx.info(f"Fingerprint: {card.short_code}")
+        raise UsageError(
+            "confirmation needed and no terminal to ask on",
+            hint="compare the fingerprint with its owner, then pass --fingerprint CODE",
+        )
+    question = (
+        f'{what}: "{card.name}"\n'
+        f"Fingerprint: {card.short_code}\n"
+        "Ask its owner to read you the fingerprint (phone call, in person) and compare\n"
+        "every group. If it differs, this card may come from someone else.\n"
+        "Does it match exactly?"
+    )
+    if not ctx.confirm(question, typed="yes"):
+        raise Cancelled("not confirmed", hint="nothing was trusted or enrolled")
 
 
 def say(ctx: Context, text: str, data: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.crypto import kdf
-from fieldkit.errors import Cancelled, UsageError, VaultExists
+from fieldkit.errors import InvalidInput, UsageError, VaultExists
 from fieldkit.services import identity, passphrase_policy
 from fieldkit.services.vault import Vault, vault_exists, wipe
 
@@ -16,6 +16,7 @@ from fieldkit.services.vault import Vault, vault_exists, wipe
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("init", parents=[common], help="create a new (field) vault")
     p.add_argument("--name", help="this device's name on its card (e.g. 'FW-03 laptop')")
+    add_generate_option(p)
     p.set_defaults(func=cmd_init)
 
     pc = sub.add_parser("passphrase", parents=[common], help="passphrase management")
@@ -26,6 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read the new passphrase from FILE (- for stdin)",
     )
+    add_generate_option(change)
     change.set_defaults(func=cmd_passphrase_change)
 
     r = sub.add_parser(
@@ -39,6 +41,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read the new passphrase from FILE (- for stdin)",
     )
+    add_generate_option(r)
     r.set_defaults(func=cmd_recover)
 
     rc = sub.add_parser("recovery-code", parents=[common], help="recovery code management")
@@ -55,6 +58,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     w.set_defaults(func=cmd_wipe)
 
 
+def add_generate_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--generate-passphrase",
+        action="store_true",
+        help="let fieldkit choose the new passphrase (six words), shown once on the terminal",
+    )
+
+
 def _kdf_params(ctx: Context) -> tuple[kdf.Argon2Params, float | None]:
     if ctx.kdf_params is not None:
         return ctx.kdf_params, None
@@ -63,9 +74,41 @@ def _kdf_params(ctx: Context) -> tuple[kdf.Argon2Params, float | None]:
     return kdf.calibrate()
 
 
-def _new_passphrase(ctx: Context, source: str | None) -> str:
-    value = ctx.read_secret("new passphrase", source, prompt="New passphrase: ", confirm=True)
+def choose_passphrase(ctx: Context, source: str | None, *, prompt: str) -> str:
+    """A new passphrase that passes the policy: typed twice, read from `source`, or, with
+    --generate-passphrase, suggested, shown once on the terminal and typed back."""
+    if getattr(ctx.args, "generate_passphrase", False):
+        return _generated(ctx, source)
+    value = ctx.read_secret("new passphrase", source, prompt=prompt, confirm=True)
     passphrase_policy.check(value)
+    return value
+
+
+def _generated(ctx: Context, source: str | None) -> str:
+    if source is not None:
+        raise UsageError(
+            "--generate-passphrase chooses the passphrase itself",
+            hint="leave out the passphrase file, or leave out --generate-passphrase",
+        )
+    if not ctx.has_tty():
+        raise UsageError(
+            "--generate-passphrase shows the passphrase on a terminal, and there is none",
+            hint="run it at a terminal, or give your own with a passphrase file",
+        )
+    value = passphrase_policy.suggest()
+    passphrase_policy.check(value)
+    # To the terminal only: never stdout, which may be a log file or a pipe.
+    ctx.show_on_tty(
+        "Your new passphrase (six words from the EFF list, shown only now). Write it\n"
+        "down and keep it apart from this laptop:\n\n"
+        f"    {value}\n\n"
+    )
+    typed = ctx.read_secret("passphrase", None, prompt="Type it to confirm you have it: ")
+    if " ".join(typed.split()) != value:
+        raise InvalidInput(
+            "what you typed is not the passphrase shown",
+            hint="nothing was changed; run the command again for a new suggestion",
+        )
     return value
 
 
@@ -77,13 +120,9 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
     root = ctx.vault_dir
     if vault_exists(root):
         raise VaultExists(f"a vault already exists at {root}")
-    passphrase = ctx.read_secret(
-        "passphrase",
-        getattr(ctx.args, "passphrase_file", None),
-        prompt="Choose a passphrase: ",
-        confirm=True,
+    passphrase = choose_passphrase(
+        ctx, getattr(ctx.args, "passphrase_file", None), prompt="Choose a passphrase: "
     )
-    passphrase_policy.check(passphrase)
     params, seconds = _kdf_params(ctx)
     vault, code = Vault.create(root, passphrase, kdf_params=params, kind=kind, name=name)
     try:
@@ -124,7 +163,7 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
 def cmd_passphrase_change(ctx: Context) -> int:
     vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt="Current passphrase: "))
     try:
-        new = _new_passphrase(ctx, ctx.args.new_passphrase_file)
+        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt="New passphrase: ")
         vault.change_passphrase(new)
     finally:
         vault.lock()
@@ -136,7 +175,7 @@ def cmd_recover(ctx: Context) -> int:
     code = ctx.read_secret("recovery code", ctx.args.recovery_code_file, prompt="Recovery code: ")
     vault = Vault.unlock_with_recovery_code(ctx.vault_dir, code)
     try:
-        new = _new_passphrase(ctx, ctx.args.new_passphrase_file)
+        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt="New passphrase: ")
         vault.change_passphrase(new)
     finally:
         vault.lock()
@@ -160,13 +199,9 @@ def cmd_recovery_new(ctx: Context) -> int:
 
 def cmd_wipe(ctx: Context) -> int:
     root = ctx.vault_dir
-    if not ctx.args.yes:
-        if not ctx.confirm(f"This destroys the vault at {root} for good.", typed="WIPE"):
-            if not ctx.has_tty():
-                raise UsageError(
-                    "wipe needs confirmation", hint="pass --yes to wipe without asking"
-                )
-            raise Cancelled("wipe cancelled")
+    ctx.require_confirmation(
+        f"This destroys the vault at {root} for good.", typed="WIPE", action="wipe"
+    )
     start = time.perf_counter()
     wipe(root)  # raises WipeIncomplete (exit 9), naming what is left, unless all is gone
     _done(

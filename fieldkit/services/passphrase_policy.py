@@ -1,39 +1,43 @@
-"""Refuse passphrases an attacker with the disk could guess.
+"""Refuse passphrases an attacker with the disk could guess, and suggest good ones.
 
-The rule is short enough to say in one sentence to the user: at least 12
-characters that are not one repeated pattern or a well-known password, or at
-least four words. Each refusal says why and what would be accepted.
+Strength is estimated by zxcvbn (Dropbox's estimator, PyPI `zxcvbn`), which counts
+how many guesses an attacker needs who tries leaked passwords, common words and
+names (its frequency lists), keyboard walks, sequences, repeats, dates and l33t
+substitutions first. A passphrase is accepted when it has at least MIN_CHARS
+characters and zxcvbn's estimate is at least 10**MIN_GUESSES_LOG10 guesses. At
+Argon2id's cost of about a second of one core and 256 MiB per guess (docs/vault-format.md),
+10**12 guesses is some 30 000 core-years. Typing on a Russian keyboard layout is
+also scored as the Latin keys pressed ("йцукен" is "qwerty"), since zxcvbn's lists
+are Latin. A refusal says why, with zxcvbn's own warning and suggestion.
+
+Suggestions are six words drawn with `secrets` from the EFF large word list
+(7776 words, about 77.5 bits), as shipped by the `xkcdpass` package.
 """
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from fieldkit.errors import WeakPassphrase
 
 MIN_CHARS = 12
-MIN_WORDS = 4
-MIN_DISTINCT = 6
+MIN_GUESSES_LOG10 = 12
 MAX_CHARS = 1024
+# zxcvbn refuses longer input (its matching is quadratic); the first 72 characters
+# are scored, so a long passphrase that opens with a guessable part is refused.
+SCORED_CHARS = 72
+SUGGESTED_WORDS = 6
+WORD_LIST = ("xkcdpass", "static/eff-long")  # EFF large list, CC BY 3.0 (eff.org/dice)
 
-# Lower-cased; compared after removing spaces. Short on purpose: the length rule
-# already excludes nearly every leaked password, this catches the famous long ones.
-_COMMON = frozenset(
-    {
-        "passwordpassword",
-        "password1234",
-        "123456789012",
-        "qwertyuiopasdf",
-        "qwertyuiop123",
-        "iloveyouiloveyou",
-        "administrator",
-        "correcthorsebatterystaple",
-        "йцукенгшщзхъ",
-        "пароль123456",
-        "парольпароль",
-    }
+# ЙЦУКЕН to QWERTY: the same keys, so a Latin keyboard walk typed on a Russian
+# layout is scored as what it is.
+_RU_KEYS = str.maketrans(
+    "йцукенгшщзхъфывапролджэячсмитьбюё", "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
 )
-_ACCEPTED = "use at least 12 characters, or four or more unrelated words"
 
 
 def normalise(passphrase: str) -> str:
@@ -41,26 +45,44 @@ def normalise(passphrase: str) -> str:
     return unicodedata.normalize("NFC", passphrase)
 
 
+def _estimate(p: str) -> dict[str, Any]:
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # lazy: its lists load once
+
+    scored = p[:SCORED_CHARS]
+    results = [zxcvbn(scored)]
+    as_latin = scored.lower().translate(_RU_KEYS)
+    if as_latin != scored.lower():
+        results.append(zxcvbn(as_latin))
+    return dict(min(results, key=lambda r: float(r["guesses_log10"])))
+
+
+def guesses_log10(passphrase: str) -> float:
+    """zxcvbn's estimate of log10(guesses) for this passphrase (the weaker reading)."""
+    return float(_estimate(normalise(passphrase))["guesses_log10"])
+
+
 def strength_problem(passphrase: str) -> str | None:
     """Why this passphrase would be refused, or None if it is accepted."""
+    return assess(passphrase)[0]
+
+
+def assess(passphrase: str) -> tuple[str | None, float]:
+    """(why it would be refused or None, zxcvbn's log10 of guesses): one estimate."""
     p = normalise(passphrase)
-    words = [w for w in p.split() if len(w) >= 2]
     if len(p) > MAX_CHARS:
-        return f"it is longer than {MAX_CHARS} characters"
+        return f"it is longer than {MAX_CHARS} characters", 0.0
     if not p.strip():
-        return "it is empty"
-    if len(p) < MIN_CHARS and len(words) < MIN_WORDS:
-        return f"it has {len(p)} characters; {_ACCEPTED}"
-    squeezed = "".join(p.lower().split())
-    if squeezed in _COMMON:
-        return f"it is a well-known password; {_ACCEPTED}"
-    if len(set(squeezed)) < MIN_DISTINCT:
-        return f"it uses only {len(set(squeezed))} different characters; {_ACCEPTED}"
-    if _is_repetition(squeezed):
-        return f"it repeats one short piece; {_ACCEPTED}"
-    if _is_sequence(squeezed):
-        return f"it is a keyboard or number sequence; {_ACCEPTED}"
-    return None
+        return "it is empty", 0.0
+    result = _estimate(p)
+    guesses = float(result["guesses_log10"])
+    if len(p) < MIN_CHARS:
+        return f"it has {len(p)} characters; at least {MIN_CHARS} characters are needed", guesses
+    if guesses >= MIN_GUESSES_LOG10:
+        return None, guesses
+    feedback = result.get("feedback") or {}
+    why = str(feedback.get("warning") or "it follows a pattern attackers try first").rstrip(".")
+    tips = [str(s).rstrip(".") for s in feedback.get("suggestions") or []][:1]
+    return "; ".join(t[:1].lower() + t[1:] for t in [why, *tips]), guesses
 
 
 def check(passphrase: str) -> None:
@@ -71,29 +93,30 @@ def check(passphrase: str) -> None:
 
 def strength_label(passphrase: str) -> str:
     """A coarse label for live feedback in the UI."""
-    if strength_problem(passphrase) is not None:
+    return label_for(*assess(passphrase))
+
+
+def label_for(problem: str | None, guesses: float) -> str:
+    if problem is not None:
         return "too weak"
-    p = normalise(passphrase)
-    if len(p) >= 24 or len(p.split()) >= 6:
+    if guesses >= 20:
         return "strong"
-    if len(p) >= 16 or len(p.split()) >= 5:
+    if guesses >= 15:
         return "good"
     return "acceptable"
 
 
-def _is_repetition(s: str) -> bool:
-    for size in range(1, len(s) // 2 + 1):
-        if len(s) % size == 0 and s[:size] * (len(s) // size) == s:
-            return True
-    return False
+@lru_cache(maxsize=1)
+def word_list() -> tuple[str, ...]:
+    package, name = WORD_LIST
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    words = tuple(sorted({w.strip() for w in text.splitlines() if w.strip()}))
+    if len(words) != 7776:  # the published list; anything else is not it
+        raise RuntimeError(f"the EFF word list has {len(words)} words, not 7776")
+    return words
 
 
-def _is_sequence(s: str) -> bool:
-    runs = (
-        "0123456789012345678901234567890",
-        "abcdefghijklmnopqrstuvwxyz",
-        "qwertyuiopasdfghjklzxcvbnm",
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "йцукенгшщзхъфывапролджэячсмитьбю",
-    )
-    return any(s in run or s in run[::-1] for run in runs)
+def suggest(words: int = SUGGESTED_WORDS) -> str:
+    """A new passphrase: `words` words from the EFF large list, chosen with `secrets`."""
+    wl = word_list()
+    return " ".join(secrets.choice(wl) for _ in range(words))

@@ -1,8 +1,9 @@
 """Trust: the HQ cards a device encrypts to, and HQ's roster of enrolled devices.
 
 A card proves only that its maker holds the keys in it. Who that is, people
-establish by comparing the short fingerprint out of band (a phone call); `trust`
-and `hq enroll` show it and the CLI asks for confirmation.
+establish by comparing the short fingerprint out of band (a phone call): `trust`
+and `hq enroll` show it at the terminal and ask, or compare it with the code the
+person was given (`--fingerprint CODE`); nothing else lets a card in.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from fieldkit.errors import FileAccessError, InvalidInput, NotFound
+from fieldkit.errors import FileAccessError, FingerprintMismatch, InvalidInput, NotFound
 from fieldkit.formats import cards
 from fieldkit.formats.cards import Card
 from fieldkit.services import identity
@@ -23,6 +25,7 @@ from fieldkit.store.db import Database
 from fieldkit.store.trust import DeviceRow, TrustedHQ
 
 MAX_CARD_FILE = cards.MAX_CARD_SIZE
+_T = TypeVar("_T")
 
 
 def load_card_file(path: Path) -> tuple[str, Card]:
@@ -57,13 +60,26 @@ def trusted_hq_cards(db: Database) -> list[Card]:
     return [cards.parse(t.card) for t in trust_store.list_hq(db)]
 
 
+def find_trusted_hq(db: Database, code: str) -> Card:
+    """The one trusted HQ card whose fingerprint starts with `code` (4+ characters)."""
+    return _unique([c for c in trusted_hq_cards(db) if _matches(c, code)], code, "trusted HQ card")
+
+
 def untrust_hq(db: Database, code: str) -> Card:
-    for card in trusted_hq_cards(db):
-        if _matches(card, code):
-            with db.transaction():
-                trust_store.remove_hq(db, card.fingerprint)
-            return card
-    raise NotFound(f"no trusted HQ card matches {code!r}")
+    card = find_trusted_hq(db, code)
+    with db.transaction():
+        trust_store.remove_hq(db, card.fingerprint)
+    return card
+
+
+def check_expected_code(card: Card, expected: str) -> None:
+    """Refuse the card unless `expected` (as its owner read it out) is its whole short
+    fingerprint. Case, dashes and spaces do not matter, nor Crockford's look-alikes
+    (O for 0, I and L for 1); a prefix is not enough."""
+    if _normal_code(expected) != _normal_code(card.short_code):
+        raise FingerprintMismatch(
+            f"this card's fingerprint {card.short_code} does not match the one given"
+        )
 
 
 # ---- HQ side ------------------------------------------------------------------------
@@ -95,27 +111,42 @@ def enroll(db: Database, card_text: str, *, now: Callable[[], float] = time.time
     return card
 
 
-def find_device(db: Database, code: str) -> DeviceRow:
-    """By short fingerprint (any unique prefix of 4+ characters) or exact name."""
-    found = [
-        d
-        for d in trust_store.list_devices(db)
-        if _matches(cards.parse(d.card), code) or d.name == code
-    ]
+def find_device(db: Database, code: str | None = None, *, name: str | None = None) -> DeviceRow:
+    """By short fingerprint (any unique prefix of 4+ characters), or, only when asked
+    for one, by exact name: a device chooses its own name, so a name that looks like
+    another device's code must not be taken for it."""
+    rows = trust_store.list_devices(db)
+    if name is not None:
+        found = [d for d in rows if d.name == name]
+        wanted = f"named {name!r}"
+    else:
+        found = [d for d in rows if code is not None and _matches(cards.parse(d.card), code)]
+        wanted = repr(code)
+    return _unique(found, wanted, "enrolled device")
+
+
+def _unique(found: list[_T], wanted: str, what: str) -> _T:
     if not found:
         raise NotFound(
-            f"no enrolled device matches {code!r}", hint="list devices with 'fieldkit hq devices'"
+            f"no {what} matches {wanted}",
+            hint="give the fingerprint (4+ characters) as the card or 'hq devices' shows it",
         )
     if len(found) > 1:
         raise InvalidInput(
-            f"{code!r} matches more than one device", hint="give more of the fingerprint"
+            f"{wanted} matches more than one {what}", hint="give more of the fingerprint"
         )
     return found[0]
 
 
-def revoke(db: Database, code: str, *, now: Callable[[], float] = time.time) -> Card:
+def revoke(
+    db: Database,
+    code: str | None = None,
+    *,
+    name: str | None = None,
+    now: Callable[[], float] = time.time,
+) -> Card:
     identity.hq(db)
-    device = find_device(db, code)
+    device = find_device(db, code, name=name)
     with db.transaction():
         trust_store.revoke(db, device.fingerprint, iso_utc(now()))
     return cards.parse(device.card)
@@ -133,6 +164,14 @@ def devices(db: Database) -> list[DeviceStatus]:
 
 
 def _matches(card: Card, code: str) -> bool:
-    wanted = code.upper().replace("-", "").replace(" ", "")
-    have = card.short_code.replace("-", "")
-    return len(wanted) >= 4 and have.startswith(wanted)
+    wanted = _normal_code(code)
+    return len(wanted) >= 4 and _normal_code(card.short_code).startswith(wanted)
+
+
+def _normal_code(code: str) -> str:
+    """Upper case, no dashes or spaces, Crockford look-alikes folded."""
+    text = "".join(code.upper().split()).replace("-", "")
+    return text.translate(_LOOKALIKES)
+
+
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})

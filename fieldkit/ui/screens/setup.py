@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
@@ -37,6 +38,7 @@ class SetupScreen(FieldkitScreen):
     def __init__(self) -> None:
         super().__init__()
         self._vault: Vault | None = None
+        self._suggested: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,16 +66,17 @@ class SetupScreen(FieldkitScreen):
                 yield Label(_("Choose a passphrase"), classes="title")
                 yield Static(
                     _(
-                        "At least 12 characters, or four or more unrelated words. "
-                        "It is never stored; forgetting it means using the "
-                        "recovery code."
+                        "Four or more unrelated words. It is never stored: if you "
+                        "forget it, you need the recovery code."
                     )
                 )
                 yield Input(password=True, placeholder=_("Passphrase"), id="pass1")
                 yield Static("", id="strength", classes="muted")
                 yield Input(password=True, placeholder=_("Repeat the passphrase"), id="pass2")
                 yield Static("", id="pass-error", classes="error")
-                yield Button(_("Create the vault"), variant="primary", id="create")
+                with Horizontal(classes="buttons"):
+                    yield Button(_("Create the vault"), variant="primary", id="create")
+                    yield Button(_("Suggest one"), id="suggest")
                 yield ProgressBar(total=None, show_eta=False, id="progress", classes="hidden")
             with Vertical(id="step-hq"):
                 yield Label(_("Import HQ's card"), classes="title")
@@ -104,7 +107,18 @@ class SetupScreen(FieldkitScreen):
     # ---- step 2 ----------------------------------------------------------------
     @on(Input.Changed, "#pass1")
     def strength(self, event: Input.Changed) -> None:
-        self.query_one("#strength", Static).update(strength_text(event.value))
+        text = strength_text(event.value)
+        if event.value and event.value == self._suggested:
+            shown = _("Suggested: {words} (write it down now; it is not shown again)")
+            text = shown.format(words=self._suggested)
+        self.query_one("#strength", Static).update(Text(text))
+
+    @on(Button.Pressed, "#suggest")
+    def suggest(self) -> None:
+        """Fill both fields with six words from the EFF list, and show them once."""
+        self._suggested = passphrase_policy.suggest()
+        self.query_one("#pass1", Input).value = self._suggested
+        self.query_one("#pass2", Input).value = self._suggested
 
     @on(Input.Submitted, "#pass2")
     @on(Button.Pressed, "#create")

@@ -133,6 +133,6 @@ class RecoverScreen(FieldkitScreen):
 def strength_text(value: str) -> str:
     if not value:
         return ""
-    problem = passphrase_policy.strength_problem(value)
-    label = passphrase_policy.strength_label(value)
+    problem, guesses = passphrase_policy.assess(value)
+    label = passphrase_policy.label_for(problem, guesses)
     return f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else "")
