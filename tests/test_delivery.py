@@ -244,7 +244,7 @@ def test_the_cli_shows_each_records_delivery_state(pair: Pair) -> None:
     assert "DELIVERY" in table[0]
     rows = {line[:12]: line for line in table[1:]}
     assert "bundle 2, waiting" in rows[waiting[:12]]
-    assert "changed since delivery" in rows[changed[:12]]
+    assert " changed " in rows[changed[:12]]
     assert " not sent " in rows[fresh[:12]]
     shown = cli(["record", "show", waiting, *field])
     assert "Delivery: in bundle 2, waiting for receipt" in shown.out
@@ -271,3 +271,23 @@ def test_purge_says_what_stays_and_why(pair: Pair) -> None:
     assert j == {"records": 0, "attachments": 0, "kept": kept}
     left = {r["id"] for r in cli(["record", "list", "--json", *field]).json()}
     assert left == {ids["waiting"], ids["changed"], ids["not_sent"]}
+
+
+async def test_the_apps_records_list_shows_each_records_delivery_state(pair: Pair) -> None:
+    from fieldkit.ui.screens.records import RecordsScreen, RecordTable
+    from tests.ui_helpers import make_app, type_into, wait_for
+
+    _field, ids = _four_states(pair)
+    app = make_app(pair.tmp / "field", pair.tmp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        table = app.screen.query_one(RecordTable)
+        shown = {kind: str(table.get_cell(rid, "delivery")) for kind, rid in ids.items()}
+    assert shown == {
+        "delivered": "delivered",
+        "waiting": "bundle 2, waiting",
+        "changed": "changed",
+        "not_sent": "not sent",
+    }

@@ -289,20 +289,17 @@ def _print_summaries(
     if not rows:
         ctx.out("No records.")
         return
-    deliv = f"{'DELIVERY':<22} " if states else ""
+    w = delivery.SHORT_WIDTH
+    deliv = f"{'DELIVERY':<{w}} " if states else ""
     ctx.out(
         f"{'ID':<12} {'STATUS':<9} {deliv}{'INTERVIEW':<10} {'RISK':<8} "
         f"{'PSEUDONYM':<20} INCIDENTS"
     )
     for r in rows:
-        deliv = f"{_short_delivery(states[r.id]):<22} " if states else ""
+        deliv = f"{states[r.id].short():<{w}} " if states else ""
         ctx.out(
             f"{r.id[:12]:<12} {r.status:<9} {deliv}"
             f"{r.interview_date or '-':<10} {r.risk:<8} "
             f"{r.pseudonym[:20]:<20} {', '.join(r.incident_types)}"
         )
 
-
-def _short_delivery(s: delivery.DeliveryState) -> str:
-    """The table's column: 'bundle N, waiting' for the long form."""
-    return f"bundle {s.bundle}, waiting" if s.kind == "waiting" else s.label()

@@ -32,6 +32,14 @@ LABELS = {
     "delivered": "delivered",
     "changed": "changed since delivery",
 }
+# The same, short enough for a table column (the app's records list, `record list`).
+SHORT_LABELS = {
+    "not_sent": "not sent",
+    "waiting": "bundle {n}, waiting",
+    "delivered": "delivered",
+    "changed": "changed",
+}
+SHORT_WIDTH = 17
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,9 @@ class DeliveryState:
 
     def label(self, translate: Callable[[str], str] = str) -> str:
         return translate(LABELS[self.kind]).format(n=self.bundle)
+
+    def short(self, translate: Callable[[str], str] = str) -> str:
+        return translate(SHORT_LABELS[self.kind]).format(n=self.bundle)
 
     def as_json(self) -> dict[str, object]:
         return {"state": self.kind, "bundle": self.bundle, "text": self.label()}
