@@ -199,3 +199,32 @@ def test_a_receipt_after_purge_changes_nothing(world: World) -> None:
     again, unchanged = world.import_(world.receipt)
     assert again.code == 0 and unchanged
     assert "already imported before" in again.out
+
+
+@pytest.mark.parametrize("problem", ["missing", "a file", "read-only"])
+def test_hq_import_checks_the_receipts_folder_before_importing(
+    tmp_path: Path, problem: str
+) -> None:
+    pair = make_pair(tmp_path)
+    pair.add_testimony("testimony")
+    export_svc.export(pair.field.db, tmp_path / "1.age")
+    folder = tmp_path / "receipts"
+    if problem == "a file":
+        folder.write_text("")
+    elif problem == "read-only":
+        folder.mkdir(mode=0o500)
+        if os.geteuid() == 0:  # root writes anywhere permission bits allow nothing
+            folder = Path("/sys")  # sysfs refuses new files, even to root
+    before = pair.hq_digest()
+    pair.hq.lock()
+    pf = tmp_path / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    hq = ["--vault", str(tmp_path / "hq"), "--passphrase-file", str(pf)]
+    r = cli(["hq", "import", str(tmp_path / "1.age"), "--receipts", str(folder), *hq])
+    assert r.code == 9, r.err
+    assert str(folder) in r.err and "nothing was imported" in r.err
+    v = Vault.unlock(tmp_path / "hq", PASSPHRASE)
+    try:
+        assert vault_digest(v.db) == before
+    finally:
+        v.lock()

@@ -12,6 +12,8 @@ nothing.
 from __future__ import annotations
 
 import io
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +54,28 @@ class ReceiptResult:
     already: bool
 
 
+def check_folder(folder: Path) -> None:
+    """Checked before anything is imported: the receipts folder exists, is a folder, and
+    takes a new file (a probe, created and removed: permission bits do not tell for
+    root, a read-only stick or a full one)."""
+    if not folder.exists():
+        raise FileAccessError(
+            f"receipts folder {folder} does not exist",
+            hint="create it first; nothing was imported",
+        )
+    if not folder.is_dir():
+        raise FileAccessError(
+            f"receipts folder {folder} is not a folder", hint="name a folder; nothing was imported"
+        )
+    probe = folder / f".{secrets.token_hex(8)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        err = FileAccessError.from_os(f"cannot write receipts in {folder}", exc)
+        raise FileAccessError(err.message, hint=f"{err.hint}; nothing was imported") from None
+
+
 def issue(
     db: Database,
     me: identity.Identity,
@@ -61,8 +85,7 @@ def issue(
     now: Callable[[], float] = time.time,
 ) -> Path:
     """Write the signed, encrypted receipt for an imported bundle into out_dir."""
-    if not out_dir.is_dir():
-        raise FileAccessError(f"receipts folder {out_dir} does not exist")
+    check_folder(out_dir)
     r = Receipt(
         v.manifest.bundle_id,
         v.bundle_hash,
