@@ -4,6 +4,7 @@ code, and the vault's content unchanged (a digest of every row and file before/a
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -228,3 +229,9 @@ def test_hq_import_checks_the_receipts_folder_before_importing(
         assert vault_digest(v.db) == before
     finally:
         v.lock()
+
+
+def test_a_receipts_file_name_names_neither_tool_nor_device(world: World) -> None:
+    code = identity.device(world.pair.field.db).card.short_code
+    assert re.fullmatch(r"[0-9a-f]{8}\.age", world.receipt.name)
+    assert code[:4] not in world.receipt.name.upper()

@@ -101,7 +101,7 @@ def issue(
     sealed = age.encrypt_bytes(
         receipts.serialise(body, sig), [HybridRecipient(v.device_card.age_recipient.public)]
     )
-    path = out_dir / f"receipt-{v.device_card.short_code[:9]}-{v.manifest.seq:06d}.fkr"
+    path = fsio.neutral_name(out_dir)  # no device fingerprint, no tool name
     fsio.atomic_write(path, sealed, mode=0o644)
     return path
 
