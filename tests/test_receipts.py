@@ -235,3 +235,13 @@ def test_a_receipts_file_name_names_neither_tool_nor_device(world: World) -> Non
     code = identity.device(world.pair.field.db).card.short_code
     assert re.fullmatch(r"[0-9a-f]{8}\.age", world.receipt.name)
     assert code[:4] not in world.receipt.name.upper()
+
+
+def test_export_to_a_folder_names_the_bundle_neutrally(world: World) -> None:
+    world.pair.add_testimony("second")
+    usb = world.pair.tmp / "usb"
+    usb.mkdir()
+    r = cli(["export", "--out", str(usb), "--json", *world.field_opts])
+    assert r.code == 0, r.err
+    (made,) = usb.iterdir()
+    assert re.fullmatch(r"[0-9a-f]{8}\.age", made.name) and r.json()["path"] == str(made)
