@@ -21,7 +21,7 @@ from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse
 from fieldkit.errors import FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.services import export as export_svc
-from fieldkit.services import identity, inspect, purge, receipts, trust
+from fieldkit.services import fsio, identity, inspect, purge, receipts, trust
 from fieldkit.services.vault import Vault
 
 
@@ -45,7 +45,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="pack records changed since the last export into a bundle for HQ",
     )
-    e.add_argument("--out", required=True, metavar="FILE")
+    e.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE|DIR",
+        help="the bundle file, or a folder to write it in under a random name (XXXXXXXX.age)",
+    )
     e.add_argument("--all", action="store_true", help="every record, not only changes")
     e.add_argument(
         "--resend",
@@ -112,6 +117,8 @@ def cmd_untrust(ctx: Context) -> int:
 
 def cmd_export(ctx: Context) -> int:
     out = Path(ctx.args.out)
+    if out.is_dir():  # a folder (the stick): a new file in it with a name that says nothing
+        out = fsio.neutral_name(out)
     if ctx.args.x25519_recipient and ctx.args.resend is None:
         raise UsageError(
             "--x25519-recipient only makes a compatibility copy of a bundle",
@@ -211,10 +218,12 @@ def cmd_purge(ctx: Context) -> int:
                 f"Remove {n} delivered record(s) from this laptop?", typed="yes", action="purge"
             )
         res = purge.purge_delivered(vault.db)
+    kept = purge.kept_text(res.kept)
     say(
         ctx,
-        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s).",
-        {"records": res.records, "attachments": res.attachments},
+        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s)."
+        + (f"\n{kept}" if kept else ""),
+        {"records": res.records, "attachments": res.attachments, "kept": res.kept},
     )
     return 0
 

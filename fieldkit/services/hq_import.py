@@ -110,6 +110,8 @@ def import_bundle(
     check runs exactly as in an import, then the transaction is rolled back and no
     file or receipt is kept."""
     me = identity.hq(db)
+    if receipts_dir is not None:
+        receipts.check_folder(receipts_dir)  # before anything is imported
     with fsio.reading(path), open(path, "rb") as fh:
         dec = open_envelope(fh, me)
         v = verify_prefix(db, dec, me)
