@@ -112,25 +112,31 @@ def plan(db: Database, *, everything: bool = False) -> ExportPlan:
         _attachment_entry(db, aid) for aid in bundle_store.attachments_to_export(db, everything)
     ]
     fixed = bundle.fixed_manifest_size(me.card.fingerprint, tuple(c.fingerprint for c in hqs))
-    recs, atts = _fit(records, attachments, bundle.MAX_MANIFEST - fixed)
+    pending = {r.id for r in records}
+    carriers = {
+        a.record: _record_entry(db, a.record, _current_version(db, a.record))
+        for a in attachments
+        if a.record not in pending
+    }
+    recs, atts = _fit(records, attachments, carriers, bundle.MAX_MANIFEST - fixed)
     return ExportPlan(recs, atts, hqs, len(records) - len(recs), len(attachments) - len(atts))
 
 
 def _fit(
-    records: list[RecordEntry], attachments: list[AttachmentEntry], budget: int
+    records: list[RecordEntry],
+    attachments: list[AttachmentEntry],
+    carriers: dict[str, RecordEntry],
+    budget: int,
 ) -> tuple[list[RecordEntry], list[AttachmentEntry]]:
     """The longest prefix of the pending work that one bundle can hold, in order, with
-    each record's new attachments in the same bundle as the record, or after it (a
-    record with more attachments than fit goes with as many as fit; the rest follow
-    in the next bundles). Attachments of records exported before come last."""
-    pending = {r.id for r in records}
+    each record's new attachments in the same bundle as the record (a record with
+    more attachments than fit goes with as many as fit; the rest follow in the next
+    bundles). Attachments of records exported before come last, each group after its
+    record's current version (`carriers`), sent again: every attachment travels with
+    its record, so HQ can import the bundles in any order."""
     by_record: dict[str, list[AttachmentEntry]] = {}
-    loose: list[AttachmentEntry] = []
     for a in attachments:
-        if a.record in pending:
-            by_record.setdefault(a.record, []).append(a)
-        else:
-            loose.append(a)
+        by_record.setdefault(a.record, []).append(a)
     recs: list[RecordEntry] = []
     atts: list[AttachmentEntry] = []
     used = 0
@@ -149,11 +155,8 @@ def _fit(
         used += size
         return True
 
-    for r in records:
+    for r in [*records, *(carriers[rid] for rid in by_record if rid in carriers)]:
         if not take(r) or not all(take(a) for a in by_record.get(r.id, [])):
-            return recs, atts
-    for a in loose:
-        if not take(a):
             break
     return recs, atts
 
@@ -345,6 +348,13 @@ def _record_bytes(db: Database, record_id: str, version: int) -> bytes:
     return bundle.encode_record(
         RecordSection(record_id, version, summary.created_at, saved, json.loads(doc))
     )
+
+
+def _current_version(db: Database, record_id: str) -> int:
+    summary = rec_store.get_summary(db, record_id)
+    if summary is None:
+        raise IntegrityError(f"record {record_id} is not in the vault")
+    return summary.version
 
 
 def _record_entry(db: Database, record_id: str, version: int) -> RecordEntry:

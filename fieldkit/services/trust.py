@@ -126,9 +126,26 @@ def devices(db: Database) -> list[DeviceStatus]:
     out = []
     for d in trust_store.list_devices(db):
         seqs = bundle_store.device_seqs(db, d.fingerprint)
-        last = max(seqs) if seqs else 0
-        missing = sorted(set(range(1, last + 1)) - set(seqs))
-        out.append(DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, missing))
+        last = seqs[-1] if seqs else 0
+        out.append(
+            DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, gaps(seqs))
+        )
+    return out
+
+
+def missing_bundles(db: Database, device: bytes) -> list[int]:
+    return gaps(bundle_store.device_seqs(db, device))
+
+
+def gaps(seqs: list[int]) -> list[int]:
+    """The numbers missing below the highest of `seqs` (sorted, distinct), taken from
+    the stored numbers only: the list is as long as the gaps HQ has accepted, which
+    the import bounds (hq_import.MAX_SEQ_JUMP per bundle), never as long as a number."""
+    out: list[int] = []
+    before = 0
+    for s in seqs:
+        out.extend(range(before + 1, s))
+        before = s
     return out
 
 

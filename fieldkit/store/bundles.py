@@ -172,6 +172,13 @@ def device_seqs(db: Database, device: bytes) -> list[int]:
     ]
 
 
+def last_device_seq(db: Database, device: bytes) -> int:
+    """The highest sequence number imported from this device, 0 for none."""
+    return int(
+        db.scalar("SELECT COALESCE(max(seq), 0) FROM device_bundles WHERE device=?", (device,))
+    )
+
+
 def add_device_bundle(db: Database, b: DeviceBundle) -> None:
     db.execute(
         f"INSERT INTO device_bundles ({_DB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
