@@ -33,8 +33,8 @@ def _export(pair: Pair, name: str) -> Path:
     return out
 
 
-def _attach(pair: Pair, rid: str, data: bytes) -> str:
-    return AttachmentService(pair.field.db).add_stream(
+def _attach(pair: Pair, rid: str, data: bytes) -> None:
+    AttachmentService(pair.field.db).add_stream(
         rid, io.BytesIO(data), filename="photo.jpg", media_type="image/jpeg"
     )
 
