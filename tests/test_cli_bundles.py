@@ -99,9 +99,9 @@ def test_field_hq_receipt_purge(tmp_path: Path) -> None:
     rr = cli(["receipt", "import", str(receipt), "--json", *field])
     assert rr.code == 0 and rr.json()["delivered"] == 1
     shown = cli(["record", "show", rid, "--json", *field]).json()
-    assert shown["status"] == "delivered"
+    assert shown["delivery"]["state"] == "delivered"
     pu = cli(["purge", "--delivered", "--yes", "--json", *field])
-    assert pu.json() == {"records": 1, "attachments": 1}
+    assert pu.json() == {"records": 1, "attachments": 1, "kept": {}}
     assert cli(["record", "list", "--json", *field]).json() == []
     assert cli(["history", "verify", *field]).code == 0
 

@@ -190,10 +190,12 @@ def cmd_purge(ctx: Context) -> int:
             if not ctx.confirm(f"Remove {n} delivered record(s) from this laptop?", typed="yes"):
                 raise Cancelled("purge cancelled")
         res = purge.purge_delivered(vault.db)
+    kept = purge.kept_text(res.kept)
     say(
         ctx,
-        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s).",
-        {"records": res.records, "attachments": res.attachments},
+        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s)."
+        + (f"\n{kept}" if kept else ""),
+        {"records": res.records, "attachments": res.attachments, "kept": res.kept},
     )
     return 0
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.errors import IntegrityError, InvalidInput
-from fieldkit.services import model
+from fieldkit.services import delivery, model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
@@ -89,7 +89,7 @@ def register(
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--status", choices=model.STATUSES)
+    p.add_argument("--status", choices=model.USER_STATUSES)
     p.add_argument(
         "--type",
         dest="incident_type",
@@ -146,7 +146,8 @@ def cmd_list(ctx: Context) -> int:
             sort=ctx.args.sort,
             limit=ctx.args.limit,
         )
-    _print_summaries(ctx, rows)
+        states = _delivery(vault, rows)
+    _print_summaries(ctx, rows, states)
     return 0
 
 
@@ -167,7 +168,8 @@ def cmd_search(ctx: Context) -> int:
             risk=ctx.args.risk,
             limit=ctx.args.limit,
         )
-    _print_summaries(ctx, rows)
+        states = _delivery(vault, rows)
+    _print_summaries(ctx, rows, states)
     return 0
 
 
@@ -177,6 +179,7 @@ def cmd_show(ctx: Context) -> int:
         rec = records.get(ctx.args.id, ctx.args.version)
         summary = records.summary(rec.id)
         atts = AttachmentService(vault.db).for_record(rec.id)
+        state = _delivery(vault, [summary]).get(summary.id)
     if ctx.as_json:
         ctx.emit_json(
             {
@@ -184,6 +187,7 @@ def cmd_show(ctx: Context) -> int:
                 "version": rec.version,
                 "latest_version": summary.version,
                 "status": summary.status,
+                **({"delivery": state.as_json()} if state else {}),
                 "created_at": rec.created_at,
                 "updated_at": rec.updated_at,
                 "record": rec.doc,
@@ -192,6 +196,8 @@ def cmd_show(ctx: Context) -> int:
         )
         return 0
     ctx.out(f"Record {rec.id}  version {rec.version} of {summary.version}  status {summary.status}")
+    if state is not None:
+        ctx.out(f"Delivery: {state.label()}")
     ctx.out(f"Created {rec.created_at}  updated {rec.updated_at}")
     for a in atts:
         ctx.out(f"Attachment {a.id}  {a.media_type}  {a.size} bytes  sha256 {a.sha256.hex()}")
@@ -254,7 +260,14 @@ def attachment_json(a: AttachmentRow) -> dict[str, Any]:
     }
 
 
-def _print_summaries(ctx: Context, rows: list[RecordSummary]) -> None:
+def _delivery(vault: Vault, rows: list[RecordSummary]) -> dict[str, delivery.DeliveryState]:
+    """Each record's delivery state on a field vault; nothing at HQ, which sends nothing."""
+    return delivery.states(vault.db, rows) if vault.kind == "field" else {}
+
+
+def _print_summaries(
+    ctx: Context, rows: list[RecordSummary], states: dict[str, delivery.DeliveryState]
+) -> None:
     if ctx.as_json:
         ctx.emit_json(
             [
@@ -262,6 +275,7 @@ def _print_summaries(ctx: Context, rows: list[RecordSummary]) -> None:
                     "id": r.id,
                     "version": r.version,
                     "status": r.status,
+                    **({"delivery": states[r.id].as_json()} if states else {}),
                     "risk": r.risk,
                     "pseudonym": r.pseudonym,
                     "interview_date": r.interview_date,
@@ -275,9 +289,17 @@ def _print_summaries(ctx: Context, rows: list[RecordSummary]) -> None:
     if not rows:
         ctx.out("No records.")
         return
-    ctx.out(f"{'ID':<12} {'STATUS':<9} {'INTERVIEW':<10} {'RISK':<8} {'PSEUDONYM':<20} INCIDENTS")
+    w = delivery.SHORT_WIDTH
+    deliv = f"{'DELIVERY':<{w}} " if states else ""
+    ctx.out(
+        f"{'ID':<12} {'STATUS':<9} {deliv}{'INTERVIEW':<10} {'RISK':<8} "
+        f"{'PSEUDONYM':<20} INCIDENTS"
+    )
     for r in rows:
+        deliv = f"{states[r.id].short():<{w}} " if states else ""
         ctx.out(
-            f"{r.id[:12]:<12} {r.status:<9} {r.interview_date or '-':<10} {r.risk:<8} "
+            f"{r.id[:12]:<12} {r.status:<9} {deliv}"
+            f"{r.interview_date or '-':<10} {r.risk:<8} "
             f"{r.pseudonym[:20]:<20} {', '.join(r.incident_types)}"
         )
+

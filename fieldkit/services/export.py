@@ -32,7 +32,7 @@ from fieldkit.store import bundles as bundle_store
 from fieldkit.store import history as hist_store
 from fieldkit.store import records as rec_store
 from fieldkit.store.background import BackgroundWriter, prefetched
-from fieldkit.store.bundles import ExportRow
+from fieldkit.store.bundles import ExportItem, ExportRow
 from fieldkit.store.db import Database
 
 Progress = Callable[[int, int], None]
@@ -216,12 +216,10 @@ def export(
         None,
         None,
     )
-    items = [("record", r.id, r.version) for r in records]
-    items += [("attachment", a.id, 1) for a in attachments]
+    items = [ExportItem("record", r.id, r.version) for r in records]
+    items += [ExportItem("attachment", a.id, 1, a.sha256) for a in attachments]
     with db.transaction():  # phase 1: the chain position is taken, durably
         bundle_store.record_export(db, row, items)
-        for r in records:
-            rec_store.set_status(db, r.id, "exported")
     res = _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
     return dataclasses.replace(
         res, left_records=p.left_records, left_attachments=p.left_attachments

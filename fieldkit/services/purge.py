@@ -1,19 +1,23 @@
 """Purge delivered records from the field vault (data minimisation under coercion).
 
-Only records whose current version HQ has receipted are removed, with their versions,
-attachments and index entries; secure_delete overwrites the freed pages, among them
-the keys of the attachment files, which are unlinked once the deletion has committed. What stays
-is the delivery log (record id, version, bundle id, times) and hash-only history
-entries, so `history verify` still holds and nothing of the testimony remains.
+Only records that are delivered (services/delivery.py: receipts cover their current
+version and every attachment with its SHA-256) are removed, with their versions,
+attachments and index entries. A record with a newer version, or an attachment in no
+receipted bundle, stays whole with everything it still owes HQ. secure_delete
+overwrites the freed pages, among them the keys of the attachment files, which are
+unlinked once the deletion has committed. What stays is the delivery log (record id,
+version, bundle id, times) and hash-only history entries, so `history verify` still
+holds and nothing of the testimony remains.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from fieldkit.services import history, identity
+from fieldkit.services import delivery, history, identity
 from fieldkit.services.attachments import delete_row, remove_files
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
@@ -26,18 +30,47 @@ from fieldkit.store.db import Database
 class PurgeResult:
     records: int
     attachments: int
+    kept: dict[str, int] = field(default_factory=dict)  # records kept, by delivery state
+
+
+# Why a record stays, by delivery state (English; the app passes each through `_`).
+KEPT_REASONS = {
+    "changed": "{n} changed since delivery (a new version or attachment HQ has not acknowledged)",
+    "waiting": "{n} in bundles still waiting for a receipt",
+    "not_sent": "{n} not sent yet",
+}
+
+
+def kept_text(kept: dict[str, int], translate: Callable[[str], str] = str) -> str:
+    """'Kept 3 record(s): 1 changed since delivery (...), 2 not sent yet.', or ''."""
+    total = sum(kept.values())
+    if not total:
+        return ""
+    why = "; ".join(
+        translate(KEPT_REASONS[k]).format(n=kept[k]) for k in KEPT_REASONS if kept.get(k)
+    )
+    return translate("Kept {n} record(s) with all they hold: {why}.").format(n=total, why=why)
 
 
 def delivered_records(db: Database) -> list[str]:
-    return [r.id for r in rec_store.list_summaries(db, status="delivered", limit=10**9)]
+    return _selection(db)[0]
+
+
+def _selection(db: Database) -> tuple[list[str], dict[str, int]]:
+    """(ids of delivered records, how many records stay, by delivery state)."""
+    summaries = rec_store.list_summaries(db, sort="created", limit=10**9)
+    found = delivery.states(db, summaries)
+    kept = Counter(s.kind for s in found.values() if s.kind != "delivered")
+    return [s.id for s in summaries if found[s.id].kind == "delivered"], dict(kept)
 
 
 def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> PurgeResult:
     identity.device(db)
-    ids = delivered_records(db)
     at = iso_utc(now())
     gone: list[att_store.AttachmentRow] = []
     with db.transaction():
+        # Chosen inside the transaction: an edit saved meanwhile cannot slip through.
+        ids, kept = _selection(db)
         for rid in ids:
             summary = rec_store.get_summary(db, rid)
             if summary is None:
@@ -58,4 +91,4 @@ def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> Pu
     # Move the freed (already overwritten) pages out of the WAL as well.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     remove_files(db, gone)
-    return PurgeResult(len(ids), len(gone))
+    return PurgeResult(len(ids), len(gone), kept)

@@ -1,8 +1,12 @@
-"""Receipts: HQ signs that it imported a bundle; the device verifies and marks delivered.
+"""Receipts: HQ signs that it imported a bundle; the device verifies and marks it.
 
 A receipt is signed by HQ's Ed25519 key and age-encrypted to the device's
 post-quantum recipient (from its enrolled card), so only that device can read it and
-only HQ can have made it. Receipts are idempotent: importing one twice changes nothing.
+only HQ can have made it. The device accepts it only from an HQ it trusts now that is
+also among the bundle's signed recipients, for a bundle it made (id, hash and
+sequence number); then it marks that bundle receipted, and services/delivery.py
+counts exactly what the bundle carried as delivered. Importing one twice changes
+nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from fieldkit.errors import (
     FileAccessError,
     InvalidInput,
     NotConfigured,
+    NotForThisHQ,
 )
-from fieldkit.formats import age, receipts
+from fieldkit.formats import age, bundle, receipts
 from fieldkit.formats.receipts import MalformedReceipt, Receipt
 from fieldkit.services import fsio, identity, trust
 from fieldkit.services.clock import iso_utc
@@ -103,22 +108,27 @@ def import_receipt(
     export = bundle_store.export_by_id(db, receipt.bundle_id)
     if export is None or export.bundle_hash != receipt.bundle_hash or export.seq != receipt.seq:
         raise InvalidInput("the receipt is for a bundle this device did not make")
-    already = export.receipt_at is not None
+    if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
+        # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
+        raise NotForThisHQ(
+            f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
+            hint="nothing was changed; import the receipt of an HQ the bundle was made for",
+        )
+    items = bundle_store.exported_items(db, export.seq)
     delivered = superseded = 0
+    for kind, item_id, version in items:
+        current = rec_store.get_summary(db, item_id) if kind == "record" else None
+        if current is not None and current.version == version:
+            delivered += 1
+        elif current is not None:
+            superseded += 1  # edited since: the newer version is not delivered yet
+    if export.receipt_at is not None:
+        return ReceiptResult(export.seq, hq.name, delivered, superseded, True)
     at = iso_utc(now())
     with db.transaction():
+        # From here on, delivery (services/delivery.py) counts what this bundle carried.
         bundle_store.mark_receipt(db, export.seq, at)
-        for kind, item_id, version in bundle_store.exported_items(db, export.seq):
-            if kind != "record":
-                continue
-            current = rec_store.get_summary(db, item_id)
-            if current is None:
-                continue  # purged already
-            if current.version == version:
-                if current.status != "delivered":
-                    delivered += 1
-                rec_store.set_status(db, item_id, "delivered")
+        for kind, item_id, version in items:
+            if kind == "record" and rec_store.get_summary(db, item_id) is not None:
                 bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
-            else:
-                superseded += 1  # edited since: the newer version is not delivered yet
-    return ReceiptResult(export.seq, hq.name, delivered, superseded, already)
+    return ReceiptResult(export.seq, hq.name, delivered, superseded, False)

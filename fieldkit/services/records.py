@@ -64,7 +64,7 @@ class RecordService:
         """Save a new version; returns its number. Earlier versions are kept."""
         current = self._summary(record_id)
         clean = model.validate(doc)
-        self._user_status(clean, current.status)
+        self._user_status(clean)
         version = current.version + 1
         self._save(
             current.id,
@@ -118,13 +118,15 @@ class RecordService:
         )
 
     @staticmethod
-    def _user_status(clean: dict[str, Any], current: str | None = None) -> None:
-        # exported/delivered are set by fieldkit itself; a user edit may keep the
-        # current one (saving again unchanged) but not invent it.
-        if clean["status"] not in model.USER_STATUSES and clean["status"] != current:
+    def _user_status(clean: dict[str, Any]) -> None:
+        # Whether HQ has a record is derived from the export log and receipts
+        # (services/delivery.py); 'exported' and 'delivered' are never set by a person,
+        # and no edit keeps them.
+        if clean["status"] not in model.USER_STATUSES:
             raise InvalidInput(
                 "invalid record: status: only draft or complete can be set by hand",
                 problems=[("status", "only draft or complete can be set by hand")],
+                hint="fieldkit tracks delivery itself: 'fieldkit record show ID' shows it",
             )
 
     # ---- reads ----------------------------------------------------------------

@@ -9,6 +9,20 @@ from fieldkit.store.db import Database, as_bytes
 
 # ---- field side -------------------------------------------------------------------
 
+# Bound on SQL parameters per statement (SQLite's default limit is 32,766).
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One line of the export log: a record version or an attachment a bundle carried
+    (attachments with the SHA-256 they were exported with; version 1)."""
+
+    kind: str
+    item_id: str
+    version: int
+    sha256: bytes | None = None
+
 
 @dataclass(frozen=True)
 class ExportRow:
@@ -59,15 +73,15 @@ def mark_written(db: Database, seq: int, at: str) -> None:
     db.execute("UPDATE exports SET written_at=? WHERE seq=?", (at, seq))
 
 
-def record_export(db: Database, row: ExportRow, items: list[tuple[str, str, int]]) -> None:
+def record_export(db: Database, row: ExportRow, items: list[ExportItem]) -> None:
     db.execute(
         f"INSERT INTO exports ({_EXPORT_COLS}) VALUES (?,?,?,?,?,?,NULL,NULL)",
         (row.seq, row.bundle_id, row.bundle_hash, row.manifest, row.signature, row.created_at),
     )
-    for kind, item_id, version in items:
+    for it in items:
         db.execute(
-            "INSERT INTO export_items (seq, kind, item_id, version) VALUES (?,?,?,?)",
-            (row.seq, kind, item_id, version),
+            "INSERT INTO export_items (seq, kind, item_id, version, sha256) VALUES (?,?,?,?,?)",
+            (row.seq, it.kind, it.item_id, it.version, it.sha256),
         )
 
 
@@ -107,6 +121,48 @@ def attachments_to_export(db: Database, everything: bool) -> list[str]:
 
 def mark_receipt(db: Database, seq: int, at: str) -> None:
     db.execute("UPDATE exports SET receipt_at=? WHERE seq=? AND receipt_at IS NULL", (at, seq))
+
+
+def record_deliveries(db: Database, record_ids: list[str]) -> list[tuple[str, int, int, bool]]:
+    """(record id, version, bundle seq, receipted) for every bundle that carried one of
+    these records."""
+    out: list[tuple[str, int, int, bool]] = []
+    for i in range(0, len(record_ids), _IN_CHUNK):
+        chunk = record_ids[i : i + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        out += [
+            (str(r[0]), int(str(r[1])), int(str(r[2])), bool(r[3]))
+            for r in db.all(
+                "SELECT e.item_id, e.version, e.seq, x.receipt_at IS NOT NULL"
+                " FROM export_items e JOIN exports x ON x.seq = e.seq"
+                f" WHERE e.kind='record' AND e.item_id IN ({marks})",
+                chunk,
+            )
+        ]
+    return out
+
+
+def attachment_deliveries(
+    db: Database, record_ids: list[str]
+) -> list[tuple[str, str, int | None, bool]]:
+    """(record id, attachment id, bundle seq or None, receipted) for each attachment of
+    these records: one row per bundle that carried it with its current SHA-256, or one
+    row with no bundle if none did."""
+    out: list[tuple[str, str, int | None, bool]] = []
+    for i in range(0, len(record_ids), _IN_CHUNK):
+        chunk = record_ids[i : i + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        out += [
+            (str(r[0]), str(r[1]), None if r[2] is None else int(str(r[2])), bool(r[3]))
+            for r in db.all(
+                "SELECT a.record_id, a.id, e.seq, x.receipt_at IS NOT NULL FROM attachments a"
+                " LEFT JOIN export_items e ON e.kind='attachment' AND e.item_id = a.id"
+                " AND e.sha256 = a.sha256 LEFT JOIN exports x ON x.seq = e.seq"
+                f" WHERE a.record_id IN ({marks})",
+                chunk,
+            )
+        ]
+    return out
 
 
 def log_delivery(db: Database, record_id: str, version: int, bundle_id: bytes, at: str) -> None:

@@ -98,10 +98,6 @@ def _update_summary(db: Database, s: RecordSummary, *, previous: int | None = No
     return int(db.execute(sql, params).rowcount)
 
 
-def set_status(db: Database, record_id: str, status: str) -> None:
-    db.execute("UPDATE records SET status=? WHERE id=?", (status, record_id))
-
-
 def _summary_params(s: RecordSummary) -> tuple[object, ...]:
     return (
         s.id,

@@ -195,7 +195,33 @@ ALTER TABLE attachments ADD COLUMN blob_key BLOB;
 CREATE UNIQUE INDEX attachments_blob ON attachments(blob_id);
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
+# Version 5: delivery is derived from the export log and the receipts (services/delivery.py),
+# never kept as a record status. Each exported attachment is logged with the SHA-256
+# it was exported with; a receipt covers it only with that hash. Attachment rows never
+# change their content (a new file is a new id), so the backfill takes today's hash.
+# records.status holds only what a person sets (draft, complete): 'exported' and
+# 'delivered' become the current version's own status, or 'complete' (on a field
+# vault: at HQ the status is the one the device sent).
+_V5 = """
+ALTER TABLE export_items ADD COLUMN sha256 BLOB;
+UPDATE export_items SET sha256 = (
+    SELECT a.sha256 FROM attachments a WHERE a.id = export_items.item_id
+) WHERE kind = 'attachment';
+UPDATE records SET status = COALESCE((
+    SELECT json_extract(CAST(v.doc AS TEXT), '$.status') FROM record_versions v
+    WHERE v.record_id = records.id AND v.version = records.version
+      AND json_extract(CAST(v.doc AS TEXT), '$.status') IN ('draft', 'complete')
+), 'complete') WHERE status NOT IN ('draft', 'complete')
+  AND EXISTS (SELECT 1 FROM identity WHERE role = 'device');
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, _V1),
+    (2, _V2),
+    (3, _V3),
+    (4, _V4),
+    (5, _V5),
+)
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 

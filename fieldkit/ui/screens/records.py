@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +10,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from fieldkit.services import model
+from fieldkit.services import delivery, model
 from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.services.types import RecordSummary
@@ -26,24 +27,38 @@ def incident_label(code: str) -> str:
     return _(model.INCIDENT_TYPES.get(code, code))
 
 
-class RecordTable(DataTable[str]):
-    """A table of record summaries; the row key is the record id."""
+class RecordTable(DataTable[str | Text]):
+    """A table of record summaries; the row key is the record id. On a field vault it
+    also shows each record's delivery state (services/delivery.py)."""
+
+    def __init__(self, *, with_delivery: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.with_delivery = with_delivery
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
         self.add_column(_("Status"), key="status", width=9)
+        if self.with_delivery:
+            self.add_column(_("Delivery"), key="delivery", width=delivery.SHORT_WIDTH)
         self.add_column(_("Interview"), key="date", width=10)
         self.add_column(_("Pseudonym"), key="pseudonym", width=16)
         self.add_column(_("Risk"), key="risk", width=8)
         self.add_column(_("Incidents"), key="incidents", width=24)
 
-    def show(self, rows: list[RecordSummary], *, append: bool = False) -> None:
+    def show(
+        self,
+        rows: list[RecordSummary],
+        *,
+        append: bool = False,
+        states: dict[str, delivery.DeliveryState] | None = None,
+    ) -> None:
         if not append:
             self.clear()
         for r in rows:
             self.add_row(
                 _(r.status),
+                *([Text(states[r.id].short(_))] if states else []),
                 r.interview_date or "—",
                 r.pseudonym,
                 _(r.risk),
@@ -82,7 +97,7 @@ class RecordsScreen(FieldkitScreen):
         yield Header()
         with Horizontal(id="filters"):
             yield Input(placeholder=_("Search (names, places, narrative…)"), id="search")
-            yield Select([(_(s), s) for s in model.STATUSES], prompt=_("Status"), id="status")
+            yield Select([(_(s), s) for s in model.USER_STATUSES], prompt=_("Status"), id="status")
             yield Select(
                 [(incident_label(t), t) for t in model.INCIDENT_TYPES],
                 prompt=_("Incident"),
@@ -101,7 +116,7 @@ class RecordsScreen(FieldkitScreen):
                 allow_blank=False,
                 value="updated",
             )
-        yield RecordTable(id="table")
+        yield RecordTable(id="table", with_delivery=True)
         yield Static("", id="count", classes="muted")
         yield Footer()
 
@@ -143,7 +158,7 @@ class RecordsScreen(FieldkitScreen):
     def refresh_list(self) -> None:
         rows = self._page(0)
         self._more = len(rows) == SHOWN
-        self.query_one(RecordTable).show(rows)
+        self.query_one(RecordTable).show(rows, states=delivery.states(self.db, rows))
         self._update_count()
 
     def _update_count(self) -> None:
@@ -160,7 +175,7 @@ class RecordsScreen(FieldkitScreen):
         if self._more and event.cursor_row >= table.row_count - 5:
             rows = self._page(table.row_count)
             self._more = len(rows) == SHOWN
-            table.show(rows, append=True)
+            table.show(rows, append=True, states=delivery.states(self.db, rows))
             self._update_count()
 
     @on(Input.Changed, "#search")

@@ -1,0 +1,293 @@
+"""Purge removes exactly what verified receipts cover; each record shows its delivery state.
+
+Delivery is derived from the export log and the receipts, never from a status a user
+or an edit can set: a receipt covers the (record, version) pairs and the attachments
+(id, SHA-256) its bundle carried, nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fieldkit.errors import InvalidInput
+from fieldkit.formats import bundle
+from fieldkit.services import delivery, hq_import, purge, receipts
+from fieldkit.services import export as export_svc
+from fieldkit.services.attachments import AttachmentService
+from fieldkit.services.history import verify
+from fieldkit.services.records import RecordService
+from fieldkit.services.vault import Vault
+from fieldkit.store.schema import CURRENT_VERSION
+from tests.bundle_fixtures import Pair
+from tests.conftest import PASSPHRASE, cli
+
+
+def _export(pair: Pair, name: str) -> Path:
+    out = pair.tmp / name
+    assert export_svc.export(pair.field.db, out) is not None
+    return out
+
+
+def _deliver(pair: Pair, bundle_path: Path) -> None:
+    """HQ imports the bundle and writes a receipt; the laptop imports the receipt."""
+    rdir = pair.tmp / f"receipts-{bundle_path.stem}"
+    rdir.mkdir()
+    rep = hq_import.import_bundle(pair.hq.db, bundle_path, receipts_dir=rdir)
+    assert rep.receipt is not None
+    receipts.import_receipt(pair.field.db, rep.receipt)
+
+
+def _attach(pair: Pair, rid: str, data: bytes) -> str:
+    row = AttachmentService(pair.field.db).add_stream(
+        rid, io.BytesIO(data), filename="page.jpg", media_type="image/jpeg"
+    )
+    return row.id
+
+
+def _state(pair: Pair, rid: str) -> delivery.DeliveryState:
+    return delivery.state_of(pair.field.db, RecordService(pair.field.db).summary(rid))
+
+
+def test_an_attachment_added_after_export_is_not_purged(pair: Pair) -> None:
+    rid = pair.add_testimony("v1")
+    b1 = _export(pair, "1.age")
+    aid = _attach(pair, rid, b"photo of the expulsion order")
+    _deliver(pair, b1)
+    res = purge.purge_delivered(pair.field.db)
+    assert (res.records, res.attachments) == (0, 0)
+    assert AttachmentService(pair.field.db).get(aid).record_id == rid
+    assert _state(pair, rid).kind == "changed"
+    # It still owes HQ the attachment, and the next export carries it.
+    p = export_svc.plan(pair.field.db)
+    assert p.attachments == [aid]
+
+
+def test_a_record_edited_after_delivery_is_not_purged(pair: Pair) -> None:
+    rid = pair.add_testimony("v1")
+    _deliver(pair, _export(pair, "1.age"))
+    rs = RecordService(pair.field.db)
+    assert _state(pair, rid).kind == "delivered"
+    doc = rs.get(rid).doc
+    doc["narrative"] = "v2, said after the first interview"
+    assert rs.edit(rid, doc) == 2
+    assert _state(pair, rid).kind == "changed"
+    assert purge.purge_delivered(pair.field.db).records == 0
+    assert rs.get(rid).doc["narrative"] == "v2, said after the first interview"
+    assert export_svc.plan(pair.field.db).records == [(rid, 2)]
+
+
+@pytest.mark.parametrize("status", ["delivered", "exported"])
+def test_delivery_statuses_cannot_be_set_by_hand(pair: Pair, status: str) -> None:
+    """Not on a new record, and not on an edit after delivery (which used to keep
+    `delivered` and let purge remove the unsent new version)."""
+    rs = RecordService(pair.field.db)
+    rid = pair.add_testimony("v1")
+    _deliver(pair, _export(pair, "1.age"))
+    doc = rs.get(rid).doc
+    doc["status"] = status
+    with pytest.raises(InvalidInput):
+        rs.add(doc)
+    doc["narrative"] = "v2"
+    with pytest.raises(InvalidInput):
+        rs.edit(rid, doc)
+    assert rs.summary(rid).version == 1
+    assert rs.summary(rid).status in ("draft", "complete")
+
+
+def test_attachments_spilled_into_an_unreceipted_bundle_keep_the_record(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundle, "MAX_ATTACHMENTS", 1)  # stands in for a full bundle
+    rid = pair.add_testimony("two scans")
+    _attach(pair, rid, b"scan one")
+    late = _attach(pair, rid, b"scan two")
+    b1 = _export(pair, "1.age")
+    _export(pair, "2.age")  # carries the second scan; its receipt never comes back
+    _deliver(pair, b1)
+    assert _state(pair, rid) == delivery.DeliveryState("waiting", 2)
+    res = purge.purge_delivered(pair.field.db)
+    assert (res.records, res.attachments) == (0, 0)
+    assert AttachmentService(pair.field.db).get(late).record_id == rid
+
+
+def test_an_attachment_whose_hash_differs_is_not_covered(pair: Pair) -> None:
+    rid = pair.add_testimony("v1", attachment=b"the scan HQ received")
+    _deliver(pair, _export(pair, "1.age"))
+    assert _state(pair, rid).kind == "delivered"
+    with pair.field.db.transaction():
+        pair.field.db.execute("UPDATE attachments SET sha256=? WHERE record_id=?", (bytes(32), rid))
+    assert _state(pair, rid).kind == "changed"
+    assert purge.purge_delivered(pair.field.db).records == 0
+
+
+def test_purge_removes_exactly_what_receipts_cover(pair: Pair) -> None:
+    done = pair.add_testimony("delivered", attachment=b"its scan")
+    waiting = pair.add_testimony("in the lost bundle")
+    _deliver(pair, _export(pair, "1.age"))  # carries both records... and is receipted
+    rs = RecordService(pair.field.db)
+    doc = rs.get(waiting).doc
+    doc["narrative"] = "edited"
+    rs.edit(waiting, doc)
+    _export(pair, "2.age")  # v2 of `waiting`: no receipt yet
+    fresh = pair.add_testimony("never exported")
+    res = purge.purge_delivered(pair.field.db)
+    assert (res.records, res.attachments) == (1, 1)
+    assert res.kept == {"waiting": 1, "not_sent": 1}
+    assert sorted(r.id for r in rs.list_records()) == sorted([waiting, fresh])
+    assert pair.field.db.scalar("SELECT count(*) FROM records WHERE id=?", (done,)) == 0
+
+
+def test_delivery_states_follow_the_lifecycle(pair: Pair) -> None:
+    rid = pair.add_testimony("v1")
+    assert _state(pair, rid) == delivery.DeliveryState("not_sent", None)
+    assert _state(pair, rid).label() == "not sent"
+    b1 = _export(pair, "1.age")
+    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
+    assert _state(pair, rid).label() == "in bundle 1, waiting for receipt"
+    _deliver(pair, b1)
+    assert _state(pair, rid).label() == "delivered"
+    _attach(pair, rid, b"late scan")
+    assert _state(pair, rid).label() == "changed since delivery"
+    b2 = _export(pair, "2.age")
+    assert _state(pair, rid).label() == "in bundle 2, waiting for receipt"
+    _deliver(pair, b2)
+    assert _state(pair, rid).kind == "delivered"
+    assert purge.purge_delivered(pair.field.db).attachments == 1
+
+
+def test_a_receipt_for_a_later_bundle_covers_only_that_bundle(pair: Pair) -> None:
+    first = pair.add_testimony("first")
+    b1 = _export(pair, "1.age")
+    second = pair.add_testimony("second")
+    b2 = _export(pair, "2.age")
+    hq_import.import_bundle(pair.hq.db, b1)  # HQ has both; only bundle 2's receipt arrives
+    _deliver(pair, b2)
+    assert _state(pair, first) == delivery.DeliveryState("waiting", 1)
+    assert _state(pair, second).kind == "delivered"
+    res = purge.purge_delivered(pair.field.db)
+    assert res.records == 1
+    assert [r.id for r in RecordService(pair.field.db).list_records()] == [first]
+
+
+V4 = Path(__file__).parent / "vectors" / "vault-v4-delivery"  # README.md there says how
+
+
+def test_a_schema_4_vault_keeps_what_hq_has_not_acknowledged(tmp_path: Path) -> None:
+    """Schema 4 marked `late_att` delivered although its scan went only in bundle 2,
+    never receipted; after the migration only `delivered` is, and purge keeps the rest."""
+    shutil.copytree(V4, tmp_path / "v")
+    vault = Vault.unlock(tmp_path / "v", PASSPHRASE)
+    try:
+        db = vault.db
+        assert db.scalar("PRAGMA user_version") == CURRENT_VERSION
+        assert db.scalar("SELECT count(*) FROM export_items WHERE kind='attachment'") == 2
+        assert db.scalar("SELECT count(*) FROM export_items WHERE sha256 IS NOT NULL") == 2
+        rs = RecordService(db)
+        got = {
+            r.id: (r.status, s.label())
+            for r in rs.list_records()
+            for s in [delivery.state_of(db, r)]
+        }
+        assert got == {
+            "r7tvrq0gdq5amcbfpddyr5ppdrv": ("complete", "delivered"),
+            "r1z2ax70dwnj149khqra6x7fy0r": ("draft", "in bundle 2, waiting for receipt"),
+            "r1j70nx8ppgxgwj80xqvaceq7d0": ("draft", "in bundle 2, waiting for receipt"),
+            "r6r7ymf1herxkpw5wn06swabj20": ("complete", "not sent"),
+        }
+        res = purge.purge_delivered(db)
+        assert (res.records, res.attachments) == (1, 1)
+        assert res.kept == {"waiting": 2, "not_sent": 1}
+        assert verify(db).ok
+    finally:
+        vault.lock()
+
+
+def _four_states(pair: Pair) -> tuple[list[str], dict[str, str]]:
+    """One record in each delivery state; the vaults locked for the CLI. Returns the
+    field vault's CLI options and the ids by state."""
+    ids = {"delivered": pair.add_testimony("delivered")}
+    _deliver(pair, _export(pair, "1.age"))
+    ids["waiting"] = pair.add_testimony("waiting")
+    _export(pair, "2.age")
+    ids["changed"] = pair.add_testimony("changed")
+    _deliver(pair, _export(pair, "3.age"))
+    _attach(pair, ids["changed"], b"late scan")
+    ids["not_sent"] = pair.add_testimony("fresh")
+    pair.field.lock()
+    pair.hq.lock()
+    pf = pair.tmp / "pass"
+    pf.write_text(PASSPHRASE + "\n")
+    return ["--vault", str(pair.tmp / "field"), "--passphrase-file", str(pf)], ids
+
+
+def test_the_cli_shows_each_records_delivery_state(pair: Pair) -> None:
+    field, ids = _four_states(pair)
+    delivered, waiting, changed, fresh = (
+        ids["delivered"],
+        ids["waiting"],
+        ids["changed"],
+        ids["not_sent"],
+    )
+    listed = cli(["record", "list", "--json", *field])
+    assert listed.code == 0, listed.err
+    assert {r["id"]: r["delivery"] for r in listed.json()} == {
+        delivered: {"state": "delivered", "bundle": None, "text": "delivered"},
+        waiting: {"state": "waiting", "bundle": 2, "text": "in bundle 2, waiting for receipt"},
+        changed: {"state": "changed", "bundle": None, "text": "changed since delivery"},
+        fresh: {"state": "not_sent", "bundle": None, "text": "not sent"},
+    }
+    table = cli(["record", "list", *field]).out.splitlines()
+    assert "DELIVERY" in table[0]
+    rows = {line[:12]: line for line in table[1:]}
+    assert "bundle 2, waiting" in rows[waiting[:12]]
+    assert " changed " in rows[changed[:12]]
+    assert " not sent " in rows[fresh[:12]]
+    shown = cli(["record", "show", waiting, *field])
+    assert "Delivery: in bundle 2, waiting for receipt" in shown.out
+    assert cli(["record", "show", fresh, "--json", *field]).json()["delivery"]["state"] == (
+        "not_sent"
+    )
+    # HQ sends nothing: its lists carry no delivery column.
+    hq = ["--vault", str(pair.tmp / "hq"), *field[2:]]
+    assert all("delivery" not in r for r in cli(["record", "list", "--json", *hq]).json())
+
+
+def test_purge_says_what_stays_and_why(pair: Pair) -> None:
+    field, ids = _four_states(pair)
+    r = cli(["purge", "--delivered", "--yes", *field])
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == [
+        "Purged 1 delivered record(s) and 0 attachment(s).",
+        "Kept 3 record(s) with all they hold: 1 changed since delivery (a new version or "
+        "attachment HQ has not acknowledged); 1 in bundles still waiting for a receipt; "
+        "1 not sent yet.",
+    ]
+    j = cli(["purge", "--delivered", "--yes", "--json", *field]).json()
+    kept = {"changed": 1, "waiting": 1, "not_sent": 1}
+    assert j == {"records": 0, "attachments": 0, "kept": kept}
+    left = {r["id"] for r in cli(["record", "list", "--json", *field]).json()}
+    assert left == {ids["waiting"], ids["changed"], ids["not_sent"]}
+
+
+async def test_the_apps_records_list_shows_each_records_delivery_state(pair: Pair) -> None:
+    from fieldkit.ui.screens.records import RecordsScreen, RecordTable
+    from tests.ui_helpers import make_app, type_into, wait_for
+
+    _field, ids = _four_states(pair)
+    app = make_app(pair.tmp / "field", pair.tmp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        table = app.screen.query_one(RecordTable)
+        shown = {kind: str(table.get_cell(rid, "delivery")) for kind, rid in ids.items()}
+    assert shown == {
+        "delivered": "delivered",
+        "waiting": "bundle 2, waiting",
+        "changed": "changed",
+        "not_sent": "not sent",
+    }
