@@ -363,6 +363,14 @@ def _store(
     bundle_store.add_device_bundle(
         db,
         DeviceBundle(
-            m.device, m.seq, m.bundle_id, v.bundle_hash, m.prev, m.history_head, m.created, at
+            m.device,
+            m.seq,
+            m.bundle_id,
+            v.bundle_hash,
+            m.prev,
+            m.history_head,
+            m.created,
+            at,
+            m.prev_abandoned,
         ),
     )

@@ -127,14 +127,15 @@ def devices(db: Database) -> list[DeviceStatus]:
     for d in trust_store.list_devices(db):
         seqs = bundle_store.device_seqs(db, d.fingerprint)
         last = seqs[-1] if seqs else 0
-        out.append(
-            DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, gaps(seqs))
-        )
+        missing = missing_bundles(db, d.fingerprint)
+        out.append(DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, missing))
     return out
 
 
 def missing_bundles(db: Database, device: bytes) -> list[int]:
-    return gaps(bundle_store.device_seqs(db, device))
+    """Gaps in the device's chain, less the numbers it declared abandoned."""
+    abandoned = bundle_store.abandoned_seqs(db, device)
+    return [s for s in gaps(bundle_store.device_seqs(db, device)) if s not in abandoned]
 
 
 def gaps(seqs: list[int]) -> list[int]:
