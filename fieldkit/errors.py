@@ -244,6 +244,15 @@ class ForkDetected(FieldkitError):
     hint = "the device's key may be in someone else's hands; consider 'fieldkit hq revoke'"
 
 
+class OutOfOrder(FieldkitError):
+    """A bundle needs an earlier bundle of the same device imported first: it adds an
+    attachment to a record that only that earlier bundle carries (bundles made before
+    attachments travelled with their record). The message names the bundles."""
+
+    exit_code = 32
+    hint = "import the bundles the message names, then this one again; nothing was imported"
+
+
 class ContentMismatch(IntegrityError):
     """A record or attachment in a bundle does not match the hash in the signed manifest."""
 

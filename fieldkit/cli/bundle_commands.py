@@ -160,6 +160,11 @@ def cmd_export(ctx: Context) -> int:
     if res is None:
         say(ctx, "Nothing to export: every record is already in a bundle.", {"exported": False})
         return 0
+    if res.abandoned is not None:
+        ctx.info(
+            f"Bundle {res.abandoned} was never written and its content changed since: it "
+            f"is abandoned, and what it carried is in bundle {res.seq} (HQ is told so)."
+        )
     say(
         ctx,
         f"Bundle {res.seq}: {res.records} record(s), {res.attachments} attachment(s), "
@@ -176,6 +181,7 @@ def cmd_export(ctx: Context) -> int:
             "bundle_hash": res.bundle_hash.hex(),
             "left_records": res.left_records,
             "left_attachments": res.left_attachments,
+            "abandoned": res.abandoned,
         },
     )
     return 0

@@ -161,11 +161,13 @@ def cmd_import(ctx: Context) -> int:
     first_failure = 0
     results: list[dict[str, Any]] = []
     with opened(ctx) as vault:
-        for name in ctx.args.bundles:
+        names = {Path(n): n for n in ctx.args.bundles}
+        for path in hq_import.import_order(vault.db, list(names)):
+            name = names[path]
             try:
                 rep = hq_import.import_bundle(
                     vault.db,
-                    Path(name),
+                    path,
                     receipts_dir=receipts_dir,
                     progress=reporter(ctx, "import"),
                 )

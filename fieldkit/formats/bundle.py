@@ -87,6 +87,10 @@ class Manifest:
     history_head: bytes
     records: tuple[RecordEntry, ...]
     attachments: tuple[AttachmentEntry, ...]
+    # The previous bundle (seq - 1, hash `prev`) was never written and never will be:
+    # its content changed before it could be; what it still owed is in this bundle or
+    # a later one. Encoded only when true.
+    prev_abandoned: bool = False
 
     def content_size(self) -> int:
         return sum(r.size for r in self.records) + sum(a.size for a in self.attachments)
@@ -127,6 +131,7 @@ def encode_manifest(m: Manifest) -> bytes:
         "device": m.device,
         "seq": m.seq,
         "prev": m.prev,
+        **({"prev_abandoned": True} if m.prev_abandoned else {}),
         "created": m.created,
         "recipients": list(m.recipients),
         "history_head": m.history_head,
@@ -155,6 +160,7 @@ def fixed_manifest_size(device: bytes, recipients: tuple[bytes, ...]) -> int:
         history_head=bytes(HASH_SIZE),
         records=(),
         attachments=(),
+        prev_abandoned=True,
     )
     return len(encode_manifest(widest)) + 2 * 4  # an empty array's header is 1 byte
 
@@ -211,6 +217,11 @@ def decode_manifest(data: bytes) -> Manifest:
 
 
 def _manifest(doc: Any) -> Manifest:
+    abandoned = isinstance(doc, dict) and "prev_abandoned" in doc
+    if abandoned:
+        if doc["prev_abandoned"] is not True:  # absent when false: one encoding only
+            raise MalformedBundle("prev_abandoned is present but not true")
+        doc = {k: v for k, v in doc.items() if k != "prev_abandoned"}
     d = _map(
         doc,
         (
@@ -232,8 +243,8 @@ def _manifest(doc: Any) -> Manifest:
     seq = _int(d["seq"], 1, MAX_SEQ, "seq")
     prev = d["prev"]
     if seq == 1:
-        if prev is not None:
-            raise MalformedBundle("the first bundle of a device has no previous hash")
+        if prev is not None or abandoned:
+            raise MalformedBundle("the first bundle of a device has no previous bundle")
     else:
         prev = _bin(prev, HASH_SIZE, "prev")
     recipients = _list(d["recipients"], 1, MAX_RECIPIENTS, "recipients")
@@ -258,6 +269,7 @@ def _manifest(doc: Any) -> Manifest:
         history_head=_bin(d["history_head"], HASH_SIZE, "history_head"),
         records=records,
         attachments=atts,
+        prev_abandoned=abandoned,
     )
 
 

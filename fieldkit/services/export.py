@@ -4,7 +4,9 @@ Two phases keep a device's chain consistent whatever crashes:
 1. the signed manifest is committed to the export log (sequence number, hash);
 2. the bundle file is written atomically from that manifest.
 If phase 2 fails or the file is lost, `resend` writes the same container again from
-the stored manifest: HQ sees a duplicate, never a fork and never a gap.
+the stored manifest: HQ sees a duplicate, never a fork and never a gap. An unwritten
+bundle whose content is gone since (an attachment removed) is abandoned by the next
+export, which carries what it owed and tells HQ (docs/bundle-format.md, section 3).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class ExportResult:
     size: int
     left_records: int = 0  # pending work that did not fit: for the next bundle
     left_attachments: int = 0
+    abandoned: int | None = None  # the unwritten bundle this one took over from
 
     @property
     def short_hash(self) -> str:
@@ -112,25 +115,31 @@ def plan(db: Database, *, everything: bool = False) -> ExportPlan:
         _attachment_entry(db, aid) for aid in bundle_store.attachments_to_export(db, everything)
     ]
     fixed = bundle.fixed_manifest_size(me.card.fingerprint, tuple(c.fingerprint for c in hqs))
-    recs, atts = _fit(records, attachments, bundle.MAX_MANIFEST - fixed)
+    pending = {r.id for r in records}
+    carriers = {
+        a.record: _record_entry(db, a.record, _current_version(db, a.record))
+        for a in attachments
+        if a.record not in pending
+    }
+    recs, atts = _fit(records, attachments, carriers, bundle.MAX_MANIFEST - fixed)
     return ExportPlan(recs, atts, hqs, len(records) - len(recs), len(attachments) - len(atts))
 
 
 def _fit(
-    records: list[RecordEntry], attachments: list[AttachmentEntry], budget: int
+    records: list[RecordEntry],
+    attachments: list[AttachmentEntry],
+    carriers: dict[str, RecordEntry],
+    budget: int,
 ) -> tuple[list[RecordEntry], list[AttachmentEntry]]:
     """The longest prefix of the pending work that one bundle can hold, in order, with
-    each record's new attachments in the same bundle as the record, or after it (a
-    record with more attachments than fit goes with as many as fit; the rest follow
-    in the next bundles). Attachments of records exported before come last."""
-    pending = {r.id for r in records}
+    each record's new attachments in the same bundle as the record (a record with
+    more attachments than fit goes with as many as fit; the rest follow in the next
+    bundles). Attachments of records exported before come last, each group after its
+    record's current version (`carriers`), sent again: every attachment travels with
+    its record, so HQ can import the bundles in any order."""
     by_record: dict[str, list[AttachmentEntry]] = {}
-    loose: list[AttachmentEntry] = []
     for a in attachments:
-        if a.record in pending:
-            by_record.setdefault(a.record, []).append(a)
-        else:
-            loose.append(a)
+        by_record.setdefault(a.record, []).append(a)
     recs: list[RecordEntry] = []
     atts: list[AttachmentEntry] = []
     used = 0
@@ -149,11 +158,8 @@ def _fit(
         used += size
         return True
 
-    for r in records:
+    for r in [*records, *(carriers[rid] for rid in by_record if rid in carriers)]:
         if not take(r) or not all(take(a) for a in by_record.get(r.id, [])):
-            return recs, atts
-    for a in loose:
-        if not take(a):
             break
     return recs, atts
 
@@ -171,14 +177,22 @@ def export(
 
     A bundle whose file was never written (a full USB stick, a crash) is reported
     before anything else: its records already count as exported, so "nothing to
-    export" would hide that they never left the laptop."""
+    export" would hide that they never left the laptop. If its content can no longer
+    be produced (an attachment removed, a record purged since), it is abandoned: what
+    it carried is owed again and goes into this bundle, which keeps the chain through
+    it (`prev` is its hash, so a copy that reached HQ after all is no fork) and says
+    so in its signed manifest (`prev_abandoned`), so HQ stops waiting for it."""
     me = identity.device(db)
     last = bundle_store.last_export(db)
-    if last is not None and last.written_at is None:  # checked first: see the docstring
-        raise InvalidInput(
-            f"bundle {last.seq} was never written",
-            hint=f"write it first with 'fieldkit export --resend {last.seq}'",
-        )
+    abandon = last is not None and last.written_at is None
+    if last is not None and abandon:  # checked first: see the docstring
+        if _producible(db, last):
+            raise InvalidInput(
+                f"bundle {last.seq} was never written",
+                hint=f"write it first with 'fieldkit export --resend {last.seq}'",
+            )
+        with db.transaction():  # idempotent: it can never be written again
+            bundle_store.release_items(db, last.seq)
     p = plan(db, everything=everything)
     if p.empty:
         return None
@@ -200,6 +214,7 @@ def export(
         history_head=head.entry_hash if head else bytes(32),
         records=tuple(records),
         attachments=tuple(attachments),
+        prev_abandoned=abandon,
     )
     mbytes = bundle.encode_manifest(manifest)
     sig = signing.sign(me.signing_secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
@@ -219,8 +234,30 @@ def export(
         bundle_store.record_export(db, row, items)
     res = _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
     return dataclasses.replace(
-        res, left_records=p.left_records, left_attachments=p.left_attachments
+        res,
+        left_records=p.left_records,
+        left_attachments=p.left_attachments,
+        abandoned=last.seq if last is not None and abandon else None,
     )
+
+
+def _producible(db: Database, row: ExportRow) -> bool:
+    """Whether bundle `row` can still be written byte for byte: every record version
+    and attachment it lists is in the vault with the signed hash."""
+    if not row.manifest:  # emptied when a record it carried was purged or deleted
+        return False
+    m = bundle.decode_manifest(row.manifest)
+    for a in m.attachments:
+        now_there = att_store.get(db, a.id)
+        if now_there is None or (now_there.sha256, now_there.size) != (a.sha256, a.size):
+            return False
+    try:
+        return all(
+            hashlib.sha256(_record_bytes(db, r.id, r.version)).digest() == r.sha256
+            for r in m.records
+        )
+    except IntegrityError:  # the version is gone (a purge)
+        return False
 
 
 def resend(
@@ -242,10 +279,23 @@ def resend(
     row = bundle_store.export_by_seq(db, seq)
     if row is None:
         raise NotFound(f"this device made no bundle {seq}")
-    if not row.manifest:  # emptied when an item it carried was purged or deleted
+    last = bundle_store.last_export(db)
+    if row.written_at is None and last is not None and last.seq != seq:
         raise NotFound(
-            f"bundle {seq} can no longer be written: a record it carried was purged or deleted",
-            hint="'fieldkit export --all' sends everything still in the vault",
+            f"bundle {seq} was abandoned: it was never written, and its content changed "
+            "before it could be",
+            hint=f"what it carried went into bundle {seq + 1} or later; send those",
+        )
+    if not _producible(db, row):
+        raise NotFound(
+            f"bundle {seq} can no longer be written: an attachment or record it carried "
+            "was removed, purged or deleted since",
+            hint=(
+                "run 'fieldkit export': the bundle is abandoned and what it carried goes "
+                "into the next one"
+                if row.written_at is None
+                else "send what HQ still lacks with 'fieldkit export --all'"
+            ),
         )
     manifest = bundle.decode_manifest(row.manifest)
     recipients: list[Recipient]
@@ -348,6 +398,13 @@ def _record_bytes(db: Database, record_id: str, version: int) -> bytes:
     return bundle.encode_record(
         RecordSection(record_id, version, summary.created_at, saved, json.loads(doc))
     )
+
+
+def _current_version(db: Database, record_id: str) -> int:
+    summary = rec_store.get_summary(db, record_id)
+    if summary is None:
+        raise IntegrityError(f"record {record_id} is not in the vault")
+    return summary.version
 
 
 def _record_entry(db: Database, record_id: str, version: int) -> RecordEntry:

@@ -33,9 +33,11 @@ from fieldkit.errors import (
     AuthenticationFailed,
     BadSignature,
     ContentMismatch,
+    FieldkitError,
     ForkDetected,
     InvalidInput,
     NotForThisHQ,
+    OutOfOrder,
     RevokedDevice,
     UnknownDevice,
 )
@@ -43,7 +45,7 @@ from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.age import Decryption
 from fieldkit.formats.bundle import MalformedBundle, Manifest
 from fieldkit.formats.canonical import canonical_json
-from fieldkit.services import fsio, history, identity, model, receipts, search_text
+from fieldkit.services import fsio, history, identity, model, receipts, search_text, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import summary_for
 from fieldkit.store import attachments as att_store
@@ -56,6 +58,12 @@ from fieldkit.store.bundles import DeviceBundle
 from fieldkit.store.db import Database
 
 Progress = Callable[[int, int], None]
+
+# A bundle may be at most this far ahead of the highest number HQ holds from its
+# device (docs/bundle-format.md, section 8). Honest devices count up by one; a jump
+# this long means thousands of lost bundles or a stolen key, and without a bound a
+# validly signed number near 2^53 would make every later gap report unbounded.
+MAX_SEQ_JUMP = 10_000
 
 
 @dataclass
@@ -126,7 +134,6 @@ def import_bundle(
             unknown_recipients=unknown_recipients(db, me, v.manifest),
         )
         if not v.duplicate:
-            report.missing_before = _missing(db, v.device.fingerprint, v.manifest.seq)
             with contextlib.ExitStack() as new_files:
                 written: list[BlobWriter] = []
 
@@ -137,6 +144,7 @@ def import_bundle(
 
                 with contextlib.suppress(_DryRun), db.transaction():
                     _store(db, dec, v, report, progress, iso_utc(now()), new_file)
+                    report.missing_before = trust.missing_bundles(db, v.device.fingerprint)
                     if dry_run:
                         raise _DryRun  # all verified: roll back, and keep no file
                 for w in [] if dry_run else written:  # committed: the attachments now
@@ -151,6 +159,26 @@ def unknown_recipients(db: Database, me: identity.Identity, m: Manifest) -> list
     card this vault trusts."""
     known = {me.card.fingerprint} | {t.fingerprint for t in trust_store.list_hq(db)}
     return [cards.short_code(fp) for fp in m.recipients if fp not in known]
+
+
+def import_order(db: Database, paths: list[Path]) -> list[Path]:
+    """`paths` in the order to import them: by device, then sequence number, read from
+    each bundle's manifest (inside the encryption, so each file is opened and its
+    prefix read once, one file at a time, keeping only the two numbers). Files that
+    cannot be read keep their order at the end: their import reports why. The order
+    is a convenience (import accepts any order); nothing here is trusted."""
+    me = identity.hq(db)
+    keyed: list[tuple[bytes, int, int, Path]] = []
+    unread: list[Path] = []
+    for i, path in enumerate(paths):
+        try:
+            with fsio.reading(path), open(path, "rb") as fh:
+                _mbytes, m, _sig = bundle.read_prefix(open_envelope(fh, me))
+        except FieldkitError:
+            unread.append(path)
+            continue
+        keyed.append((m.device, m.seq, i, path))
+    return [k[3] for k in sorted(keyed)] + unread
 
 
 def record_ids_of_device(db: Database, device: bytes) -> set[str]:
@@ -194,6 +222,12 @@ def _check_chain(db: Database, m: Manifest, bhash: bytes) -> bool:
         if here.bundle_hash == bhash:
             return True
         raise ForkDetected(f"a different bundle {m.seq} from this device was already imported")
+    last = bundle_store.last_device_seq(db, m.device)
+    if m.seq > last + MAX_SEQ_JUMP:
+        raise ForkDetected(
+            f"bundle {m.seq} is {m.seq - last} ahead of the last bundle imported from this "
+            f"device ({last}); at most {MAX_SEQ_JUMP} are accepted"
+        )
     if same_id is not None:
         raise ForkDetected("a bundle with this id but another position was already imported")
     before = bundle_store.device_bundle(db, m.device, m.seq - 1) if m.seq > 1 else None
@@ -205,9 +239,54 @@ def _check_chain(db: Database, m: Manifest, bhash: bytes) -> bool:
     return False
 
 
-def _missing(db: Database, device: bytes, seq: int) -> list[int]:
-    have = set(bundle_store.device_seqs(db, device)) | {seq}
-    return sorted(set(range(1, max(have) + 1)) - have)
+
+
+def _check_ownership(db: Database, m: Manifest) -> None:
+    """A device adds only to its own records: a record belongs to the device whose
+    bundle HQ received it from first, and each attachment to its record. Checked for
+    the whole manifest before any byte is read. Since attachments travel with their
+    record's current version (docs/bundle-format.md, section 3), bundles import in
+    any order; an attachment without its record (older bundles) needs the record at
+    HQ already, and the error names the earlier bundles that may carry it."""
+    in_bundle = {r.id for r in m.records}
+    for r in m.records:
+        owner = bundle_store.record_device(db, r.id)
+        if owner is not None and owner != m.device:
+            raise MalformedBundle(f"record {r.id} belongs to another device")
+    for a in m.attachments:
+        existing = att_store.get(db, a.id)
+        if existing is not None and existing.record_id != a.record:
+            raise MalformedBundle(f"attachment {a.id} belongs to another record")
+        if a.record in in_bundle:
+            continue
+        owner = bundle_store.record_device(db, a.record)
+        if owner is not None and owner != m.device:
+            raise MalformedBundle(
+                f"attachment {a.id} is for a record that belongs to another device"
+            )
+        if owner is None:
+            earlier = [s for s in trust.missing_bundles(db, m.device) if s < m.seq]
+            earlier += range(bundle_store.last_device_seq(db, m.device) + 1, m.seq)
+            if not earlier:
+                raise MalformedBundle(f"attachment {a.id} belongs to an unknown record")
+            raise OutOfOrder(
+                f"attachment {a.id} is for a record HQ has not received: import bundle "
+                f"{_ranges(earlier)} from this device first"
+            )
+
+
+def _ranges(seqs: list[int]) -> str:
+    """'1', '1, 3' or '1-4000, 4002': a bounded text for any number of seqs."""
+    parts: list[str] = []
+    start = prev = seqs[0]
+    for s in [*seqs[1:], None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if s is not None:
+            start = prev = s
+    return ", ".join(parts)
 
 
 def _store(
@@ -222,12 +301,7 @@ def _store(
     m = v.manifest
     total = m.content_size()
     done = 0
-    in_bundle = {r.id for r in m.records}
-    for a in m.attachments:
-        if a.record not in in_bundle:
-            owner = bundle_store.record_device(db, a.record)
-            if owner != m.device:
-                raise MalformedBundle(f"attachment {a.id} belongs to an unknown record")
+    _check_ownership(db, m)
     for entry in m.records:
         data = bundle.read_exact(dec, entry.size, "records")
         if hashlib.sha256(data).digest() != entry.sha256:
@@ -241,9 +315,6 @@ def _store(
             ) from None
         if clean != section.doc:
             raise MalformedBundle(f"record {entry.id} is not in normalised form")
-        owner = bundle_store.record_device(db, entry.id)
-        if owner is not None and owner != m.device:
-            raise MalformedBundle(f"record {entry.id} belongs to another device")
         doc = canonical_json(clean)
         doc_hash = history.record_version_hash(entry.id, entry.version, doc)
         summary = summary_for(
@@ -315,6 +386,14 @@ def _store(
     bundle_store.add_device_bundle(
         db,
         DeviceBundle(
-            m.device, m.seq, m.bundle_id, v.bundle_hash, m.prev, m.history_head, m.created, at
+            m.device,
+            m.seq,
+            m.bundle_id,
+            v.bundle_hash,
+            m.prev,
+            m.history_head,
+            m.created,
+            at,
+            m.prev_abandoned,
         ),
     )

@@ -157,9 +157,27 @@ def devices(db: Database) -> list[DeviceStatus]:
     out = []
     for d in trust_store.list_devices(db):
         seqs = bundle_store.device_seqs(db, d.fingerprint)
-        last = max(seqs) if seqs else 0
-        missing = sorted(set(range(1, last + 1)) - set(seqs))
+        last = seqs[-1] if seqs else 0
+        missing = missing_bundles(db, d.fingerprint)
         out.append(DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, missing))
+    return out
+
+
+def missing_bundles(db: Database, device: bytes) -> list[int]:
+    """Gaps in the device's chain, less the numbers it declared abandoned."""
+    abandoned = bundle_store.abandoned_seqs(db, device)
+    return [s for s in gaps(bundle_store.device_seqs(db, device)) if s not in abandoned]
+
+
+def gaps(seqs: list[int]) -> list[int]:
+    """The numbers missing below the highest of `seqs` (sorted, distinct), taken from
+    the stored numbers only: the list is as long as the gaps HQ has accepted, which
+    the import bounds (hq_import.MAX_SEQ_JUMP per bundle), never as long as a number."""
+    out: list[int] = []
+    before = 0
+    for s in seqs:
+        out.extend(range(before + 1, s))
+        before = s
     return out
 
 

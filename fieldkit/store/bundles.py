@@ -85,6 +85,11 @@ def record_export(db: Database, row: ExportRow, items: list[ExportItem]) -> None
         )
 
 
+def release_items(db: Database, seq: int) -> None:
+    """Bundle `seq` is abandoned: what it carried is owed again (to the next bundle)."""
+    db.execute("DELETE FROM export_items WHERE seq=?", (seq,))
+
+
 def exported_items(db: Database, seq: int) -> list[tuple[str, str, int]]:
     return [
         (str(r[0]), str(r[1]), int(str(r[2])))
@@ -193,9 +198,13 @@ class DeviceBundle:
     history_head: bytes
     created: int
     imported_at: str
+    prev_abandoned: bool = False
 
 
-_DB_COLS = "device, seq, bundle_id, bundle_hash, prev_hash, history_head, created, imported_at"
+_DB_COLS = (
+    "device, seq, bundle_id, bundle_hash, prev_hash, history_head, created, imported_at,"
+    " prev_abandoned"
+)
 
 
 def _device_bundle(r: tuple[object, ...]) -> DeviceBundle:
@@ -208,6 +217,7 @@ def _device_bundle(r: tuple[object, ...]) -> DeviceBundle:
         as_bytes(r[5]),
         int(str(r[6])),
         str(r[7]),
+        bool(r[8]),
     )
 
 
@@ -228,9 +238,16 @@ def device_seqs(db: Database, device: bytes) -> list[int]:
     ]
 
 
+def last_device_seq(db: Database, device: bytes) -> int:
+    """The highest sequence number imported from this device, 0 for none."""
+    return int(
+        db.scalar("SELECT COALESCE(max(seq), 0) FROM device_bundles WHERE device=?", (device,))
+    )
+
+
 def add_device_bundle(db: Database, b: DeviceBundle) -> None:
     db.execute(
-        f"INSERT INTO device_bundles ({_DB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+        f"INSERT INTO device_bundles ({_DB_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
         (
             b.device,
             b.seq,
@@ -240,8 +257,19 @@ def add_device_bundle(db: Database, b: DeviceBundle) -> None:
             b.history_head,
             b.created,
             b.imported_at,
+            int(b.prev_abandoned),
         ),
     )
+
+
+def abandoned_seqs(db: Database, device: bytes) -> set[int]:
+    """Numbers the device declared abandoned (never written) in the bundle after them."""
+    return {
+        int(str(r[0])) - 1
+        for r in db.all(
+            "SELECT seq FROM device_bundles WHERE device=? AND prev_abandoned=1", (device,)
+        )
+    }
 
 
 def add_provenance(

@@ -215,12 +215,20 @@ UPDATE records SET status = COALESCE((
   AND EXISTS (SELECT 1 FROM identity WHERE role = 'device');
 """
 
+# Version 6 (HQ side): a bundle may say that the one before it was abandoned, never
+# written (docs/bundle-format.md, section 3); HQ keeps that, and stops listing the
+# abandoned number as missing.
+_V6 = """
+ALTER TABLE device_bundles ADD COLUMN prev_abandoned INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
     (3, _V3),
     (4, _V4),
     (5, _V5),
+    (6, _V6),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -80,6 +80,7 @@ def build(inputs: dict[str, Any]) -> dict[str, str]:
             )
             for a, c in zip(inputs["attachments"], atts, strict=True)
         ),
+        prev_abandoned=inputs.get("prev_abandoned", False),
     )
     mbytes = bundle.encode_manifest(manifest)
     secret = bytes.fromhex(inputs["device_signing_secret"])
@@ -136,7 +137,16 @@ def vectors() -> list[dict[str, Any]]:
         records=[dict(rec, id="r00000000000000000000000002", version=1)],
         attachments=[],
     )
-    return [{"inputs": v, "expected": build(v)} for v in (first, second)]
+    third = dict(
+        second,
+        comment="bundle 4 after bundle 3 was abandoned: prev_abandoned, prev is 3's hash",
+        bundle_id="99" * 16,
+        seq=4,
+        prev="aa" * 32,
+        recipients=["44" * 32],
+        prev_abandoned=True,
+    )
+    return [{"inputs": v, "expected": build(v)} for v in (first, second, third)]
 
 
 if __name__ == "__main__":
