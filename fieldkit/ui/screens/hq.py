@@ -32,7 +32,7 @@ from fieldkit.services import analysis_export, hq_import, trust
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
 
 
@@ -221,12 +221,10 @@ class HqScreen(FieldkitScreen):
                 self.load_devices()
 
         self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "Device card: {name}\n\nFingerprint: {fp}\n\nDoes it match what the "
-                    "fieldworker reads to you?"
-                ).format(name=card.name, fp=card.short_code),
-                yes=_("It matches"),
+            CardCheckScreen(
+                _("Device card: {name}"),
+                card,
+                _("Does it match what the fieldworker reads to you?"),
             ),
             answered,
         )

@@ -15,7 +15,7 @@ from fieldkit.services import passphrase_policy, settings, trust
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, SecretOnceScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
 
 
@@ -150,11 +150,8 @@ class SettingsScreen(FieldkitScreen):
                 self.load_cards()
 
         self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "HQ card: {name}\n\nFingerprint: {fp}\n\nDoes it match what HQ reads to you?"
-                ).format(name=card.name, fp=card.short_code),
-                yes=_("It matches"),
+            CardCheckScreen(
+                _("HQ card: {name}"), card, _("Does it match what HQ reads to you?")
             ),
             answered,
         )

@@ -27,7 +27,7 @@ from fieldkit.services import passphrase_policy, trust
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen, SecretOnceScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, FilePickerScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
 
 
@@ -179,23 +179,20 @@ class SetupScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.query_one("#card-message", Static).update(error_text(exc))
             return
-        question = (
-            _("HQ card: ")
-            + card.name
-            + "\n\n"
-            + _("Fingerprint: ")
-            + card.short_code
-            + "\n\n"
-            + _("Does this match, character for character, what HQ reads to you over the phone?")
-        )
-
         def answered(yes: bool | None) -> None:
             if yes and self._vault is not None:
                 trust.trust_hq(self._vault.db, text)
                 self.notify(_("HQ card trusted."))
                 self.finish()
 
-        self.app.push_screen(ConfirmScreen(question, yes=_("It matches")), answered)
+        self.app.push_screen(
+            CardCheckScreen(
+                _("HQ card: {name}"),
+                card,
+                _("Does this match, character for character, what HQ reads to you over the phone?"),
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#skip")
     def finish(self) -> None:
