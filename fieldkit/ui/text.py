@@ -2,7 +2,8 @@
 control character reaches the terminal.
 
 Every such value meets a widget through one of these:
-- `literal(value)`: a `rich.text.Text` for Static, Label, Button, DataTable cells, options;
+- `literal(value)`: a `rich.text.Text` for Static, Label, Button, options, and in
+  `LiteralTable`, the DataTable whose every cell is literal;
 - `fill(template, **values)`: one of our own (translated) sentences with values in it,
   as a `Text`; the values are literal, whatever brackets they hold;
 - `printable(value)`: a plain string for what takes only strings (titles, Log lines,
@@ -20,10 +21,12 @@ is stored), and lone surrogates (which cannot even be encoded for the terminal).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich.highlighter import Highlighter
 from rich.text import Text
-from textual.widgets import TextArea
+from textual.widgets import DataTable, TextArea
+from textual.widgets.data_table import RowKey
 
 _UNSAFE = (
     "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1
@@ -108,3 +111,11 @@ class SafeTextArea(TextArea):
         if shown != line.plain:
             line.plain = shown
         return line
+
+
+class LiteralTable(DataTable[Text]):
+    """A table of data: every cell is shown literally (a str cell of a plain DataTable
+    is markup)."""
+
+    def add_row(self, *cells: object, **kwargs: Any) -> RowKey:
+        return super().add_row(*(literal(c) for c in cells), **kwargs)

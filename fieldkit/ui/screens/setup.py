@@ -29,6 +29,7 @@ from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.screens.dialogs import CardCheckScreen, FilePickerScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.text import literal
 
 
 class SetupScreen(FieldkitScreen):
@@ -49,7 +50,7 @@ class SetupScreen(FieldkitScreen):
                         "laptop. Let's create it."
                     )
                 )
-                yield Static(str(self.fk.ctx.vault_dir), classes="muted")
+                yield Static(literal(self.fk.ctx.vault_dir), classes="muted")
                 yield Label(_("This vault is for:"))
                 with RadioSet(id="kind"):
                     yield RadioButton(
@@ -140,12 +141,12 @@ class SetupScreen(FieldkitScreen):
                 now=ctx.now,
             )
         except FieldkitError as exc:
-            self.from_worker(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(self.created, vault, code, params)
 
     def failed(self, message: str) -> None:
-        self.query_one("#pass-error", Static).update(message)
+        self.query_one("#pass-error", Static).update(literal(message))
         self.query_one("#create", Button).disabled = False
         self.query_one("#progress").add_class("hidden")
 
