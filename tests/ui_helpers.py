@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from fieldkit.ui.app import FieldkitApp
@@ -73,3 +74,35 @@ async def wait_for(pilot: Pilot[None], condition: object, timeout: float = 10.0)
         if loop.time() > end:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    """What a person sees on the app's screen (and the screens under a modal), line by
+    line: characters drawn in their background's colour are blanks. Fails if a control
+    character would reach the terminal."""
+    from rich.cells import cell_len
+
+    update = app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens
+    )
+    lines = []
+    for line in update.strips:  # type: ignore[union-attr]
+        shown = []
+        for strip in line:
+            for seg in strip:
+                if seg.control:
+                    continue
+                bad = [c for c in seg.text if not c.isprintable() and c != " "]
+                assert not bad, f"control characters reach the terminal: {bad!r} in {seg.text!r}"
+                style = seg.style
+                hidden = style is not None and (
+                    bool(style.conceal)
+                    or (style.color is not None and style.color == style.bgcolor)
+                )
+                shown.append(" " * cell_len(seg.text) if hidden else seg.text)
+        lines.append("".join(shown))
+    return lines
+
+
+def screen_text(app: App[None]) -> str:
+    return "\n".join(screen_lines(app))

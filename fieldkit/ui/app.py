@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -14,6 +15,7 @@ from fieldkit.services import settings
 from fieldkit.services.vault import Vault, vault_exists
 from fieldkit.ui.context import AppContext
 from fieldkit.ui.i18n import _
+from fieldkit.ui.text import printable
 
 _ACTIVITY = (
     events.Key,
@@ -144,6 +146,25 @@ class FieldkitApp(App[None]):
                 severity="error",
                 timeout=10,
             )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is shown literally (a message may quote a name or a file
+        name); `markup` is accepted and ignored."""
+        super().notify(
+            printable(message, multiline=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # ---- command palette -----------------------------------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
 from textual.screen import ModalScreen, Screen
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services.types import Database
+from fieldkit.ui.text import literal
 
 if TYPE_CHECKING:
     from fieldkit.services.vault import Vault
@@ -48,8 +50,9 @@ class FieldkitModal(ModalScreen[Any]):
         return cast("FieldkitApp", self.app)
 
 
-def error_text(exc: BaseException) -> str:
-    """What to show for an error: our own messages, never an internal exception's text."""
+def error_text(exc: BaseException) -> Text:
+    """What to show for an error: our own messages, never an internal exception's text.
+    A message may quote a file name or a field from a bundle: it is shown literally."""
     if isinstance(exc, FieldkitError):
-        return f"{exc.message}. {exc.hint}"
-    return f"internal error ({type(exc).__name__})"
+        return literal(f"{exc.message}. {exc.hint}")
+    return literal(f"internal error ({type(exc).__name__})")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -11,21 +13,29 @@ from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Stati
 
 from fieldkit.ui.base import FieldkitModal
 from fieldkit.ui.i18n import _
+from fieldkit.ui.text import fill, literal
+
+if TYPE_CHECKING:
+    from fieldkit.formats.cards import Card
 
 
 class ConfirmScreen(FieldkitModal):
-    """Yes or no. Dismisses with True only on an explicit yes."""
+    """Yes or no. Dismisses with True only on an explicit yes. A question given as a
+    string is shown literally (it may quote a name); give a Text to style it."""
 
     CSS_PATH = "dialogs.tcss"
 
-    def __init__(self, question: str, *, yes: str | None = None) -> None:
+    def __init__(self, question: str | Text, *, yes: str | None = None) -> None:
         super().__init__()
-        self.question = question
+        self.question = literal(question, multiline=True) if isinstance(question, str) else question
         self.yes = yes or _("Yes")
+
+    def body(self) -> ComposeResult:
+        yield Static(self.question, classes="question")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="question")
+            yield from self.body()
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, variant="error", id="yes")
                 yield Button(_("Cancel"), variant="primary", id="no")
@@ -39,6 +49,27 @@ class ConfirmScreen(FieldkitModal):
 
     def key_escape(self) -> None:
         self.dismiss(False)
+
+
+class CardCheckScreen(ConfirmScreen):
+    """Does this card match what the other side reads out? Used for HQ cards on a
+    laptop and device cards at HQ. The card's name is shown literally on its own line
+    and the fingerprint, always this card's own, on the next: nothing in a name can
+    restyle, hide or stand in for the code."""
+
+    def __init__(self, heading: str, card: Card, ask: str) -> None:
+        super().__init__(fill(heading, name=card.name), yes=_("It matches"))
+        self.card = card
+        self.ask = ask
+
+    def body(self) -> ComposeResult:
+        yield Static(self.question, id="card-name")
+        yield Static(
+            fill(_("Fingerprint: {fp}"), fp=self.card.short_code),
+            id="fingerprint",
+            classes="fingerprint",
+        )
+        yield Static(self.ask)
 
 
 class SecretOnceScreen(FieldkitModal):
@@ -74,6 +105,13 @@ class SecretOnceScreen(FieldkitModal):
         self.dismiss(True)
 
 
+class _LiteralTree(DirectoryTree):
+    """File names are data: shown literally, control characters escaped."""
+
+    def process_label(self, label: str | Text) -> Text:
+        return literal(label.plain if isinstance(label, Text) else label)
+
+
 class FilePickerScreen(FieldkitModal):
     """Choose a file: browse the tree or type a path. Dismisses with a Path or None."""
 
@@ -87,7 +125,7 @@ class FilePickerScreen(FieldkitModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label(self.title_text, classes="title")
-            yield DirectoryTree(str(self.start), id="tree")
+            yield _LiteralTree(str(self.start), id="tree")
             yield Input(placeholder=_("or type a path"), id="path")
             with Horizontal(classes="buttons"):
                 yield Button(_("Choose"), variant="primary", id="choose")

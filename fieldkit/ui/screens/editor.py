@@ -7,6 +7,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -38,6 +39,7 @@ from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.screens import editor_form as form
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
 
 # Simple fields: widget id -> path in the record document.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -115,7 +117,11 @@ def text_row(
     sensitive: bool = False,
 ) -> ComposeResult:
     field = Input(
-        compact=True, placeholder=placeholder, id=field_id, type="integer" if integer else "text"
+        compact=True,
+        placeholder=placeholder,
+        id=field_id,
+        type="integer" if integer else "text",
+        highlighter=SAFE_INPUT,
     )
     yield from row(label, field, err, sensitive=sensitive)
 
@@ -318,22 +324,24 @@ class EditorScreen(FieldkitScreen):
                 )
                 yield from text_row(_("Notes"), "f-consent-notes", "e-consent-notes")
             with TabPane(_("Narrative"), id="tab-narrative"):
-                yield TextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
+                yield SafeTextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="e-narrative", classes="field-error")
             with TabPane(_("Attachments"), id="tab-attachments"), Vertical():
                 yield Static("", id="att-note", classes="muted")
-                yield DataTable(id="attachments")
+                yield LiteralTable(id="attachments")
                 with Horizontal(classes="buttons"):
                     yield Button(_("Add file…"), id="add-attachment")
                     yield Input(
-                        placeholder=_("Description of the selected file"), id="att-description"
+                        placeholder=_("Description of the selected file"),
+                        id="att-description",
+                        highlighter=SAFE_INPUT,
                     )
                     yield Button(_("Describe"), id="describe-attachment")
                     yield Button(_("Remove"), id="remove-attachment", variant="error")
                 yield ProgressBar(id="att-progress", classes="hidden")
                 yield Static("", id="att-result")
             with TabPane(_("History"), id="tab-history"):
-                yield DataTable(id="history")
+                yield LiteralTable(id="history")
         yield Static("", id="e-summary", classes="field-error")
         yield Footer()
 
@@ -349,7 +357,10 @@ class EditorScreen(FieldkitScreen):
         self.load_form()
         att = self.query_one("#attachments", DataTable)
         att.cursor_type = "row"
-        att.add_columns(_("File"), _("Type"), _("Size"), _("SHA-256"), _("Description"))
+        # Fixed widths: a long file name must not push the description out of view.
+        for label, width in ((_("File"), 24), (_("Type"), 12), (_("Size"), 9), (_("SHA-256"), 16)):
+            att.add_column(label, width=width)
+        att.add_column(_("Description"))
         hist = self.query_one("#history", DataTable)
         hist.add_columns("#", _("When"), _("Change"), _("Version"), _("Entry hash"))
         self.load_attachments()
@@ -360,7 +371,8 @@ class EditorScreen(FieldkitScreen):
 
     def _subtitle(self) -> None:
         name = self.doc.get("pseudonym") or ""
-        self.sub_title = name if self.record_id else _("New record") + (f": {name}" if name else "")
+        title = name if self.record_id else _("New record") + (f": {name}" if name else "")
+        self.sub_title = printable(title)
 
     @staticmethod
     def _merge(doc: Any) -> dict[str, Any]:
@@ -392,13 +404,13 @@ class EditorScreen(FieldkitScreen):
         persons.clear_options()
         for p in self.doc["persons"]:
             persons.add_option(
-                f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})"
+                literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
             )
         incidents = self.query_one("#incidents", OptionList)
         incidents.clear_options()
         for i in self.doc["incidents"]:
             label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
-            incidents.add_option(f"{i.get('id')}: {_(label)}")
+            incidents.add_option(literal(f"{i.get('id')}: {_(label)}"))
         self._select_person(self.person_index if self.doc["persons"] else None)
         self._select_incident(self.incident_index if self.doc["incidents"] else None)
 
@@ -541,7 +553,7 @@ class EditorScreen(FieldkitScreen):
                     self.draft_id, self.record_id, self.doc
                 )
             except FieldkitError as exc:
-                self.notify(error_text(exc), severity="error", timeout=10)
+                self.notify(error_text(exc).plain, severity="error", timeout=10)
                 return False
             self.dirty = False
         return True
@@ -566,7 +578,7 @@ class EditorScreen(FieldkitScreen):
             self.show_problems(exc.problems or [("record", exc.message)])
             return
         except FieldkitError as exc:
-            self.notify(error_text(exc), severity="error", timeout=10)
+            self.notify(error_text(exc).plain, severity="error", timeout=10)
             return
         self.record_id = rid
         self.dirty = False
@@ -600,11 +612,14 @@ class EditorScreen(FieldkitScreen):
             else:
                 rest.append(f"{path}: {problem}")
         for kind, items in lists.items():
-            self.query_one(f"#e-{kind}", Static).update("\n".join(items))
+            self.query_one(f"#e-{kind}", Static).update(literal("\n".join(items), multiline=True))
         summary = self.query_one("#e-summary", Static)
         if problems:
             summary.update(
-                _("{n} problem(s) to fix before saving. ").format(n=len(problems)) + "; ".join(rest)
+                literal(
+                    _("{n} problem(s) to fix before saving. ").format(n=len(problems))
+                    + "; ".join(rest)
+                )
             )
             first = problems[0][0].split(".")[0].split("[")[0]
             self.query_one("#tabs", TabbedContent).active = TAB_OF.get(first, "tab-interview")
@@ -687,15 +702,18 @@ class EditorScreen(FieldkitScreen):
             conn.close()
         self.from_worker(
             self._attach_done,
-            _("Stored {name}, {size}, SHA-256 {h}").format(
-                name=row.filename, size=_size(row.size), h=row.sha256.hex()
+            fill(
+                _("Stored {name}, {size}, SHA-256 {h}"),
+                name=row.filename,
+                size=_size(row.size),
+                h=row.sha256.hex(),
             ),
         )
 
     def _progress(self, done: int) -> None:
         self.query_one("#att-progress", ProgressBar).update(progress=done)
 
-    def _attach_done(self, message: str) -> None:
+    def _attach_done(self, message: Text) -> None:
         self.query_one("#att-progress").add_class("hidden")
         self.query_one("#att-result", Static).update(message)
         self.load_attachments()
@@ -715,7 +733,7 @@ class EditorScreen(FieldkitScreen):
             try:
                 AttachmentService(self.db, now=self.fk.ctx.now).describe(aid, text)
             except FieldkitError as exc:
-                self.notify(error_text(exc), severity="error")
+                self.notify(error_text(exc).plain, severity="error")
             self.load_attachments()
             self.load_history()
 
@@ -747,7 +765,7 @@ class EditorScreen(FieldkitScreen):
 
 def _show(widget: Static, text: str) -> None:
     """An error line takes space only while it has something to say."""
-    widget.update(text)
+    widget.update(literal(text))
     widget.set_class(bool(text), "shown")
 
 

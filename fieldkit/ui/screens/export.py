@@ -15,6 +15,7 @@ from fieldkit.services import export as export_svc
 from fieldkit.services import fsio
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
+from fieldkit.ui.text import fill, literal
 
 
 class ExportScreen(FieldkitScreen):
@@ -50,7 +51,9 @@ class ExportScreen(FieldkitScreen):
                 "Bundle {seq} was prepared but its file was never written (the stick was full "
                 "or the laptop stopped). Write it again before exporting anything new."
             ).format(seq=seq)
-            self.query_one("#result", Static).update(f"{before}\n{note}" if before else note)
+            self.query_one("#result", Static).update(
+                literal(f"{before}\n{note}" if before else note, multiline=True)
+            )
 
     @on(Button.Pressed, "#resend")
     def resend(self) -> None:
@@ -71,12 +74,15 @@ class ExportScreen(FieldkitScreen):
         hqs = ", ".join(f"{c.name} ({c.short_code})" for c in plan.recipients) or _(
             "none: import HQ's card in Settings first"
         )
-        text = _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}").format(
-            r=len(plan.records), a=len(plan.attachments), kib=plan.content_bytes // 1024, hq=hqs
+        text = fill(
+            _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}"),
+            r=len(plan.records),
+            a=len(plan.attachments),
+            kib=plan.content_bytes // 1024,
+            hq=hqs,
         )
-        self.query_one("#plan", Static).update(
-            text + _left_over(plan.left_records, plan.left_attachments)
-        )
+        text.append(_left_over(plan.left_records, plan.left_attachments))
+        self.query_one("#plan", Static).update(text)
 
     @on(Button.Pressed, "#go")
     def go(self) -> None:
@@ -99,7 +105,7 @@ class ExportScreen(FieldkitScreen):
                     conn, dest, everything=everything, now=self.fk.ctx.now, progress=progress
                 )
         except FieldkitError as exc:
-            self.from_worker(self.done, error_text(exc))
+            self.from_worker(self.done, error_text(exc).plain)
             return
         finally:
             conn.close()
@@ -130,7 +136,7 @@ class ExportScreen(FieldkitScreen):
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
     def done(self, message: str) -> None:
-        self.query_one("#result", Static).update(message)
+        self.query_one("#result", Static).update(literal(message, multiline=True))
         self.query_one("#go", Button).disabled = False
         self.query_one("#progress").add_class("hidden")
         self.show_plan()

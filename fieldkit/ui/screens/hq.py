@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,16 +25,17 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
-    TextArea,
 )
+from textual.widgets.option_list import Option
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services import analysis_export, hq_import, trust
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
+from fieldkit.ui.text import LiteralTable, SafeTextArea, fill, literal, printable
 
 
 class HqScreen(FieldkitScreen):
@@ -61,7 +63,7 @@ class HqScreen(FieldkitScreen):
                     yield Button(_("Verify and import"), variant="primary", id="import")
                 yield Log(id="report", highlight=False)
             with TabPane(_("Devices"), id="tab-devices"), Vertical():
-                yield DataTable(id="devices")
+                yield LiteralTable(id="devices")
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("Device card to enrol"), id="device-card")
                     yield Button(_("Enrol…"), id="enroll")
@@ -143,14 +145,14 @@ class HqScreen(FieldkitScreen):
         field = self.query_one("#bundle-path", Input)
         value = field.value.strip()
         if value:
-            self.query_one("#queue", OptionList).add_option(value)
+            self.query_one("#queue", OptionList).add_option(Option(literal(value), id=value))
             field.value = ""
 
     @on(Button.Pressed, "#import")
     def start_import(self) -> None:
         queue = self.query_one("#queue", OptionList)
         paths = [
-            Path(str(queue.get_option_at_index(i).prompt)).expanduser()
+            Path(str(queue.get_option_at_index(i).id)).expanduser()
             for i in range(queue.option_count)
         ]
         if not paths:
@@ -166,18 +168,18 @@ class HqScreen(FieldkitScreen):
         conn = self.vault.connect()
         try:
             for path in paths:
-                self.from_worker(log.write_line, _("Verifying {p}…").format(p=path))
+                self.from_worker(log.write_line, printable(_("Verifying {p}…").format(p=path)))
                 try:
                     rep = hq_import.import_bundle(
                         conn, path, receipts_dir=receipts, now=self.fk.ctx.now
                     )
                 except FieldkitError as exc:
                     line = _("REFUSED {p}: {why} (nothing was imported)").format(
-                        p=path.name, why=error_text(exc)
+                        p=path.name, why=error_text(exc).plain
                     )
                 else:
                     line = report_line(rep)
-                self.from_worker(log.write_line, line)
+                self.from_worker(log.write_line, printable(line))
         finally:
             conn.close()
         self.from_worker(self.load_devices)
@@ -187,7 +189,7 @@ class HqScreen(FieldkitScreen):
     def load_devices(self) -> None:
         table = self.query_one("#devices", DataTable)
         table.clear()
-        options: list[tuple[str, str]] = []
+        options: list[tuple[Text, str]] = []
         for d in trust.devices(self.db):
             state = _("revoked {at}").format(at=d.revoked_at) if d.revoked_at else _("active")
             table.add_row(
@@ -198,7 +200,7 @@ class HqScreen(FieldkitScreen):
                 ", ".join(map(str, d.missing)) or "—",
                 key=d.card.short_code,
             )
-            options.append((d.card.name, d.card.fingerprint.hex()))
+            options.append((literal(d.card.name), d.card.fingerprint.hex()))
         sel = self.query_one("#device-filter", Select)
         with self.prevent(Select.Changed):
             sel.set_options(options)
@@ -209,7 +211,7 @@ class HqScreen(FieldkitScreen):
         try:
             text, card = trust.load_card_file(path)
         except FieldkitError as exc:
-            self.notify(error_text(exc), severity="error")
+            self.notify(error_text(exc).plain, severity="error")
             return
 
         def answered(yes: bool | None) -> None:
@@ -217,16 +219,14 @@ class HqScreen(FieldkitScreen):
                 try:
                     trust.enroll(self.db, text, now=self.fk.ctx.now)
                 except FieldkitError as exc:
-                    self.notify(error_text(exc), severity="error")
+                    self.notify(error_text(exc).plain, severity="error")
                 self.load_devices()
 
         self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "Device card: {name}\n\nFingerprint: {fp}\n\nDoes it match what the "
-                    "fieldworker reads to you?"
-                ).format(name=card.name, fp=card.short_code),
-                yes=_("It matches"),
+            CardCheckScreen(
+                _("Device card: {name}"),
+                card,
+                _("Does it match what the fieldworker reads to you?"),
             ),
             answered,
         )
@@ -298,9 +298,15 @@ class HqScreen(FieldkitScreen):
             self.query_one("#export-result", Static).update(error_text(exc))
             return
         self.query_one("#export-result", Static).update(
-            _(
-                "{n} record(s) written to {p}; {w} withheld by consent. This file is not encrypted."
-            ).format(n=res.records, p=res.path, w=res.withheld)
+            fill(
+                _(
+                    "{n} record(s) written to {p}; {w} withheld by consent. "
+                    "This file is not encrypted."
+                ),
+                n=res.records,
+                p=res.path,
+                w=res.withheld,
+            )
         )
 
 
@@ -335,10 +341,11 @@ class RecordViewScreen(FieldkitScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield TextArea(id="view", read_only=True, soft_wrap=True)
+        yield SafeTextArea(id="view", read_only=True, soft_wrap=True)
         yield Footer()
 
     def on_mount(self) -> None:
         rec = RecordService(self.db).get(self.record_id)
-        self.sub_title = f"{rec.doc.get('pseudonym', '')} v{rec.version}"
-        self.query_one("#view", TextArea).text = json.dumps(rec.doc, ensure_ascii=False, indent=2)
+        self.sub_title = printable(f"{rec.doc.get('pseudonym', '')} v{rec.version}")
+        view = self.query_one("#view", SafeTextArea)
+        view.text = json.dumps(rec.doc, ensure_ascii=False, indent=2)

@@ -15,6 +15,7 @@ from fieldkit.services import purge, receipts
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
+from fieldkit.ui.text import fill
 
 
 class ReceiptsScreen(FieldkitScreen):
@@ -62,9 +63,13 @@ class ReceiptsScreen(FieldkitScreen):
             self.query_one("#result", Static).update(error_text(exc))
             return
         self.query_one("#result", Static).update(
-            _(
-                "Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since."
-            ).format(hq=r.hq_name, seq=r.seq, d=r.delivered, s=r.superseded)
+            fill(
+                _("Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since."),
+                hq=r.hq_name,
+                seq=r.seq,
+                d=r.delivered,
+                s=r.superseded,
+            )
         )
         self.count()
 

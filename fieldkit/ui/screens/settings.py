@@ -8,15 +8,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services import passphrase_policy, settings, trust
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, SecretOnceScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.text import LiteralTable
 
 
 class SettingsScreen(FieldkitScreen):
@@ -42,7 +43,7 @@ class SettingsScreen(FieldkitScreen):
             yield Button(_("Make a new recovery code…"), id="new-code")
             if self.vault.kind == "field":
                 yield Label(_("Trusted HQ cards"), classes="title")
-                yield DataTable(id="hq-cards")
+                yield LiteralTable(id="hq-cards")
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("Path to an HQ card"), id="card")
                     yield Button(_("Trust…"), id="trust")
@@ -53,13 +54,13 @@ class SettingsScreen(FieldkitScreen):
     def on_mount(self) -> None:
         self.query_one("#autolock", Input).value = str(settings.autolock_seconds(self.db))
         if self.vault.kind == "field":
-            table = self.query_one("#hq-cards", DataTable)
+            table = self.query_one("#hq-cards", LiteralTable)
             table.cursor_type = "row"
             table.add_columns(_("Name"), _("Fingerprint"))
             self.load_cards()
 
     def load_cards(self) -> None:
-        table = self.query_one("#hq-cards", DataTable)
+        table = self.query_one("#hq-cards", LiteralTable)
         table.clear()
         for c in trust.trusted_hq_cards(self.db):
             table.add_row(c.name, c.short_code, key=c.short_code)
@@ -71,7 +72,7 @@ class SettingsScreen(FieldkitScreen):
             settings.set_autolock_seconds(self.db, seconds)
         except (ValueError, FieldkitError) as exc:
             self.notify(
-                error_text(exc) if isinstance(exc, FieldkitError) else _("Not a number."),
+                error_text(exc).plain if isinstance(exc, FieldkitError) else _("Not a number."),
                 severity="error",
             )
             return
@@ -150,18 +151,15 @@ class SettingsScreen(FieldkitScreen):
                 self.load_cards()
 
         self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "HQ card: {name}\n\nFingerprint: {fp}\n\nDoes it match what HQ reads to you?"
-                ).format(name=card.name, fp=card.short_code),
-                yes=_("It matches"),
+            CardCheckScreen(
+                _("HQ card: {name}"), card, _("Does it match what HQ reads to you?")
             ),
             answered,
         )
 
     @on(Button.Pressed, "#untrust")
     def untrust(self) -> None:
-        table = self.query_one("#hq-cards", DataTable)
+        table = self.query_one("#hq-cards", LiteralTable)
         if table.row_count:
             code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if code:

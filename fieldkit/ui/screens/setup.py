@@ -28,8 +28,9 @@ from fieldkit.services import passphrase_policy, trust
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen, SecretOnceScreen
+from fieldkit.ui.screens.dialogs import CardCheckScreen, FilePickerScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.text import literal
 
 
 class SetupScreen(FieldkitScreen):
@@ -51,7 +52,7 @@ class SetupScreen(FieldkitScreen):
                         "laptop. Let's create it."
                     )
                 )
-                yield Static(str(self.fk.ctx.vault_dir), classes="muted")
+                yield Static(literal(self.fk.ctx.vault_dir), classes="muted")
                 yield Label(_("This vault is for:"))
                 with RadioSet(id="kind"):
                     yield RadioButton(
@@ -154,12 +155,12 @@ class SetupScreen(FieldkitScreen):
                 now=ctx.now,
             )
         except FieldkitError as exc:
-            self.from_worker(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(self.created, vault, code, params)
 
     def failed(self, message: str) -> None:
-        self.query_one("#pass-error", Static).update(message)
+        self.query_one("#pass-error", Static).update(literal(message))
         self.query_one("#create", Button).disabled = False
         self.query_one("#progress").add_class("hidden")
 
@@ -193,23 +194,20 @@ class SetupScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.query_one("#card-message", Static).update(error_text(exc))
             return
-        question = (
-            _("HQ card: ")
-            + card.name
-            + "\n\n"
-            + _("Fingerprint: ")
-            + card.short_code
-            + "\n\n"
-            + _("Does this match, character for character, what HQ reads to you over the phone?")
-        )
-
         def answered(yes: bool | None) -> None:
             if yes and self._vault is not None:
                 trust.trust_hq(self._vault.db, text)
                 self.notify(_("HQ card trusted."))
                 self.finish()
 
-        self.app.push_screen(ConfirmScreen(question, yes=_("It matches")), answered)
+        self.app.push_screen(
+            CardCheckScreen(
+                _("HQ card: {name}"),
+                card,
+                _("Does this match, character for character, what HQ reads to you over the phone?"),
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#skip")
     def finish(self) -> None:

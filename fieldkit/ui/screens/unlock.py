@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
@@ -12,6 +13,7 @@ from fieldkit.services import passphrase_policy
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
+from fieldkit.ui.text import literal
 
 
 class UnlockScreen(FieldkitScreen):
@@ -22,7 +24,7 @@ class UnlockScreen(FieldkitScreen):
         yield Header()
         with Center(), Vertical(id="box"):
             yield Label(_("fieldkit is locked"), id="title")
-            yield Static(str(self.fk.ctx.vault_dir), classes="muted")
+            yield Static(literal(self.fk.ctx.vault_dir), classes="muted")
             yield Input(password=True, placeholder=_("Passphrase"), id="passphrase")
             yield Button(_("Unlock"), variant="primary", id="unlock")
             yield ProgressBar(total=None, show_eta=False, id="progress", classes="hidden")
@@ -56,13 +58,13 @@ class UnlockScreen(FieldkitScreen):
             )
             return
         except FieldkitError as exc:
-            self.from_worker(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(self.fk.unlocked, vault)
 
     def failed(self, message: str) -> None:
         msg = self.query_one("#message", Static)
-        msg.update(message)
+        msg.update(literal(message))
         msg.add_class("error")
         self.query_one("#progress").add_class("hidden")
         pw = self.query_one("#passphrase", Input)
@@ -121,18 +123,18 @@ class RecoverScreen(FieldkitScreen):
             vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
             vault.change_passphrase(new)
         except FieldkitError as exc:
-            self.from_worker(self.failed, error_text(exc))
+            self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(self.fk.unlocked, vault)
 
     def failed(self, message: str) -> None:
-        self.query_one("#message", Static).update(message)
+        self.query_one("#message", Static).update(literal(message))
         self.query_one("#progress").add_class("hidden")
 
 
-def strength_text(value: str) -> str:
+def strength_text(value: str) -> Text:
     if not value:
-        return ""
+        return Text("")
     problem, guesses = passphrase_policy.assess(value)
     label = passphrase_policy.label_for(problem, guesses)
-    return f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else "")
+    return literal(f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else ""))

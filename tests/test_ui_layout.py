@@ -1,0 +1,52 @@
+"""Layout promises at the smallest terminal fieldkit supports, 80x24."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldkit.services.vault import Vault
+from fieldkit.ui.screens.editor import EditorScreen
+from fieldkit.ui.screens.hq import HqScreen
+from fieldkit.ui.screens.records import RecordsScreen
+from fieldkit.ui.screens.settings import SettingsScreen
+from tests.conftest import PASSPHRASE, WEAK
+from tests.ui_helpers import make_app, screen_lines, type_into, wait_for
+
+
+def _footer_is_whole(app: object) -> None:
+    """Every key the footer offers is on its last line, description and all."""
+    last = screen_lines(app)[-1]  # type: ignore[arg-type]
+    shown = [b.binding.description for b in app.active_bindings.values() if b.binding.show]  # type: ignore[attr-defined]
+    assert shown
+    for description in shown:
+        assert f" {description} " in f" {last} ", (description, last)
+
+
+async def test_footer_is_whole_at_80x24_on_every_field_screen(tmp_path: Path) -> None:
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _footer_is_whole(app)
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        _footer_is_whole(app)
+        for key in ("ctrl+t", "ctrl+r", "ctrl+o", "ctrl+n"):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: len(app.screen_stack) == 3)
+            await pilot.pause()
+            _footer_is_whole(app)
+            if isinstance(app.screen, EditorScreen | SettingsScreen):
+                assert app.screen.query_one("Footer").region.bottom == 24
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+
+
+async def test_footer_is_whole_at_80x24_at_hq(tmp_path: Path) -> None:
+    Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq")[0].lock()
+    app = make_app(tmp_path / "hq", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HqScreen))
+        _footer_is_whole(app)
