@@ -18,7 +18,8 @@ from typing import Any
 from fieldkit.errors import NotFound
 from fieldkit.services import ids
 from fieldkit.services.clock import iso_utc
-from fieldkit.services.records import MIN_PREFIX, RecordService
+from fieldkit.services.ids import MIN_PREFIX
+from fieldkit.services.records import RecordService
 from fieldkit.store import drafts as draft_store
 from fieldkit.store import records as rec_store
 from fieldkit.store.db import Database

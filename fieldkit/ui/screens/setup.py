@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
@@ -111,8 +110,8 @@ class SetupScreen(FieldkitScreen):
         text = strength_text(event.value)
         if event.value and event.value == self._suggested:
             shown = _("Suggested: {words} (write it down now; it is not shown again)")
-            text = shown.format(words=self._suggested)
-        self.query_one("#strength", Static).update(Text(text))
+            text = literal(shown.format(words=self._suggested))
+        self.query_one("#strength", Static).update(text)
 
     @on(Button.Pressed, "#suggest")
     def suggest(self) -> None:
