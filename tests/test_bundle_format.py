@@ -56,7 +56,7 @@ def test_manifest_encoding_is_deterministic() -> None:
     ("change", "reason"),
     [
         ({"seq": 0}, "seq is out of range"),
-        ({"seq": 1}, "first bundle of a device has no previous hash"),
+        ({"seq": 1}, "first bundle of a device has no previous bundle"),
         ({"prev": b"short"}, "prev must be 32 bytes"),
         ({"recipients": ()}, "recipients must be a list of 1 to 16"),
         ({"recipients": (H, H)}, "lists a recipient twice"),
