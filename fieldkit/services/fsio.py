@@ -52,7 +52,10 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write in {folder}", exc) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Some file systems (network shares) refuse locks; the lock only matters in
+        # the vault folder, which the sweep reads, so a refusal is not an error here.
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
         with os.fdopen(os.dup(fd), "wb") as fh:
             yield fh
             fh.flush()
