@@ -85,6 +85,10 @@ class PtyProcess:
         """Type `line` and press Enter (a terminal sends a carriage return)."""
         os.write(self.fd, line.encode("utf-8") + b"\r")
 
+    def send_key(self, key: bytes) -> None:
+        """Press a key as the terminal sends it, e.g. b"\x03" for Ctrl-C, b"\x04" for Ctrl-D."""
+        os.write(self.fd, key)
+
     def finish(self, timeout: float = TIMEOUT) -> int:
         """Read everything until the child exits; return its exit code."""
         waited = 0.0
