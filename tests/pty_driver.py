@@ -8,12 +8,10 @@ hung test; nothing here measures speed.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -30,8 +28,10 @@ CLI_SCRIPT = (
 )
 
 
-def _take_terminal() -> None:  # runs in the child, after setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# The child runs this first: as the leader of its new session (start_new_session), it
+# makes the pty on its stdin its controlling terminal, so /dev/tty is the pty. (Done in
+# the child's own code rather than a preexec_fn, which is unsafe in a threaded parent.)
+TAKE_TERMINAL = "import fcntl, termios\nfcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
 
 
 class PtyProcess:
@@ -40,14 +40,13 @@ class PtyProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "C.UTF-8"}
         env.pop("FIELDKIT_VAULT", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", script, *argv],
+            [sys.executable, "-c", TAKE_TERMINAL + script, *argv],
             stdin=slave,
             stdout=slave,
             stderr=slave,
             cwd=cwd,
             env=env,
             start_new_session=True,
-            preexec_fn=_take_terminal,  # the child must own the terminal
         )
         os.close(slave)
         self.fd = master
@@ -85,6 +84,10 @@ class PtyProcess:
     def send(self, line: str) -> None:
         """Type `line` and press Enter (a terminal sends a carriage return)."""
         os.write(self.fd, line.encode("utf-8") + b"\r")
+
+    def send_key(self, key: bytes) -> None:
+        """Press a key as the terminal sends it, e.g. b"\x03" for Ctrl-C, b"\x04" for Ctrl-D."""
+        os.write(self.fd, key)
 
     def finish(self, timeout: float = TIMEOUT) -> int:
         """Read everything until the child exits; return its exit code."""

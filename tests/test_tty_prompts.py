@@ -16,7 +16,7 @@ import pytest
 from fieldkit.services import model, trust
 from fieldkit.services.vault import Vault, vault_exists
 from tests.conftest import PASSPHRASE, cli
-from tests.pty_driver import run_at_terminal
+from tests.pty_driver import PtyProcess, run_at_terminal
 
 HQ_NAME = 'HQ "Almaty" [b]ZZZZ-ZZZZ[/b]'  # markup and quotes, shown literally
 
@@ -89,6 +89,16 @@ def test_trust_at_terminal_no_trusts_nothing(pair: Pair) -> None:
     )
     assert code == 12, screen
     assert "not confirmed" in screen
+    assert _trusted(pair) == []
+
+
+@pytest.mark.parametrize("key", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_at_the_question_is_no(pair: Pair, key: bytes) -> None:
+    p = PtyProcess(["trust", str(pair.hq_card), *pair.field])
+    p.expect("to continue:")
+    p.send_key(key)
+    assert p.finish() == 12, p.output
+    assert "Traceback" not in p.output
     assert _trusted(pair) == []
 
 

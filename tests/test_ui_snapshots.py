@@ -130,6 +130,8 @@ def test_setup_passphrase(snap_compare: SnapCompare) -> None:
 
     async def before(pilot: Any) -> None:
         await pilot.click("#to-passphrase")
+        for field in pilot.app.screen.query("Input"):
+            field.cursor_blink = False  # a steady cursor
         pilot.app.screen.query_one("#pass1").value = "short"
         await pilot.pause()
 

@@ -43,8 +43,8 @@ def confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
     if ctx.args.yes:
         raise UsageError(
             "--yes does not skip the fingerprint comparison",
-            hint=f"compare it with its owner, then pass --fingerprint CODE (this card: "
-            f"{card.short_code})",
+            hint="compare it with its owner, then pass the code they read to you as "
+            "--fingerprint CODE",
         )
     if not ctx.has_tty():
         ctx.info(f'{what}: "{card.name}"')

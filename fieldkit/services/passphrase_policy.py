@@ -76,7 +76,7 @@ def assess(passphrase: str) -> tuple[str | None, float]:
     result = _estimate(p)
     guesses = float(result["guesses_log10"])
     if len(p) < MIN_CHARS:
-        return f"it has {len(p)} characters; at least {MIN_CHARS} characters are needed", guesses
+        return f"{MIN_CHARS} characters at least; it has {len(p)}", guesses
     if guesses >= MIN_GUESSES_LOG10:
         return None, guesses
     feedback = result.get("feedback") or {}
