@@ -133,25 +133,37 @@ def test_wipe(cli_vault: list[str], vault_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "stdin", "code"),
+    ("argv", "stdin", "code", "says"),
     [
-        (["record", "show", "rnothere00"], "", 6),
-        (["record", "add", "--json", "-"], "{not json", 5),
-        (["record", "add", "--json", "-"], '{"pseudonym": ""}', 5),
-        (["record", "add", "--json", "-"], '{"pseudonym": "x", "colour": 1}', 5),
-        (["record", "add", "--json", "/nonexistent/file.json"], "", 9),
-        (["record", "list", "--status", "nonsense"], "", 2),
-        (["frobnicate"], "", 2),
-        (["attach", "rnothere00", "/nonexistent"], "", 6),
-        (["attachment", "extract", "anothere", "--out", "/tmp/x"], "", 6),
+        (["record", "show", "rnothere00"], "", 6, "no record 'rnothere00'"),
+        (["record", "add", "--json", "-"], "{not json", 5, "not valid JSON (line 1, column 2)"),
+        (["record", "add", "--json", "-"], '{"pseudonym": ""}', 5, "pseudonym: is required"),
+        (
+            ["record", "add", "--json", "-"],
+            '{"pseudonym": "x", "colour": 1}',
+            5,
+            "colour: unknown field",
+        ),
+        (["record", "add", "--json", "/nonexistent/file.json"], "", 9, "does not exist"),
+        (["record", "list", "--status", "nonsense"], "", 2, "--status: invalid choice"),
+        (["frobnicate"], "", 2, "invalid choice: 'frobnicate'"),
+        (["attach", "rnothere00", "/nonexistent"], "", 6, "no record 'rnothere00'"),
+        (
+            ["attachment", "extract", "anothere", "--out", "/tmp/x"],
+            "",
+            6,
+            "no attachment 'anothere'",
+        ),
     ],
 )
 def test_errors_are_one_line_with_exit_code(
-    cli_vault: list[str], argv: list[str], stdin: str, code: int
+    cli_vault: list[str], argv: list[str], stdin: str, code: int, says: str
 ) -> None:
+    """Each failure exits with its own code, for its own reason (the message says which)."""
     r = cli([*argv, *cli_vault], stdin=stdin)
     assert r.code == code, r.err
     _one_error_line(r.err)
+    assert says in r.err.splitlines()[0]
 
 
 def test_json_error_does_not_echo_input(cli_vault: list[str]) -> None:

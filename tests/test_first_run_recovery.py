@@ -57,6 +57,18 @@ def test_code_printed_by_init_recovers_the_vault(tmp_path: Path) -> None:
         pass
 
 
+async def _settle(pilot: Pilot[None]) -> None:
+    """Wait until every header on the screen stack has mounted its title: leaving the
+    app before that races Textual's Header (NoMatches 'HeaderTitle' on a loaded machine)."""
+
+    def mounted() -> bool:
+        headers = [h for s in pilot.app.screen_stack for h in s.query("Header")]
+        return all(h.query("HeaderTitle") for h in headers)
+
+    await wait_for(pilot, mounted)
+    await pilot.pause()
+
+
 async def _click(pilot: Pilot[None], selector: str) -> None:
     """Click a widget once the screen has laid it out (a new screen may not have yet)."""
     screen = pilot.app.screen
@@ -88,6 +100,7 @@ async def test_code_shown_by_app_setup_recovers_the_vault_in_the_app(tmp_path: P
         await _paste(pilot, "#pass2", PASSPHRASE)
         await _click(pilot, "#create")
         await wait_for(pilot, lambda: isinstance(app.screen, SecretOnceScreen))
+        await wait_for(pilot, lambda: bool(app.screen.query("#secret")))
         # What the dialog shows is what the person writes down.
         code = str(app.screen.query_one("#secret", Static).render()).strip()
         await _click(pilot, "#ack")
@@ -98,7 +111,7 @@ async def test_code_shown_by_app_setup_recovers_the_vault_in_the_app(tmp_path: P
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
         assert app.vault is not None
         rid = RecordService(app.vault.db).add(model.template())
-        await pilot.pause()
+        await _settle(pilot)
 
     app = make_app(vault, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -112,7 +125,7 @@ async def test_code_shown_by_app_setup_recovers_the_vault_in_the_app(tmp_path: P
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
         assert app.vault is not None
         assert RecordService(app.vault.db).get(rid).version == 1
-        await pilot.pause()
+        await _settle(pilot)
 
     with Vault.unlock(vault, NEW_PASSPHRASE) as v:
         assert RecordService(v.db).get(rid)

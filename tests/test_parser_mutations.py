@@ -11,7 +11,7 @@ each deeper stage is reached: a parser change that makes the fuzzer shallow agai
 
 from __future__ import annotations
 
-import os
+import hashlib
 import random
 import re
 from collections import Counter
@@ -30,6 +30,12 @@ from fieldkit.formats import bundle, cards, receipts
 from tests.test_bundle_format import _manifest
 
 H = bytes(range(32))
+SIG = bytes(range(100, 164))  # parse() leaves signatures to its caller: any 64 bytes
+
+
+def _fixed(seed: str) -> Callable[[int], bytes]:
+    """Key material from a name, so the seeds and so the census are the same every run."""
+    return lambda n: hashlib.shake_256(seed.encode()).digest(n)
 
 
 # ---- valid seeds ------------------------------------------------------------------
@@ -37,19 +43,18 @@ H = bytes(range(32))
 
 def _receipt(seq: int, records: int) -> bytes:
     r = receipts.Receipt(bytes(16), H, H[::-1], seq, H, 1_800_000_000, records, 2)
-    return receipts.serialise(receipts.encode_body(r), os.urandom(64))
+    return receipts.serialise(receipts.encode_body(r), SIG)
 
 
 def _card(kind: str, name: str) -> bytes:
-    secret = os.urandom(32)
-    card = cards.Card(
-        kind, name, signing.public_key(secret), HybridIdentity.generate().recipient()
-    )
+    secret = _fixed(name)(32)
+    age = HybridIdentity.generate(_fixed("age " + name))
+    card = cards.Card(kind, name, signing.public_key(secret), age.recipient())
     return cards.serialise(card, secret).encode()
 
 
 def _prefix(**kw: object) -> bytes:
-    return bundle.prefix(bundle.encode_manifest(_manifest(**kw)), os.urandom(64))
+    return bundle.prefix(bundle.encode_manifest(_manifest(**kw)), SIG)
 
 
 @dataclass(frozen=True)

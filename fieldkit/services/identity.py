@@ -69,8 +69,10 @@ def create_if_never_had_one(
     Only a vault that has no identity and never made or imported a bundle gets one: an
     identity is never replaced, and a row that is present but does not load is an error
     to report, not a reason to make a new key."""
+    if not id_store.never_had_one(db):  # every unlock but the first after the upgrade
+        return None
     with db.transaction():
-        if not id_store.never_had_one(db):
+        if not id_store.never_had_one(db):  # another process was first
             return None
         return create(db, kind, name, at, random_bytes=random_bytes)
 
