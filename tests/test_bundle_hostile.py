@@ -633,3 +633,20 @@ def test_a_record_section_json_cannot_encode_again(world: World, raw: bytes) -> 
     )
     container = forge.build(m, sections, world.device_secret())
     world.refused(world.reseal(container), {27})
+
+
+def test_a_classic_stanza_beside_the_post_quantum_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forger is not bound by fieldkit's never-mix rule: a bundle also encrypted to a
+    classic X25519 recipient is refused by import, and so by inspect (which once
+    skipped the stanza types)."""
+    from fieldkit.crypto.age_keys import X25519Identity
+    from fieldkit.formats import age
+
+    monkeypatch.setattr(age, "check_recipient_policy", lambda recipients: None)
+    mixed = age.encrypt_bytes(
+        world.container, [world.hq_id().age.recipient(), X25519Identity.generate().recipient()]
+    )
+    monkeypatch.undo()
+    assert "post-quantum" in world.refused(mixed, {27})
