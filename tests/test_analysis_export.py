@@ -165,3 +165,17 @@ def test_anonymised_scope_is_an_allow_list(pair: Pair, tmp_path: Path) -> None:
     assert row["narrative"] == "MARK<narrative>"
     assert set(row["interview"]) == {"date", "language"}
     assert "sensitive" not in row["persons"][0] and "notes" not in row["consent"]
+
+
+def test_jsonl_keeps_the_text_but_no_raw_terminal_controls(pair: Pair, tmp_path: Path) -> None:
+    """An analyst may `cat` or `less` the JSON Lines file: C1 controls and bidi overrides
+    are written as JSON escapes, so the values are exact and the bytes are inert."""
+    raw = model.template()
+    raw["pseudonym"] = "K-7 \x9b31m\u202egpj.exe\x7f\x1b[2J"
+    _store_raw(pair, raw)
+    out = tmp_path / "a.jsonl"
+    analysis_export.export(pair.hq.db, out)
+    text = out.read_text()
+    for ch in ("\x9b", "\u202e", "\x7f", "\x1b"):
+        assert ch not in text
+    assert json.loads(text.splitlines()[0])["record"]["pseudonym"] == raw["pseudonym"]

@@ -614,3 +614,39 @@ def test_hostile_bundle_meets_an_hq_holding_the_devices_earlier_bundles(
     err = held.world.refused(held.world.reseal(container), codes)
     if case in OWNERSHIP:  # refused by the ownership check, not by anything before it
         assert "belongs to" in err, err
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'"doc":{"x":NaN}', b'"doc":{"x":1e999}', b'"doc":{"x":-Infinity}'],
+    ids=["NaN", "overflow", "Infinity"],
+)
+def test_a_record_section_json_cannot_encode_again(world: World, raw: bytes) -> None:
+    """JSON that Python reads but canonical JSON cannot write (NaN, infinities) is a
+    clean refusal, not an internal error."""
+    _mb, m, _sig, _rest = forge.split(world.container)
+    sections = forge.sections_of(world.container)
+    section = forge.record_doc(sections[0])
+    sections[0] = (
+        b'{"created_at":"2026-05-14T10:00:00Z",' + raw + b',"id":"' + section["id"].encode()
+        + b'","updated_at":"2026-05-14T10:00:00Z","version":1}'
+    )
+    container = forge.build(m, sections, world.device_secret())
+    world.refused(world.reseal(container), {27})
+
+
+def test_a_classic_stanza_beside_the_post_quantum_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forger is not bound by fieldkit's never-mix rule: a bundle also encrypted to a
+    classic X25519 recipient is refused by import, and so by inspect (which once
+    skipped the stanza types)."""
+    from fieldkit.crypto.age_keys import X25519Identity
+    from fieldkit.formats import age
+
+    monkeypatch.setattr(age, "check_recipient_policy", lambda recipients: None)
+    mixed = age.encrypt_bytes(
+        world.container, [world.hq_id().age.recipient(), X25519Identity.generate().recipient()]
+    )
+    monkeypatch.undo()
+    assert "post-quantum" in world.refused(mixed, {27})

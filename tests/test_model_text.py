@@ -169,3 +169,17 @@ def test_attachment_intake_applies_the_rules_hq_applies(vault: Vault) -> None:
     assert ok.filename == "scan_[2J_.jpg" and ok.description == "two\n\tlines"
     with pytest.raises(InvalidInput):
         svc.describe(ok.id, "\x1b[2J")
+
+
+def test_attachment_intake_refuses_what_no_bundle_can_carry(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HQ refuses an attachment entry over bundle.MAX_ATTACHMENT_SIZE (1 TiB), so the
+    laptop refuses the file at intake and keeps nothing of it."""
+    rid = RecordService(vault.db).add(model.template())
+    monkeypatch.setattr(bundle, "MAX_ATTACHMENT_SIZE", 10)
+    svc = AttachmentService(vault.db)
+    with pytest.raises(InvalidInput):
+        svc.add_stream(rid, io.BytesIO(b"x" * 11), filename="big.bin")
+    assert svc.for_record(rid) == []
+    assert svc.add_stream(rid, io.BytesIO(b"x" * 10), filename="fits.bin").size == 10

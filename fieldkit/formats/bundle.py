@@ -470,8 +470,8 @@ def decode_record(data: bytes, entry: RecordEntry) -> RecordSection:
         raise MalformedBundle(f"record {entry.id} does not have exactly the expected fields")
     try:
         canonical = canonical_json(d)
-    except UnicodeEncodeError:  # a lone surrogate, written as a JSON escape
-        raise MalformedBundle(f"record {entry.id} is not valid Unicode") from None
+    except ValueError:  # a lone surrogate written as a JSON escape; NaN; 1e999
+        raise MalformedBundle(f"record {entry.id} is not in canonical form") from None
     if canonical != data:
         raise MalformedBundle(f"record {entry.id} is not in canonical form")
     if d["id"] != entry.id or d["version"] != entry.version:

@@ -145,7 +145,8 @@ def export(
                     "record": _scoped(rec.doc, scope, omit_sensitive),
                 }
                 if fmt == "jsonl":
-                    fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+                    line = json.dumps(row, ensure_ascii=False, sort_keys=True)
+                    fh.write(text_rules.escape_json(line) + "\n")  # inert in a terminal
                 else:
                     writer.writerows(_csv_rows(row))
                 written += 1

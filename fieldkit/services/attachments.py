@@ -99,6 +99,9 @@ class AttachmentService:
                     raise FileAccessError.from_os(f"reading {filename} failed", exc) from None
                 if not chunk:
                     break
+                if w.size + len(chunk) > bundle.MAX_ATTACHMENT_SIZE:
+                    # A bundle cannot carry it (HQ would refuse the bundle): say so now.
+                    raise InvalidInput(f"{filename} is larger than a bundle can carry (1 TiB)")
                 w.write(chunk)
                 if progress is not None:
                     progress(w.size, max(total, w.size))
