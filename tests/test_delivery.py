@@ -314,3 +314,17 @@ async def test_the_app_says_what_purge_kept(pair: Pair) -> None:
         await wait_for(pilot, lambda: len(app._notifications) > 0)
         said = [n.message for n in app._notifications]
     assert any("Purged 1 record(s)" in m and "Kept 3 record(s)" in m for m in said), said
+
+
+def test_an_old_receipt_after_a_newer_one_counts_the_record_once(pair: Pair) -> None:
+    rid = pair.add_testimony("v1")
+    b1 = _export(pair, "1.age")
+    rs = RecordService(pair.field.db)
+    doc = rs.get(rid).doc
+    doc["narrative"] = "v2"
+    rs.edit(rid, doc)
+    got2 = _deliver(pair, _export(pair, "2.age"))
+    assert (got2.delivered, got2.superseded, got2.pending) == (1, 0, 0)
+    got1 = _deliver(pair, b1)  # bundle 1's receipt comes back last
+    assert (got1.delivered, got1.superseded, got1.pending, got1.already) == (1, 0, 0, False)
+    assert _state(pair, rid).kind == "delivered"

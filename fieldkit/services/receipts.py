@@ -157,7 +157,8 @@ def _result(
     """How the records this bundle carried stand now (purged ones are not counted)."""
     summaries = [s for i in carried for s in [rec_store.get_summary(db, i)] if s is not None]
     states = delivery.states(db, summaries)
-    delivered = sum(1 for s in summaries if states[s.id].kind == "delivered")
-    superseded = sum(1 for s in summaries if s.version > carried[s.id])
-    pending = len(summaries) - delivered - superseded
+    open_ = [s for s in summaries if states[s.id].kind != "delivered"]
+    delivered = len(summaries) - len(open_)
+    superseded = sum(1 for s in open_ if s.version > carried[s.id])
+    pending = len(open_) - superseded
     return ReceiptResult(seq, hq_name, delivered, superseded, already, pending)
