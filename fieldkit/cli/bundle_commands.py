@@ -200,16 +200,20 @@ def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
 def cmd_receipt_import(ctx: Context) -> int:
     with opened(ctx) as vault:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
-    note = " (already imported before)" if r.already else ""
+    note = " (already receipted before: nothing changed)" if r.already else ""
+    pending = (
+        f", {r.pending} with attachments HQ has not acknowledged yet" if r.pending else ""
+    )
     say(
         ctx,
         f"Receipt from {r.hq_name} for bundle {r.seq}{note}: {r.delivered} record(s) "
-        f"now delivered, {r.superseded} edited since and not delivered.",
+        f"delivered, {r.superseded} edited since and not delivered{pending}.",
         {
             "seq": r.seq,
             "hq": r.hq_name,
             "delivered": r.delivered,
             "superseded": r.superseded,
+            "pending": r.pending,
             "already": r.already,
         },
     )

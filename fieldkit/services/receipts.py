@@ -33,7 +33,7 @@ from fieldkit.errors import (
 )
 from fieldkit.formats import age, bundle, receipts
 from fieldkit.formats.receipts import MalformedReceipt, Receipt
-from fieldkit.services import fsio, identity, trust
+from fieldkit.services import delivery, fsio, identity, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
 from fieldkit.store import records as rec_store
@@ -49,9 +49,10 @@ MAX_RECEIPT_FILE = 64 * 1024
 class ReceiptResult:
     seq: int
     hq_name: str
-    delivered: int
-    superseded: int
+    delivered: int  # records of the bundle now delivered
+    superseded: int  # edited since: the newer version is not delivered yet
     already: bool
+    pending: int = 0  # at that version, but an attachment is not receipted yet
 
 
 def check_folder(folder: Path) -> None:
@@ -131,27 +132,35 @@ def import_receipt(
     export = bundle_store.export_by_id(db, receipt.bundle_id)
     if export is None or export.bundle_hash != receipt.bundle_hash or export.seq != receipt.seq:
         raise InvalidInput("the receipt is for a bundle this device did not make")
-    if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
-        # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
-        raise NotForThisHQ(
-            f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
-            hint="nothing was changed; import the receipt of an HQ the bundle was made for",
-        )
     items = bundle_store.exported_items(db, export.seq)
-    delivered = superseded = 0
-    for kind, item_id, version in items:
-        current = rec_store.get_summary(db, item_id) if kind == "record" else None
-        if current is not None and current.version == version:
-            delivered += 1
-        elif current is not None:
-            superseded += 1  # edited since: the newer version is not delivered yet
-    if export.receipt_at is not None:
-        return ReceiptResult(export.seq, hq.name, delivered, superseded, True)
-    at = iso_utc(now())
-    with db.transaction():
-        # From here on, delivery (services/delivery.py) counts what this bundle carried.
-        bundle_store.mark_receipt(db, export.seq, at)
-        for kind, item_id, version in items:
-            if kind == "record" and rec_store.get_summary(db, item_id) is not None:
-                bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
-    return ReceiptResult(export.seq, hq.name, delivered, superseded, False)
+    carried = {i: v for kind, i, v in items if kind == "record"}
+    if export.receipt_at is None:
+        # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
+        # (Checked before anything changes; a bundle already receipted changes nothing,
+        # and its manifest may be gone after purge.)
+        if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
+            raise NotForThisHQ(
+                f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
+                hint="nothing was changed; import the receipt of an HQ the bundle was made for",
+            )
+        at = iso_utc(now())
+        with db.transaction():
+            # From here on, delivery (services/delivery.py) counts what this bundle carried.
+            bundle_store.mark_receipt(db, export.seq, at)
+            for item_id, version in carried.items():
+                if rec_store.get_summary(db, item_id) is not None:
+                    bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
+    return _result(db, export.seq, hq.name, carried, already=export.receipt_at is not None)
+
+
+def _result(
+    db: Database, seq: int, hq_name: str, carried: dict[str, int], *, already: bool
+) -> ReceiptResult:
+    """How the records this bundle carried stand now (purged ones are not counted)."""
+    summaries = [s for i in carried for s in [rec_store.get_summary(db, i)] if s is not None]
+    states = delivery.states(db, summaries)
+    open_ = [s for s in summaries if states[s.id].kind != "delivered"]
+    delivered = len(summaries) - len(open_)
+    superseded = sum(1 for s in open_ if s.version > carried[s.id])
+    pending = len(open_) - superseded
+    return ReceiptResult(seq, hq_name, delivered, superseded, already, pending)
