@@ -205,11 +205,14 @@ def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_pat
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:
     hq_card, dev_card = tmp_path / "hq.card", tmp_path / "dev.card"
-    assert cli(["hq", "card", "--out", str(hq_card), *hq]).code == 0
-    r = cli(["card", "--out", str(dev_card), *field])
+    h = cli(["hq", "card", "--out", str(hq_card), "--json", *hq])
+    assert h.code == 0, h.err
+    r = cli(["card", "--out", str(dev_card), "--json", *field])
     assert r.code == 0, r.err
-    assert cli(["trust", str(hq_card), "--yes", *field]).code == 0
-    assert cli(["hq", "enroll", str(dev_card), "--yes", *hq]).code == 0
+    trust = ["trust", str(hq_card), "--fingerprint", h.json()["fingerprint"], *field]
+    assert cli(trust).code == 0
+    enrol = ["hq", "enroll", str(dev_card), "--fingerprint", r.json()["fingerprint"], *hq]
+    assert cli(enrol).code == 0
     bundle = tmp_path / "bundle.fkb"
     ex = cli(["export", "--out", str(bundle), "--json", *field])
     assert ex.code == 0, ex.err
