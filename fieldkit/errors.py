@@ -133,10 +133,6 @@ class FileAccessError(FieldkitError):
 MAX_LISTED = 10
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
-
-
 class WipeIncomplete(FileAccessError):
     """`wipe` could not remove everything in the vault folder; the message names what is left."""
 
@@ -156,7 +152,7 @@ class WipeIncomplete(FileAccessError):
             state = f"{names} could not be overwritten before removal, so its bytes may be on disk"
         else:
             state = "the keyslots are destroyed, so nothing opens the vault"
-        shown = [_printable(str(p)) for p in left[:MAX_LISTED]]
+        shown = [str(p) for p in left[:MAX_LISTED]]  # escaped where shown (CLI, app)
         more = f" and {len(left) - MAX_LISTED} more" if len(left) > MAX_LISTED else ""
         what = f"; still there: {', '.join(shown)}{more}" if shown else ""
         return cls(f"wipe of {root} is incomplete: {state}{what}")

@@ -62,7 +62,7 @@ def test_draft_list_and_discard(cli_vault: list[str], vault_dir: Path) -> None:
 
     listed = cli(["draft", "list", *cli_vault])
     assert listed.code == 0, listed.err
-    assert "\x1b" not in listed.out and "half \\u001b]0;typed" in listed.out
+    assert "\x1b" not in listed.out and "half \\x1b]0;typed" in listed.out
     assert f"edit of deleted record {rid}" in listed.out
     as_json = {d["id"]: d for d in cli(["draft", "list", "--json", *cli_vault]).json()}
     assert as_json[orphan_id]["deleted_record_id"] == rid

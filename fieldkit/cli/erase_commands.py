@@ -49,7 +49,7 @@ def cmd_record_delete(ctx: Context) -> int:
         summary = RecordService(vault.db).summary(ctx.args.id)
         _confirm(
             ctx,
-            f"This deletes record {summary.id} ({_printable(summary.pseudonym)}, status "
+            f"This deletes record {summary.id} ({summary.pseudonym[:80]}, status "
             f"{summary.status}) with every version, attachment and draft, for good.",
             "record deletion",
         )
@@ -74,7 +74,7 @@ def cmd_draft_list(ctx: Context) -> int:
         ctx.emit_json([_draft_json(d) for d in drafts])
         return 0
     for d in drafts:
-        ctx.out(f"{d.id}  {d.updated_at}  {_of(d)}  {_printable(_pseudonym(d))}")
+        ctx.out(f"{d.id}  {d.updated_at}  {_of(d)}  {_pseudonym(d)[:80]}")
     if not drafts:
         ctx.out("No drafts.")
     return 0
@@ -112,8 +112,3 @@ def _draft_json(d: Draft) -> dict[str, Any]:
         "updated_at": d.updated_at,
         "pseudonym": _pseudonym(d),
     }
-
-
-def _printable(text: str) -> str:
-    """Control and format characters (escape sequences, bidi overrides) as \\u escapes."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:80])
