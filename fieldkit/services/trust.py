@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from fieldkit.errors import FileAccessError, FingerprintMismatch, InvalidInput, NotFound
-from fieldkit.formats import cards
+from fieldkit.formats import bundle, cards
 from fieldkit.formats.cards import Card
 from fieldkit.services import identity
 from fieldkit.services.clock import iso_utc
@@ -52,6 +52,14 @@ def trust_hq(db: Database, card_text: str, *, now: Callable[[], float] = time.ti
             hint="ask HQ for the file made by 'fieldkit hq card'",
         )
     with db.transaction():
+        held = {t.fingerprint for t in trust_store.list_hq(db)}
+        if card.fingerprint not in held and len(held) >= bundle.MAX_RECIPIENTS:
+            # A bundle names at most this many recipients (docs/bundle-format.md): one
+            # more card would make every later bundle one that HQ refuses.
+            raise InvalidInput(
+                f"this device already trusts {len(held)} HQ cards, the most a bundle can name",
+                hint="remove one with 'fieldkit untrust' first",
+            )
         trust_store.add_hq(db, TrustedHQ(card.fingerprint, card.name, card_text, iso_utc(now())))
     return card
 
