@@ -58,6 +58,7 @@ async def test_first_run_setup(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
         assert app.vault is not None
         assert [c.name for c in trust.trusted_hq_cards(app.vault.db)] == ["HQ A"]
+        await pilot.pause()  # let the new screen's header mount before the app exits
 
 
 async def test_unlock_wrong_passphrase_then_right(tmp_path: Path) -> None:
