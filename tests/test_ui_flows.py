@@ -63,6 +63,7 @@ async def test_first_run_setup(tmp_path: Path) -> None:
         await pilot.pause()  # let the new screen finish mounting before the app exits
         assert app.vault is not None
         assert [c.name for c in trust.trusted_hq_cards(app.vault.db)] == ["HQ A"]
+        await pilot.pause()  # let the new screen's header mount before the app exits
 
 
 async def test_unlock_wrong_passphrase_then_right(tmp_path: Path) -> None:
@@ -280,3 +281,21 @@ async def test_a_crash_prints_no_testimony_and_no_traceback(
     assert "internal error (ValueError)" in shown.err
     for text in (shown.out, shown.err):
         assert secret not in text and PASSPHRASE not in text and "Traceback" not in text
+
+
+async def test_escape_in_a_dialog_closes_only_the_dialog(tmp_path: Path) -> None:
+    """Escape answered the dialog and then went on to the screen under it: 'Discard
+    draft?' then Escape closed the editor too."""
+    from fieldkit.ui.screens.dialogs import ConfirmScreen
+
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _unlock_and_new_record(pilot, app)
+        editor = app.screen
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is editor

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input, TextArea
 
 from fieldkit.services import identity, ids, model, trust
 from fieldkit.services.attachments import AttachmentService
@@ -37,6 +38,9 @@ def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(
         ids, "new_id", lambda prefix, random_bytes=None: f"{prefix}{next(counter):026d}"
     )
+    # A blinking cursor is on or off depending on when the picture is taken.
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    monkeypatch.setattr(TextArea, "cursor_blink", False)
     yield
 
 
@@ -178,6 +182,9 @@ def test_editor(snap_compare: SnapCompare, tab: str) -> None:
         table.move_cursor(row=2)
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.screen.__class__.__name__ == "EditorScreen")
+        # The editor focuses the pseudonym once mounted, which shows its tab: wait for it.
+        await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", "") == "f-pseudonym")
+        await pilot.pause()
         pilot.app.screen.query_one("#tabs").active = f"tab-{tab}"
         await pilot.pause()
 
@@ -304,3 +311,39 @@ def test_hq_record_view(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
+
+
+def test_card_check_dialog(snap_compare: SnapCompare) -> None:
+    root = _fresh("card-check")
+    _field_vault(root, with_hq=False)
+    hq, _ = Vault.create(
+        root / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq", name="HQ [b]Almaty[/b]",
+        random_bytes=deterministic_random(), now=FakeClock(),  # type: ignore[arg-type]
+    )
+    card = identity.hq(hq.db).card
+    hq.lock()
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.dialogs import CardCheckScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(
+            CardCheckScreen("HQ card: {name}", card, "Does it match what HQ reads to you?")
+        )
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_passphrase_check_dialog(snap_compare: SnapCompare) -> None:
+    root = _fresh("passphrase-check")
+    _field_vault(root, with_hq=False)
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.dialogs import PassphraseCheckScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(PassphraseCheckScreen("Auto-lock after 600 seconds."))
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)

@@ -56,13 +56,20 @@ def make_app(
 
 
 async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    """Type `text` into an Input as a person does: focus it, clear it with keys (Home,
+    Ctrl+K), then one key press per character, so the Input's own key handling,
+    restrictions and change events all run."""
     # A screen that was just pushed may not have composed its widgets yet.
     await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)))
     widget = pilot.app.screen.query_one(selector)
     widget.focus()
     await pilot.pause()
-    widget.value = text  # type: ignore[attr-defined]
+    assert widget.has_focus, f"{selector} cannot take the focus"
+    await pilot.press("home", "ctrl+k", *(KEY_NAMES.get(c, c) for c in text))
     await pilot.pause()
+
+
+KEY_NAMES = {" ": "space"}
 
 
 async def wait_for(pilot: Pilot[None], condition: object, timeout: float = 10.0) -> None:

@@ -7,6 +7,7 @@ Argon2id of the passphrase and of the recovery code.
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ class Vault:
     keyslot_file: KeyslotFile
     _master_key: bytearray
     timings: UnlockTimings = field(default_factory=UnlockTimings)
+    # Every other keyed connection handed out by connect(): lock() closes them too.
+    _others: list[Database] = field(default_factory=list)
 
     # ---- lifecycle -------------------------------------------------------
     @classmethod
@@ -164,13 +167,29 @@ class Vault:
         (export, import, large attachments). The caller closes it."""
         if self.is_locked:
             raise CorruptVault("the vault is locked")
-        return Database.open(self.paths.database, self._master_key)
+        conn = Database.open(self.paths.database, self._master_key)
+        self._others = [c for c in self._others if c.is_open] + [conn]
+        return conn
 
     def lock(self) -> None:
-        """Close the database and zero the master key (best effort in Python; see SECURITY.md)."""
+        """Close the database and every connection handed out by connect() (work still
+        running on one fails and rolls back), then zero the master key (best effort in
+        Python; see SECURITY.md)."""
         self.db.close()
+        for conn in self._others:
+            conn.close()
+        self._others = []
         for i in range(len(self._master_key)):
             self._master_key[i] = 0
+
+    def _key(self) -> bytes:
+        """A copy of the master key for rewrapping, or an error if the vault was locked
+        (lock() closes the database before it zeroes the key, so a copy taken while
+        the database is still open is the real key, never zeros)."""
+        key = bytes(self._master_key)
+        if self.is_locked:
+            raise CorruptVault("the vault is locked")
+        return key
 
     @property
     def is_locked(self) -> bool:
@@ -194,6 +213,23 @@ class Vault:
         return slot.params
 
     # ---- key management ---------------------------------------------------
+    def check_passphrase(self, passphrase: str) -> bool:
+        """Whether `passphrase` opens this vault's passphrase slot as it is on disk now
+        (asked again before security settings change). Runs Argon2: use a worker.
+        Opens no database and changes nothing."""
+        slot_file = read_keyslots(self.paths)
+        slot = slot_file.slot(SlotKind.PASSPHRASE)
+        if slot is None:  # parse() guarantees a passphrase slot
+            raise CorruptVault("keyslot file has no passphrase slot")
+        try:
+            key = keyring.unwrap(slot, _secret(passphrase), slot_file.vault_id)
+        except AuthenticationFailed:
+            return False
+        same = hmac.compare_digest(bytes(key), self._key())
+        for i in range(len(key)):
+            key[i] = 0
+        return same
+
     def change_passphrase(
         self, new_passphrase: str, *, kdf_params: kdf.Argon2Params | None = None
     ) -> None:
@@ -203,7 +239,7 @@ class Vault:
         slot = keyring.make_slot(
             SlotKind.PASSPHRASE,
             _secret(new_passphrase),
-            self._master_key,
+            self._key(),
             self.keyslot_file.vault_id,
             params,
         )
@@ -215,7 +251,7 @@ class Vault:
         slot = keyring.make_slot(
             SlotKind.RECOVERY,
             raw,
-            self._master_key,
+            self._key(),
             self.keyslot_file.vault_id,
             kdf_params or self.kdf_params(),
         )

@@ -103,7 +103,9 @@ class FieldkitApp(App[None]):
             self.push_screen(screen)
 
     def action_lock(self) -> None:
-        """Lock now: save any draft, close the database, drop every key, clear the screen."""
+        """Lock now: save any draft, close every database connection (work still running
+        in a worker fails and rolls back), drop every key, clear the clipboard and the
+        screen."""
         if self.vault is None:
             return
         for screen in list(self.screen_stack):
@@ -112,6 +114,8 @@ class FieldkitApp(App[None]):
                 save()
         vault, self.vault = self.vault, None
         vault.lock()
+        # Text copied from a field (Textual copies with OSC 52) must not outlive the lock.
+        self.copy_to_clipboard("")
         from fieldkit.ui.screens.unlock import UnlockScreen
 
         self._replace_stack(UnlockScreen())
@@ -127,11 +131,10 @@ class FieldkitApp(App[None]):
         await super().on_event(event)
 
     def check_autolock(self) -> None:
+        """Runs on a timer on the UI thread, so a worker never holds it up. A running
+        worker is not activity: an unattended laptop locks even in the middle of an
+        export; the export stops with the lock and can be run again."""
         if self.vault is None:
-            return
-        if any(w.state == WorkerState.RUNNING for w in self.workers):
-            # Long work (export, import, a large attachment) counts as activity.
-            self.note_activity()
             return
         if self.ctx.monotonic() - self._last_activity >= self.autolock_seconds:
             self.action_lock()
@@ -139,7 +142,10 @@ class FieldkitApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Workers never take the app down (exit_on_error=False); a failure is shown, with
         the exception's type only: its message could hold testimony."""
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and self.vault is None:
+            # The lock closed the connection it worked on: expected, and rolled back.
+            self.notify(_("Work in progress stopped at the lock; nothing half-done was saved."))
+        elif event.state == WorkerState.ERROR:
             name = type(event.worker.error).__name__
             self.notify(
                 _("Something went wrong ({name}). Nothing half-done was saved.").format(name=name),

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Static
 
+from fieldkit.errors import FieldkitError
 from fieldkit.ui.base import FieldkitModal
 from fieldkit.ui.i18n import _
 from fieldkit.ui.text import fill, literal
@@ -24,6 +26,8 @@ class ConfirmScreen(FieldkitModal):
     string is shown literally (it may quote a name); give a Text to style it."""
 
     CSS_PATH = "dialogs.tcss"
+    # A binding, not key_escape: the key would go on to the screen below and close it.
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
     def __init__(self, question: str | Text, *, yes: str | None = None) -> None:
         super().__init__()
@@ -47,7 +51,7 @@ class ConfirmScreen(FieldkitModal):
     def answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
-    def key_escape(self) -> None:
+    def action_cancel(self) -> None:
         self.dismiss(False)
 
 
@@ -70,6 +74,72 @@ class CardCheckScreen(ConfirmScreen):
             classes="fingerprint",
         )
         yield Static(self.ask)
+
+
+class PassphraseCheckScreen(FieldkitModal):
+    """The passphrase again, before a security setting changes (someone at an unlocked,
+    unattended laptop must not be able to trust a card or weaken the lock). Checked
+    against the vault's keyslot in a worker; dismisses with True only when it opens it."""
+
+    CSS_PATH = "dialogs.tcss"
+    # A binding, not key_escape: the key would go on to the screen below and close it.
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(_("Enter the passphrase to confirm"), classes="title")
+            yield Static(literal(self.what))
+            yield Input(password=True, placeholder=_("Passphrase"), id="reauth")
+            yield Static("", id="reauth-message", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button(_("Confirm"), variant="primary", id="reauth-ok")
+                yield Button(_("Cancel"), id="reauth-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#reauth", Input).focus()
+
+    @on(Input.Submitted, "#reauth")
+    @on(Button.Pressed, "#reauth-ok")
+    def check(self) -> None:
+        field = self.query_one("#reauth", Input)
+        if not field.value or field.disabled:
+            return
+        field.disabled = True
+        self.query_one("#reauth-ok", Button).disabled = True
+        self.query_one("#reauth-message", Static).update(_("Checking…"))
+        self.run_check(field.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def run_check(self, passphrase: str) -> None:
+        vault = self.fk.vault
+        try:
+            ok = vault is not None and vault.check_passphrase(passphrase)
+        except FieldkitError:  # the keyslot file cannot be read: no change either
+            ok = False
+        self.app.call_from_thread(self.checked, ok)
+
+    def checked(self, ok: bool) -> None:
+        if not self.is_attached:
+            return
+        if ok:
+            self.dismiss(True)
+            return
+        field = self.query_one("#reauth", Input)
+        field.value = ""
+        field.disabled = False
+        field.focus()
+        self.query_one("#reauth-ok", Button).disabled = False
+        self.query_one("#reauth-message", Static).update(
+            _("Wrong passphrase: nothing was changed.")
+        )
+
+    @on(Button.Pressed, "#reauth-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
 
 
 class SecretOnceScreen(FieldkitModal):
@@ -116,6 +186,7 @@ class FilePickerScreen(FieldkitModal):
     """Choose a file: browse the tree or type a path. Dismisses with a Path or None."""
 
     CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
     def __init__(self, start: Path, title: str) -> None:
         super().__init__()
@@ -145,8 +216,5 @@ class FilePickerScreen(FieldkitModal):
             self.notify(_("Choose an existing file."), severity="warning")
 
     @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
-    def key_escape(self) -> None:
+    def action_cancel(self) -> None:
         self.dismiss(None)

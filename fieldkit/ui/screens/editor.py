@@ -358,7 +358,7 @@ class EditorScreen(FieldkitScreen):
         att = self.query_one("#attachments", DataTable)
         att.cursor_type = "row"
         # Fixed widths: a long file name must not push the description out of view.
-        for label, width in ((_("File"), 24), (_("Type"), 12), (_("Size"), 9), (_("SHA-256"), 16)):
+        for label, width in ((_("File"), 20), (_("Type"), 12), (_("Size"), 8), (_("SHA-256"), 16)):
             att.add_column(label, width=width)
         att.add_column(_("Description"))
         hist = self.query_one("#history", DataTable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
@@ -12,12 +13,16 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services import passphrase_policy, settings, trust
-from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
-from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, SecretOnceScreen
+from fieldkit.ui.screens.dialogs import (
+    CardCheckScreen,
+    ConfirmScreen,
+    PassphraseCheckScreen,
+    SecretOnceScreen,
+)
 from fieldkit.ui.screens.unlock import strength_text
-from fieldkit.ui.text import LiteralTable
+from fieldkit.ui.text import LiteralTable, literal
 
 
 class SettingsScreen(FieldkitScreen):
@@ -33,7 +38,6 @@ class SettingsScreen(FieldkitScreen):
                 yield Label(_("seconds without activity"))
                 yield Button(_("Save"), id="save-autolock")
             yield Label(_("Change the passphrase"), classes="title")
-            yield Input(password=True, placeholder=_("Current passphrase"), id="old")
             yield Input(password=True, placeholder=_("New passphrase"), id="new")
             yield Static("", id="strength", classes="muted")
             yield Input(password=True, placeholder=_("Repeat the new passphrase"), id="again")
@@ -65,19 +69,41 @@ class SettingsScreen(FieldkitScreen):
         for c in trust.trusted_hq_cards(self.db):
             table.add_row(c.name, c.short_code, key=c.short_code)
 
+    def confirmed(self, what: str, then: Callable[[], object]) -> None:
+        """Ask for the passphrase again; run `then` only if it is right."""
+
+        def answered(ok: bool | None) -> None:
+            if ok and self.fk.vault is not None:
+                then()
+
+        self.app.push_screen(PassphraseCheckScreen(what), answered)
+
     @on(Button.Pressed, "#save-autolock")
     def save_autolock(self) -> None:
         try:
             seconds = int(self.query_one("#autolock", Input).value or "0")
-            settings.set_autolock_seconds(self.db, seconds)
-        except (ValueError, FieldkitError) as exc:
+        except ValueError:
+            self.notify(_("Not a number."), severity="error")
+            return
+        if not settings.MIN_AUTOLOCK <= seconds <= settings.MAX_AUTOLOCK:
             self.notify(
-                error_text(exc).plain if isinstance(exc, FieldkitError) else _("Not a number."),
+                _("Auto-lock must be between {a} seconds and 8 hours.").format(
+                    a=settings.MIN_AUTOLOCK
+                ),
                 severity="error",
             )
             return
-        self.fk.autolock_seconds = seconds
-        self.notify(_("Auto-lock after {n} seconds.").format(n=seconds))
+
+        def save() -> None:
+            try:
+                settings.set_autolock_seconds(self.db, seconds)
+            except FieldkitError as exc:
+                self.notify(error_text(exc).plain, severity="error")
+                return
+            self.fk.autolock_seconds = seconds
+            self.notify(_("Auto-lock after {n} seconds.").format(n=seconds))
+
+        self.confirmed(_("Auto-lock after {n} seconds.").format(n=seconds), save)
 
     @on(Input.Changed, "#new")
     def strength(self, event: Input.Changed) -> None:
@@ -85,7 +111,6 @@ class SettingsScreen(FieldkitScreen):
 
     @on(Button.Pressed, "#change")
     def change(self) -> None:
-        old = self.query_one("#old", Input).value
         new = self.query_one("#new", Input).value
         result = self.query_one("#pass-result", Static)
         if new != self.query_one("#again", Input).value:
@@ -93,17 +118,18 @@ class SettingsScreen(FieldkitScreen):
             return
         problem = passphrase_policy.strength_problem(new)
         if problem:
-            result.update(_("Passphrase refused: ") + problem)
+            result.update(literal(_("Passphrase refused: ") + problem))
             return
-        result.update(_("Changing…"))
-        self.run_change(old, new)
+
+        def change() -> None:
+            result.update(_("Changing…"))
+            self.run_change(new)
+
+        self.confirmed(_("Change the passphrase."), change)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_change(self, old: str, new: str) -> None:
+    def run_change(self, new: str) -> None:
         try:
-            # Proves the current passphrase before rewrapping (an unlocked, unattended
-            # laptop must not let anyone set a new passphrase).
-            Vault.unlock(self.vault.paths.root, old).lock()
             self.vault.change_passphrase(new)
         except FieldkitError as exc:
             self.from_worker(self.query_one("#pass-result", Static).update, error_text(exc))
@@ -117,7 +143,7 @@ class SettingsScreen(FieldkitScreen):
     def new_code(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.make_code()
+                self.confirmed(_("Make a new recovery code."), self.make_code)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -141,14 +167,17 @@ class SettingsScreen(FieldkitScreen):
             self.query_one("#card-result", Static).update(error_text(exc))
             return
 
+        def add() -> None:
+            try:
+                trust.trust_hq(self.db, text)
+            except FieldkitError as exc:
+                self.query_one("#card-result", Static).update(error_text(exc))
+                return
+            self.load_cards()
+
         def answered(yes: bool | None) -> None:
             if yes:
-                try:
-                    trust.trust_hq(self.db, text)
-                except FieldkitError as exc:
-                    self.query_one("#card-result", Static).update(error_text(exc))
-                    return
-                self.load_cards()
+                self.confirmed(_("Trust this HQ card."), add)
 
         self.app.push_screen(
             CardCheckScreen(
@@ -160,8 +189,14 @@ class SettingsScreen(FieldkitScreen):
     @on(Button.Pressed, "#untrust")
     def untrust(self) -> None:
         table = self.query_one("#hq-cards", LiteralTable)
-        if table.row_count:
-            code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            if code:
-                trust.untrust_hq(self.db, code)
-                self.load_cards()
+        if not table.row_count:
+            return
+        code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not code:
+            return
+
+        def remove() -> None:
+            trust.untrust_hq(self.db, code)
+            self.load_cards()
+
+        self.confirmed(_("Stop trusting HQ card {fp}.").format(fp=code), remove)
