@@ -17,6 +17,7 @@ from fieldkit.services.identity import hq as hq_identity
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.store import attachments as att_store
+from fieldkit.store.db import Database
 from tests.conftest import PASSPHRASE, WEAK
 
 
@@ -42,27 +43,31 @@ class Pair:
 
     def hq_digest(self) -> tuple[dict[str, int], str]:
         """Counts per table and a digest of every row: 'the HQ vault is unchanged'."""
-        db = self.hq.db
-        tables = [
-            r[0]
-            for r in db.all(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'records_fts%'"
-                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
-        h = hashlib.sha256()
-        counts = {}
-        for t in tables:
-            rows = db.all(f"SELECT * FROM {t} ORDER BY 1, 2")  # noqa: S608
-            counts[t] = len(rows)
-            h.update(repr(rows).encode())
-        # The attachment files beside the database: a failed import leaves none behind.
-        folder = att_store.blob_store(db).folder
-        files = sorted(folder.iterdir()) if folder.is_dir() else []
-        counts["attachment files"] = len(files)
-        for f in files:
-            h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
-        return counts, h.hexdigest()
+        return vault_digest(self.hq.db)
+
+
+def vault_digest(db: Database) -> tuple[dict[str, int], str]:
+    """Counts per table and a digest of every row and attachment file of a vault."""
+    tables = [
+        r[0]
+        for r in db.all(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'records_fts%'"
+            " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    h = hashlib.sha256()
+    counts = {}
+    for t in tables:
+        rows = db.all(f"SELECT * FROM {t} ORDER BY 1, 2")  # noqa: S608
+        counts[t] = len(rows)
+        h.update(repr(rows).encode())
+    # The attachment files beside the database: a failed import leaves none behind.
+    folder = att_store.blob_store(db).folder
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    counts["attachment files"] = len(files)
+    for f in files:
+        h.update(f.name.encode() + hashlib.sha256(f.read_bytes()).digest())
+    return counts, h.hexdigest()
 
 
 def make_pair(tmp: Path, name: str = "FW-03 laptop") -> Pair:

@@ -32,13 +32,13 @@ def _export(pair: Pair, name: str) -> Path:
     return out
 
 
-def _deliver(pair: Pair, bundle_path: Path) -> None:
+def _deliver(pair: Pair, bundle_path: Path) -> receipts.ReceiptResult:
     """HQ imports the bundle and writes a receipt; the laptop imports the receipt."""
     rdir = pair.tmp / f"receipts-{bundle_path.stem}"
     rdir.mkdir()
     rep = hq_import.import_bundle(pair.hq.db, bundle_path, receipts_dir=rdir)
     assert rep.receipt is not None
-    receipts.import_receipt(pair.field.db, rep.receipt)
+    return receipts.import_receipt(pair.field.db, rep.receipt)
 
 
 def _attach(pair: Pair, rid: str, data: bytes) -> str:
@@ -56,7 +56,8 @@ def test_an_attachment_added_after_export_is_not_purged(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
     b1 = _export(pair, "1.age")
     aid = _attach(pair, rid, b"photo of the expulsion order")
-    _deliver(pair, b1)
+    got = _deliver(pair, b1)
+    assert (got.delivered, got.superseded, got.pending) == (0, 0, 1)
     res = purge.purge_delivered(pair.field.db)
     assert (res.records, res.attachments) == (0, 0)
     assert AttachmentService(pair.field.db).get(aid).record_id == rid
@@ -291,3 +292,39 @@ async def test_the_apps_records_list_shows_each_records_delivery_state(pair: Pai
         "changed": "changed",
         "not_sent": "not sent",
     }
+
+
+async def test_the_app_says_what_purge_kept(pair: Pair) -> None:
+    from fieldkit.ui.screens.receipts import ReceiptsScreen
+    from fieldkit.ui.screens.records import RecordsScreen
+    from tests.ui_helpers import make_app, type_into, wait_for
+
+    _four_states(pair)
+    app = make_app(pair.tmp / "field", pair.tmp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReceiptsScreen))
+        assert "1 record(s) are delivered" in str(app.screen.query_one("#delivered").render())
+        await pilot.click("#purge")
+        await pilot.pause()
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: len(app._notifications) > 0)
+        said = [n.message for n in app._notifications]
+    assert any("Purged 1 record(s)" in m and "Kept 3 record(s)" in m for m in said), said
+
+
+def test_an_old_receipt_after_a_newer_one_counts_the_record_once(pair: Pair) -> None:
+    rid = pair.add_testimony("v1")
+    b1 = _export(pair, "1.age")
+    rs = RecordService(pair.field.db)
+    doc = rs.get(rid).doc
+    doc["narrative"] = "v2"
+    rs.edit(rid, doc)
+    got2 = _deliver(pair, _export(pair, "2.age"))
+    assert (got2.delivered, got2.superseded, got2.pending) == (1, 0, 0)
+    got1 = _deliver(pair, b1)  # bundle 1's receipt comes back last
+    assert (got1.delivered, got1.superseded, got1.pending, got1.already) == (1, 0, 0, False)
+    assert _state(pair, rid).kind == "delivered"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.widgets import Button, Input, OptionList
@@ -47,7 +48,7 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         await wait_for(
             pilot, lambda: "Fingerprint" in str(app.screen.query_one("#result").render())
         )
-    bundle = next(usb.glob("*.fkb"))
+    bundle = next(usb.glob("*.age"))
 
     # 2. HQ: enrol, import with receipts, browse
     receipts = tmp_path / "receipts"
@@ -142,7 +143,7 @@ async def test_lock_while_export_runs(tmp_path: Path) -> None:
             await asyncio.sleep(0.1)
         await pilot.pause()
         assert isinstance(app.screen, UnlockScreen)
-    assert list(tmp_path.glob("fieldkit-bundle-0001.fkb"))
+    assert len(list(tmp_path.glob("*.age"))) == 1
 
 
 async def test_unwritten_bundle_can_be_written_again(tmp_path: Path) -> None:
@@ -169,7 +170,9 @@ async def test_unwritten_bundle_can_be_written_again(tmp_path: Path) -> None:
         assert "never written" in str(app.screen.query_one("#result").render())
         assert not app.screen.query_one("#resend").has_class("hidden")
         assert app.screen.query_one("#go", Button).disabled  # not a new one before it
-        assert app.screen.query_one("#dest", Input).value.endswith("fieldkit-bundle-0001.fkb")
+        # The default name says nothing: not the tool, not the device, not a count.
+        dest = Path(app.screen.query_one("#dest", Input).value)
+        assert re.fullmatch(r"[0-9a-f]{8}\.age", dest.name)
         await type_into(pilot, "#dest", str(tmp_path / "again.fkb"))
         await pilot.click("#resend")
         await wait_for(

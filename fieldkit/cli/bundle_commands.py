@@ -14,7 +14,7 @@ from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse
 from fieldkit.errors import Cancelled, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.services import export as export_svc
-from fieldkit.services import identity, inspect, purge, receipts, trust
+from fieldkit.services import fsio, identity, inspect, purge, receipts, trust
 from fieldkit.services.vault import Vault
 
 
@@ -37,7 +37,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="pack records changed since the last export into a bundle for HQ",
     )
-    e.add_argument("--out", required=True, metavar="FILE")
+    e.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE|DIR",
+        help="the bundle file, or a folder to write it in under a random name (XXXXXXXX.age)",
+    )
     e.add_argument("--all", action="store_true", help="every record, not only changes")
     e.add_argument(
         "--resend",
@@ -90,6 +95,8 @@ def cmd_trust(ctx: Context) -> int:
 
 def cmd_export(ctx: Context) -> int:
     out = Path(ctx.args.out)
+    if out.is_dir():  # a folder (the stick): a new file in it with a name that says nothing
+        out = fsio.neutral_name(out)
     if ctx.args.x25519_recipient and ctx.args.resend is None:
         raise UsageError(
             "--x25519-recipient only makes a compatibility copy of a bundle",
@@ -171,16 +178,20 @@ def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
 def cmd_receipt_import(ctx: Context) -> int:
     with opened(ctx) as vault:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
-    note = " (already imported before)" if r.already else ""
+    note = " (already imported before: nothing changed)" if r.already else ""
+    pending = (
+        f", {r.pending} with attachments HQ has not acknowledged yet" if r.pending else ""
+    )
     say(
         ctx,
         f"Receipt from {r.hq_name} for bundle {r.seq}{note}: {r.delivered} record(s) "
-        f"now delivered, {r.superseded} edited since and not delivered.",
+        f"delivered, {r.superseded} edited since and not delivered{pending}.",
         {
             "seq": r.seq,
             "hq": r.hq_name,
             "delivered": r.delivered,
             "superseded": r.superseded,
+            "pending": r.pending,
             "already": r.already,
         },
     )

@@ -12,7 +12,7 @@ from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
 from fieldkit.cli.shared import accept_card, card_json, say, write_card
 from fieldkit.errors import FieldkitError, FileAccessError
-from fieldkit.services import analysis_export, fsio, hq_import, identity, trust
+from fieldkit.services import analysis_export, fsio, hq_import, identity, receipts, trust
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -150,6 +150,8 @@ def cmd_export_identity(ctx: Context) -> int:
 
 def cmd_import(ctx: Context) -> int:
     receipts_dir = Path(ctx.args.receipts) if ctx.args.receipts else None
+    if receipts_dir is not None:
+        receipts.check_folder(receipts_dir)  # before any bundle is imported
     first_failure = 0
     results: list[dict[str, Any]] = []
     with opened(ctx) as vault:

@@ -61,6 +61,21 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
         raise
 
 
+# What bundles and receipts are by default called: they are age files, and their names
+# say nothing else (no tool, no device, no count): docs/bundle-format.md, file names.
+NEUTRAL_SUFFIX = ".age"
+
+
+def neutral_name(
+    folder: Path, *, random_bytes: Callable[[int], bytes] = os.urandom
+) -> Path:
+    """A new file in `folder` named 8 random hex digits and '.age'."""
+    while True:
+        path = folder / f"{random_bytes(4).hex()}{NEUTRAL_SUFFIX}"
+        if not path.exists():
+            return path
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> None:
     try:
         with atomic_writer(path, mode=mode) as fh:

@@ -107,6 +107,8 @@ def import_bundle(
     now: Callable[[], float] = time.time,
 ) -> ImportReport:
     me = identity.hq(db)
+    if receipts_dir is not None:
+        receipts.check_folder(receipts_dir)  # before anything is imported
     with fsio.reading(path), open(path, "rb") as fh:
         dec = open_envelope(fh, me)
         v = verify_prefix(db, dec, me)

@@ -49,6 +49,8 @@ ACTOR_TYPES: dict[str, str] = {
 PERSON_ROLES = ("informant", "victim", "relative", "witness", "other")
 CONSENT_SCOPES = ("hq_only", "anonymised_publication", "named_publication")
 RISK_LEVELS = ("low", "medium", "high", "critical")
+# 'exported' and 'delivered' are read only in bundles from older devices: delivery is
+# derived (services/delivery.py), and a field vault stores only USER_STATUSES.
 STATUSES = ("draft", "complete", "exported", "delivered")
 USER_STATUSES = ("draft", "complete")
 SENSITIVE_PERSON_FIELDS = ("real_name", "contacts", "exact_address")

@@ -12,6 +12,8 @@ nothing.
 from __future__ import annotations
 
 import io
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from fieldkit.errors import (
 )
 from fieldkit.formats import age, bundle, receipts
 from fieldkit.formats.receipts import MalformedReceipt, Receipt
-from fieldkit.services import fsio, identity, trust
+from fieldkit.services import delivery, fsio, identity, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
 from fieldkit.store import records as rec_store
@@ -47,9 +49,32 @@ MAX_RECEIPT_FILE = 64 * 1024
 class ReceiptResult:
     seq: int
     hq_name: str
-    delivered: int
-    superseded: int
+    delivered: int  # records of the bundle now delivered
+    superseded: int  # edited since: the newer version is not delivered yet
     already: bool
+    pending: int = 0  # at that version, but an attachment is not receipted yet
+
+
+def check_folder(folder: Path) -> None:
+    """Checked before anything is imported: the receipts folder exists, is a folder, and
+    takes a new file (a probe, created and removed: permission bits do not tell for
+    root, a read-only stick or a full one)."""
+    if not folder.exists():
+        raise FileAccessError(
+            f"receipts folder {folder} does not exist",
+            hint="create it first; nothing was imported",
+        )
+    if not folder.is_dir():
+        raise FileAccessError(
+            f"receipts folder {folder} is not a folder", hint="name a folder; nothing was imported"
+        )
+    probe = folder / f".{secrets.token_hex(8)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        err = FileAccessError.from_os(f"cannot write receipts in {folder}", exc)
+        raise FileAccessError(err.message, hint=f"{err.hint}; nothing was imported") from None
 
 
 def issue(
@@ -61,8 +86,7 @@ def issue(
     now: Callable[[], float] = time.time,
 ) -> Path:
     """Write the signed, encrypted receipt for an imported bundle into out_dir."""
-    if not out_dir.is_dir():
-        raise FileAccessError(f"receipts folder {out_dir} does not exist")
+    check_folder(out_dir)
     r = Receipt(
         v.manifest.bundle_id,
         v.bundle_hash,
@@ -78,7 +102,7 @@ def issue(
     sealed = age.encrypt_bytes(
         receipts.serialise(body, sig), [HybridRecipient(v.device_card.age_recipient.public)]
     )
-    path = out_dir / f"receipt-{v.device_card.short_code[:9]}-{v.manifest.seq:06d}.fkr"
+    path = fsio.neutral_name(out_dir)  # no device fingerprint, no tool name
     fsio.atomic_write(path, sealed, mode=0o644)
     return path
 
@@ -115,20 +139,26 @@ def import_receipt(
             hint="nothing was changed; import the receipt of an HQ the bundle was made for",
         )
     items = bundle_store.exported_items(db, export.seq)
-    delivered = superseded = 0
-    for kind, item_id, version in items:
-        current = rec_store.get_summary(db, item_id) if kind == "record" else None
-        if current is not None and current.version == version:
-            delivered += 1
-        elif current is not None:
-            superseded += 1  # edited since: the newer version is not delivered yet
-    if export.receipt_at is not None:
-        return ReceiptResult(export.seq, hq.name, delivered, superseded, True)
-    at = iso_utc(now())
-    with db.transaction():
-        # From here on, delivery (services/delivery.py) counts what this bundle carried.
-        bundle_store.mark_receipt(db, export.seq, at)
-        for kind, item_id, version in items:
-            if kind == "record" and rec_store.get_summary(db, item_id) is not None:
-                bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
-    return ReceiptResult(export.seq, hq.name, delivered, superseded, False)
+    carried = {i: v for kind, i, v in items if kind == "record"}
+    if export.receipt_at is None:
+        at = iso_utc(now())
+        with db.transaction():
+            # From here on, delivery (services/delivery.py) counts what this bundle carried.
+            bundle_store.mark_receipt(db, export.seq, at)
+            for item_id, version in carried.items():
+                if rec_store.get_summary(db, item_id) is not None:
+                    bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
+    return _result(db, export.seq, hq.name, carried, already=export.receipt_at is not None)
+
+
+def _result(
+    db: Database, seq: int, hq_name: str, carried: dict[str, int], *, already: bool
+) -> ReceiptResult:
+    """How the records this bundle carried stand now (purged ones are not counted)."""
+    summaries = [s for i in carried for s in [rec_store.get_summary(db, i)] if s is not None]
+    states = delivery.states(db, summaries)
+    open_ = [s for s in summaries if states[s.id].kind != "delivered"]
+    delivered = len(summaries) - len(open_)
+    superseded = sum(1 for s in open_ if s.version > carried[s.id])
+    pending = len(open_) - superseded
+    return ReceiptResult(seq, hq_name, delivered, superseded, already, pending)

@@ -12,6 +12,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Prog
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services import export as export_svc
+from fieldkit.services import fsio
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 
@@ -35,10 +36,8 @@ class ExportScreen(FieldkitScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        seq = export_svc.unwritten_seq(self.db) or export_svc.next_seq(self.db)
-        self.query_one("#dest", Input).value = str(
-            self.fk.ctx.start_dir / f"fieldkit-bundle-{seq:04d}.fkb"
-        )
+        dest = fsio.neutral_name(self.fk.ctx.start_dir, random_bytes=self.fk.ctx.random_bytes)
+        self.query_one("#dest", Input).value = str(dest)  # names no tool, device or count
         self.show_plan()
         self.check_unwritten()
 

@@ -78,10 +78,13 @@ class ReceiptsScreen(FieldkitScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 res = purge.purge_delivered(self.db, now=self.fk.ctx.now)
+                kept = purge.kept_text(res.kept, _)
                 self.notify(
                     _("Purged {r} record(s) and {a} attachment(s).").format(
                         r=res.records, a=res.attachments
                     )
+                    + (f"\n{kept}" if kept else ""),
+                    markup=False,
                 )
                 self.count()
 
