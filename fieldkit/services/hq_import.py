@@ -132,12 +132,23 @@ def import_bundle(
 
                 with db.transaction():
                     _store(db, dec, v, report, progress, iso_utc(now()), new_file)
-                    report.missing_before = trust.missing_bundles(db, v.device.fingerprint)
                 for w in written:  # committed: the files are the attachments now
                     w.keep()
     if receipts_dir is not None:
         report.receipt = receipts.issue(db, me, v, receipts_dir, now=now)
     return report
+
+
+def record_ids_of_device(db: Database, device: bytes) -> set[str]:
+    return bundle_store.record_ids_of_device(db, device)
+
+
+def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
+    dec = Decryption(fh, [me.age], armored=False)
+    if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):
+        # Never accept a bundle that was (also) encrypted to a classic recipient.
+        raise MalformedBundle("the bundle is not encrypted with post-quantum recipients only")
+    return dec
 
 
 def import_order(db: Database, paths: list[Path]) -> list[Path]:
@@ -158,18 +169,6 @@ def import_order(db: Database, paths: list[Path]) -> list[Path]:
             continue
         keyed.append((m.device, m.seq, i, path))
     return [k[3] for k in sorted(keyed)] + unread
-
-
-def record_ids_of_device(db: Database, device: bytes) -> set[str]:
-    return bundle_store.record_ids_of_device(db, device)
-
-
-def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
-    dec = Decryption(fh, [me.age], armored=False)
-    if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):
-        # Never accept a bundle that was (also) encrypted to a classic recipient.
-        raise MalformedBundle("the bundle is not encrypted with post-quantum recipients only")
-    return dec
 
 
 def verify_prefix(db: Database, dec: Decryption, me: identity.Identity) -> Verified:
@@ -376,3 +375,4 @@ def _store(
             m.prev_abandoned,
         ),
     )
+    report.missing_before = trust.missing_bundles(db, m.device)
