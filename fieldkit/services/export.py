@@ -243,7 +243,10 @@ def export(
 
 def _producible(db: Database, row: ExportRow) -> bool:
     """Whether bundle `row` can still be written byte for byte: every record version
-    and attachment it lists is in the vault with the signed hash."""
+    and attachment it lists is in the vault with the signed hash. A manifest emptied
+    when a record it carried was deleted or purged cannot be."""
+    if not row.manifest:
+        return False
     m = bundle.decode_manifest(row.manifest)
     for a in m.attachments:
         now_there = att_store.get(db, a.id)
