@@ -217,8 +217,6 @@ def _check_chain(db: Database, m: Manifest, bhash: bytes) -> bool:
     return False
 
 
-
-
 def _check_ownership(db: Database, m: Manifest) -> None:
     """A device adds only to its own records: a record belongs to the device whose
     bundle HQ received it from first, and each attachment to its record. Checked for
