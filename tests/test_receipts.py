@@ -171,7 +171,7 @@ def test_a_receipt_imported_twice_is_a_no_op_and_says_so(world: World) -> None:
     assert first.code == 0 and not changed
     again, unchanged = world.import_(world.receipt)
     assert again.code == 0 and unchanged
-    assert "already imported before" in again.out
+    assert "already receipted before: nothing changed" in again.out
 
 
 def test_receipts_out_of_order_cover_each_their_own_bundle(world: World) -> None:
@@ -199,7 +199,7 @@ def test_a_receipt_after_purge_changes_nothing(world: World) -> None:
     assert cli(["purge", "--delivered", "--yes", *world.field_opts]).code == 0
     again, unchanged = world.import_(world.receipt)
     assert again.code == 0 and unchanged
-    assert "already imported before" in again.out
+    assert "already receipted before: nothing changed" in again.out
 
 
 @pytest.mark.parametrize("problem", ["missing", "a file", "read-only"])

@@ -178,7 +178,7 @@ def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
 def cmd_receipt_import(ctx: Context) -> int:
     with opened(ctx) as vault:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
-    note = " (already imported before: nothing changed)" if r.already else ""
+    note = " (already receipted before: nothing changed)" if r.already else ""
     pending = (
         f", {r.pending} with attachments HQ has not acknowledged yet" if r.pending else ""
     )

@@ -132,15 +132,17 @@ def import_receipt(
     export = bundle_store.export_by_id(db, receipt.bundle_id)
     if export is None or export.bundle_hash != receipt.bundle_hash or export.seq != receipt.seq:
         raise InvalidInput("the receipt is for a bundle this device did not make")
-    if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
-        # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
-        raise NotForThisHQ(
-            f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
-            hint="nothing was changed; import the receipt of an HQ the bundle was made for",
-        )
     items = bundle_store.exported_items(db, export.seq)
     carried = {i: v for kind, i, v in items if kind == "record"}
     if export.receipt_at is None:
+        # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
+        # (Checked before anything changes; a bundle already receipted changes nothing,
+        # and its manifest may be gone after purge.)
+        if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
+            raise NotForThisHQ(
+                f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
+                hint="nothing was changed; import the receipt of an HQ the bundle was made for",
+            )
         at = iso_utc(now())
         with db.transaction():
             # From here on, delivery (services/delivery.py) counts what this bundle carried.
