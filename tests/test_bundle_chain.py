@@ -158,10 +158,12 @@ def test_cli_imports_in_device_and_sequence_order(pair: Pair) -> None:
     pf = pair.tmp / "pass"
     pf.write_text(PASSPHRASE + "\n")
     opts = ["--vault", str(pair.tmp / "hq"), "--passphrase-file", str(pf), "--json"]
-    r = cli(["hq", "import", *sorted(names), *opts])  # the shell's order: 1, 10, 2, ...
+    # the shell's order (1, 10, 2, ...), and one file given twice
+    r = cli(["hq", "import", *sorted(names), names[0], *opts])
     assert r.code == 0, r.err
     rows = r.json()
-    assert [row["seq"] for row in rows] == list(range(1, 11))
+    assert [row["seq"] for row in rows] == [1, *range(1, 11)]
+    assert [row["duplicate"] for row in rows] == [False, True] + [False] * 9
     assert all(row["missing"] == [] for row in rows)
 
 

@@ -161,8 +161,9 @@ def cmd_import(ctx: Context) -> int:
     first_failure = 0
     results: list[dict[str, Any]] = []
     with opened(ctx) as vault:
-        names = {Path(n): n for n in ctx.args.bundles}
-        for path in hq_import.import_order(vault.db, list(names)):
+        paths = [Path(n) for n in ctx.args.bundles]
+        names = dict(zip(paths, ctx.args.bundles, strict=True))
+        for path in hq_import.import_order(vault.db, paths):
             name = names[path]
             try:
                 rep = hq_import.import_bundle(

@@ -243,8 +243,9 @@ def export(
 
 def _producible(db: Database, row: ExportRow) -> bool:
     """Whether bundle `row` can still be written byte for byte: every record version
-    and attachment it lists is in the vault with the signed hash."""
-    if not row.manifest:  # emptied when a record it carried was purged or deleted
+    and attachment it lists is in the vault with the signed hash. A manifest emptied
+    when a record it carried was deleted or purged cannot be."""
+    if not row.manifest:
         return False
     m = bundle.decode_manifest(row.manifest)
     for a in m.attachments:

@@ -144,7 +144,6 @@ def import_bundle(
 
                 with contextlib.suppress(_DryRun), db.transaction():
                     _store(db, dec, v, report, progress, iso_utc(now()), new_file)
-                    report.missing_before = trust.missing_bundles(db, v.device.fingerprint)
                     if dry_run:
                         raise _DryRun  # all verified: roll back, and keep no file
                 for w in [] if dry_run else written:  # committed: the attachments now
@@ -159,6 +158,18 @@ def unknown_recipients(db: Database, me: identity.Identity, m: Manifest) -> list
     card this vault trusts."""
     known = {me.card.fingerprint} | {t.fingerprint for t in trust_store.list_hq(db)}
     return [cards.short_code(fp) for fp in m.recipients if fp not in known]
+
+
+def record_ids_of_device(db: Database, device: bytes) -> set[str]:
+    return bundle_store.record_ids_of_device(db, device)
+
+
+def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
+    dec = Decryption(fh, [me.age], armored=False)
+    if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):
+        # Never accept a bundle that was (also) encrypted to a classic recipient.
+        raise MalformedBundle("the bundle is not encrypted with post-quantum recipients only")
+    return dec
 
 
 def import_order(db: Database, paths: list[Path]) -> list[Path]:
@@ -179,18 +190,6 @@ def import_order(db: Database, paths: list[Path]) -> list[Path]:
             continue
         keyed.append((m.device, m.seq, i, path))
     return [k[3] for k in sorted(keyed)] + unread
-
-
-def record_ids_of_device(db: Database, device: bytes) -> set[str]:
-    return bundle_store.record_ids_of_device(db, device)
-
-
-def open_envelope(fh: BinaryIO, me: identity.Identity) -> Decryption:
-    dec = Decryption(fh, [me.age], armored=False)
-    if any(s.type != age.TYPE_PQ for s in dec.header.stanzas):
-        # Never accept a bundle that was (also) encrypted to a classic recipient.
-        raise MalformedBundle("the bundle is not encrypted with post-quantum recipients only")
-    return dec
 
 
 def verify_prefix(db: Database, dec: Decryption, me: identity.Identity) -> Verified:
@@ -237,8 +236,6 @@ def _check_chain(db: Database, m: Manifest, bhash: bytes) -> bool:
     if after is not None and after.prev_hash != bhash:
         raise ForkDetected(f"bundle {m.seq} is not the one bundle {m.seq + 1} follows")
     return False
-
-
 
 
 def _check_ownership(db: Database, m: Manifest) -> None:
@@ -397,3 +394,4 @@ def _store(
             m.prev_abandoned,
         ),
     )
+    report.missing_before = trust.missing_bundles(db, m.device)

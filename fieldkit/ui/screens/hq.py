@@ -167,7 +167,7 @@ class HqScreen(FieldkitScreen):
         log = self.query_one("#report", Log)
         conn = self.vault.connect()
         try:
-            for path in paths:
+            for path in hq_import.import_order(conn, paths):  # each device's own order
                 self.from_worker(log.write_line, printable(_("Verifying {p}…").format(p=path)))
                 try:
                     rep = hq_import.import_bundle(
