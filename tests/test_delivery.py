@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.errors import InvalidInput
+from fieldkit.errors import InvalidInput, NotFound
 from fieldkit.formats import bundle
 from fieldkit.services import delivery, hq_import, purge, receipts
 from fieldkit.services import export as export_svc
@@ -328,3 +328,34 @@ def test_an_old_receipt_after_a_newer_one_counts_the_record_once(pair: Pair) -> 
     got1 = _deliver(pair, b1)  # bundle 1's receipt comes back last
     assert (got1.delivered, got1.superseded, got1.pending, got1.already) == (1, 0, 0, False)
     assert _state(pair, rid).kind == "delivered"
+
+
+def test_purge_keeps_a_delivered_record_with_an_unsaved_draft(pair: Pair) -> None:
+    """A draft is work the fieldworker has not saved: HQ has none of it. Purge keeps its
+    record (and the draft) and says why, whatever the receipts cover."""
+    from fieldkit.services.drafts import DraftService
+
+    rid = pair.add_testimony("delivered, then reopened in the editor")
+    other = pair.add_testimony("delivered, untouched")
+    _deliver(pair, _export(pair, "1.age"))
+    doc = RecordService(pair.field.db).get(rid).doc
+    drafts = DraftService(pair.field.db)
+    drafts.save(drafts.new_id(), rid, {**doc, "narrative": "typed, not saved"})
+    res = purge.purge_delivered(pair.field.db)
+    assert (res.records, res.kept) == (1, {"draft": 1})
+    assert "unsaved changes in the editor" in purge.kept_text(res.kept)
+    assert RecordService(pair.field.db).summary(rid).id == rid
+    assert [d.record_id for d in DraftService(pair.field.db).all()] == [rid]
+    with pytest.raises(NotFound):
+        RecordService(pair.field.db).summary(other)
+
+
+def test_export_counts_no_record_left_over_when_one_travels_again_for_its_attachment(
+    pair: Pair,
+) -> None:
+    rid = pair.add_testimony("sent, then a photo added")
+    _export(pair, "1.age")
+    _attach(pair, rid, b"late scan")
+    p = export_svc.plan(pair.field.db)
+    assert (len(p.record_entries), len(p.attachment_entries)) == (1, 1)
+    assert (p.left_records, p.left_attachments) == (0, 0)

@@ -120,6 +120,8 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
     root = ctx.vault_dir
     if vault_exists(root):
         raise VaultExists(f"a vault already exists at {root}")
+    if name is not None:  # before the passphrase and the calibration: nothing is made
+        name = identity.valid_name(name)
     passphrase = choose_passphrase(
         ctx, getattr(ctx.args, "passphrase_file", None), prompt="Choose a passphrase: "
     )

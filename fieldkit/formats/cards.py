@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -73,7 +74,20 @@ def check_name(name: str) -> str:
         raise MalformedData(f"a card name has 1 to {MAX_NAME} characters")
     if any(unicodedata.category(c)[0] == "C" for c in name):
         raise MalformedData("a card name cannot contain control characters")
+    if any(_code_like(m.group()) for m in _CODE_GROUPS.finditer(name)):
+        # The check dialog shows the name above the card's fingerprint: a name holding
+        # another card's code could be compared instead of the real one.
+        raise MalformedData("a card name cannot contain something that looks like a fingerprint")
     return name
+
+
+# Three or more groups of four letters or digits, as fingerprints are written
+# (XXXX-XXXX-XXXX-...); with a digit in them or in capitals, so "Open Data Tech Hub" stays.
+_CODE_GROUPS = re.compile(r"\b[0-9A-Za-z]{4}(?:[-\s.:_/]+[0-9A-Za-z]{4}){2,}\b")
+
+
+def _code_like(text: str) -> bool:
+    return any(c.isdigit() for c in text) or text.upper() == text
 
 
 def serialise(card: Card, signing_secret: bytes) -> str:

@@ -122,7 +122,10 @@ def plan(db: Database, *, everything: bool = False) -> ExportPlan:
         if a.record not in pending
     }
     recs, atts = _fit(records, attachments, carriers, bundle.MAX_MANIFEST - fixed)
-    return ExportPlan(recs, atts, hqs, len(records) - len(recs), len(attachments) - len(atts))
+    # Left over: pending records not in this bundle (a carrier that travels again only
+    # for its new attachment was never pending, so it is not counted either way).
+    left = len(pending - {r.id for r in recs})
+    return ExportPlan(recs, atts, hqs, left, len(attachments) - len(atts))
 
 
 def _fit(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import HybridIdentity
-from fieldkit.errors import NotConfigured, WrongVaultKind
+from fieldkit.errors import InvalidInput, MalformedData, NotConfigured, WrongVaultKind
 from fieldkit.formats import cards
 from fieldkit.formats.cards import Card
 from fieldkit.store import identity as id_store
@@ -35,6 +35,15 @@ class Identity:
 
     def card_text(self) -> str:
         return cards.serialise(self.card, self.signing_secret)
+
+
+def valid_name(name: str) -> str:
+    """A name for this vault's card, checked before anything is made (the card's own rule,
+    cards.check_name, as a user error rather than a damaged file)."""
+    try:
+        return cards.check_name(name)
+    except MalformedData as exc:
+        raise InvalidInput(exc.message, hint="choose another --name") from None
 
 
 def create(

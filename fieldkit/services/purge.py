@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from fieldkit.services import delivery, erase, identity
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
+from fieldkit.store import drafts as draft_store
 from fieldkit.store import records as rec_store
 from fieldkit.store.db import Database
 
@@ -36,6 +37,7 @@ KEPT_REASONS = {
     "changed": "{n} changed since delivery (a new version or attachment HQ has not acknowledged)",
     "waiting": "{n} in bundles still waiting for a receipt",
     "not_sent": "{n} not sent yet",
+    "draft": "{n} with unsaved changes in the editor (save or discard the draft first)",
 }
 
 
@@ -58,8 +60,15 @@ def _selection(db: Database) -> tuple[list[str], dict[str, int]]:
     """(ids of delivered records, how many records stay, by delivery state)."""
     summaries = rec_store.list_summaries(db, sort="created", limit=10**9)
     found = delivery.states(db, summaries)
-    kept = Counter(s.kind for s in found.values() if s.kind != "delivered")
-    return [s.id for s in summaries if found[s.id].kind == "delivered"], dict(kept)
+    # An editor draft is work the fieldworker has not saved yet: HQ has none of it, so
+    # its record stays whatever the receipts cover.
+    drafted = {d.record_id for d in draft_store.all_drafts(db) if d.record_id is not None}
+    kind = {
+        s.id: "draft" if s.id in drafted and found[s.id].kind == "delivered" else found[s.id].kind
+        for s in summaries
+    }
+    kept = Counter(k for k in kind.values() if k != "delivered")
+    return [s.id for s in summaries if kind[s.id] == "delivered"], dict(kept)
 
 
 def purge_delivered(db: Database, *, now: Callable[[], float] = time.time) -> PurgeResult:

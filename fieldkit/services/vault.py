@@ -72,6 +72,7 @@ class Vault:
         passphrase_policy.check(passphrase)
         if kind not in VAULT_KINDS:
             raise ValueError("vault kind must be 'field' or 'hq'")
+        name = identity.valid_name(name or DEFAULT_NAMES[kind])
         paths = VaultPaths(root)
         if paths.keyslots.exists() or paths.database.exists():
             raise VaultExists(f"a vault already exists at {root}")
@@ -108,7 +109,7 @@ class Vault:
             os.umask(old_umask)
         with db.transaction():
             identity.create(
-                db, kind, name or DEFAULT_NAMES[kind], iso_utc(now()), random_bytes=random_bytes
+                db, kind, name, iso_utc(now()), random_bytes=random_bytes
             )
             meta.put(db, "kind", kind)
             meta.put(db, "vault_id", vault_id.hex())
