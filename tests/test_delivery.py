@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.errors import InvalidInput, NotFound
+from fieldkit.errors import FileAccessError, InvalidInput, NotFound
 from fieldkit.formats import bundle
 from fieldkit.services import delivery, hq_import, purge, receipts
 from fieldkit.services import export as export_svc
@@ -359,3 +359,22 @@ def test_export_counts_no_record_left_over_when_one_travels_again_for_its_attach
     p = export_svc.plan(pair.field.db)
     assert (len(p.record_entries), len(p.attachment_entries)) == (1, 1)
     assert (p.left_records, p.left_attachments) == (0, 0)
+
+
+def test_a_record_in_a_bundle_never_written_says_so(pair: Pair) -> None:
+    """A full stick: the bundle was made but never written. Its records are not
+    'waiting for a receipt' (nothing left the laptop) until it is written."""
+
+    def full_stick(_done: int, _total: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    rid = pair.add_testimony("the stick was full")
+    with pytest.raises(FileAccessError):
+        export_svc.export(pair.field.db, pair.tmp / "1.age", progress=full_stick)
+    summary = RecordService(pair.field.db).summary(rid)
+    state = delivery.state_of(pair.field.db, summary)
+    assert (state.kind, state.bundle) == ("unwritten", 1)
+    assert state.label() == "in bundle 1, which was never written"
+    assert purge.purge_delivered(pair.field.db).kept == {"unwritten": 1}
+    export_svc.resend(pair.field.db, 1, pair.tmp / "1.age")
+    assert delivery.state_of(pair.field.db, summary).kind == "waiting"

@@ -9,6 +9,8 @@ Purge removes only delivered records; the CLI and the app show every record's st
                acknowledged no version of it
     waiting    everything it holds is in bundles; bundle N (the latest it is waiting
                for) has no receipt yet
+    unwritten  as waiting, but bundle N was never written (a full stick): nothing has
+               left the laptop; `export --resend N` writes it
     delivered  receipts cover its current version and every attachment
     changed    HQ acknowledged an earlier version, and since then it was edited or
                got an attachment that is in no bundle yet
@@ -23,12 +25,13 @@ from fieldkit.store import bundles as bundle_store
 from fieldkit.store.db import Database
 from fieldkit.store.records import RecordSummary
 
-KINDS = ("not_sent", "waiting", "delivered", "changed")
+KINDS = ("not_sent", "waiting", "unwritten", "delivered", "changed")
 
 # English text; the app passes each through its translation function.
 LABELS = {
     "not_sent": "not sent",
     "waiting": "in bundle {n}, waiting for receipt",
+    "unwritten": "in bundle {n}, which was never written",
     "delivered": "delivered",
     "changed": "changed since delivery",
 }
@@ -36,6 +39,7 @@ LABELS = {
 SHORT_LABELS = {
     "not_sent": "not sent",
     "waiting": "bundle {n}, waiting",
+    "unwritten": "unwritten ({n})",
     "delivered": "delivered",
     "changed": "changed",
 }
@@ -45,7 +49,7 @@ SHORT_WIDTH = 17
 @dataclass(frozen=True)
 class DeliveryState:
     kind: str  # one of KINDS
-    bundle: int | None = None  # for "waiting": the bundle whose receipt is awaited
+    bundle: int | None = None  # for "waiting"/"unwritten": the bundle it waits for
 
     def label(self, translate: Callable[[str], str] = str) -> str:
         return translate(LABELS[self.kind]).format(n=self.bundle)
@@ -85,7 +89,9 @@ def states(db: Database, summaries: Sequence[RecordSummary]) -> dict[str, Delive
             found.append((carried_in, receipted))
     for (rid, _aid), b in att_bundles.items():
         owed[rid].pending.append(_item(b))
-    return {rid: _state(o) for rid, o in owed.items()}
+    last = bundle_store.last_export(db)
+    unwritten = last.seq if last is not None and last.written_at is None else None
+    return {rid: _state(o, unwritten) for rid, o in owed.items()}
 
 
 def state_of(db: Database, summary: RecordSummary) -> DeliveryState:
@@ -98,10 +104,11 @@ def _item(bundles: list[tuple[int, bool]]) -> int | None:
     return max((seq for seq, _r in bundles), default=0)
 
 
-def _state(o: _Owed) -> DeliveryState:
+def _state(o: _Owed, unwritten: int | None) -> DeliveryState:
     waiting = [p for p in o.pending if p is not None]
     if not waiting:
         return DeliveryState("delivered")
     if 0 in waiting:
         return DeliveryState("changed" if o.ever_delivered else "not_sent")
-    return DeliveryState("waiting", max(waiting))
+    n = max(waiting)
+    return DeliveryState("unwritten" if n == unwritten else "waiting", n)

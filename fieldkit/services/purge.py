@@ -36,6 +36,7 @@ class PurgeResult:
 KEPT_REASONS = {
     "changed": "{n} changed since delivery (a new version or attachment HQ has not acknowledged)",
     "waiting": "{n} in bundles still waiting for a receipt",
+    "unwritten": "{n} in a bundle that was never written (export --resend writes it)",
     "not_sent": "{n} not sent yet",
     "draft": "{n} with unsaved changes in the editor (save or discard the draft first)",
 }
