@@ -585,6 +585,13 @@ def _held_cases(h: Held) -> dict[str, tuple[bytes, set[int]]]:
             forge.altered(w.container, a_key, record=_set("updated_at", "\x1b]0;x\x07")),
             {27},
         ),
+        # a version HQ holds, sent again with other content (only a stolen key can)
+        "a held record version with other content": (
+            forge.altered(
+                w.container, a_key, record=_set("version", 1), records=(replace(rec, version=1),)
+            ),
+            {28},
+        ),
     }
 
 
@@ -594,6 +601,7 @@ OWNERSHIP = {
     "device B's key sending A's record",
 }
 HELD_CASES = [
+    "a held record version with other content",
     "a record of device B in A's bundle",
     "an attachment to device B's record",
     "device B's key sending A's record",

@@ -328,6 +328,13 @@ def _store(
             )
             report.records_new += 1
         else:
+            held = rec_store.get_doc(db, entry.id, entry.version)
+            if held is not None and held[1] != doc_hash:
+                # The device made this version once; other content under its number can
+                # only come from someone else holding its key.
+                raise ForkDetected(
+                    f"record {entry.id} version {entry.version} differs from the one HQ holds"
+                )
             report.records_known += 1
         bundle_store.add_provenance(
             db, "record", entry.id, entry.version, m.device, m.bundle_id, m.seq
