@@ -85,9 +85,9 @@ def check_expected_code(card: Card, expected: str) -> None:
     fingerprint. Case, dashes and spaces do not matter, nor Crockford's look-alikes
     (O for 0, I and L for 1); a prefix is not enough."""
     if _normal_code(expected) != _normal_code(card.short_code):
-        raise FingerprintMismatch(
-            f"this card's fingerprint {card.short_code} does not match the one given"
-        )
+        # The card's own code is not shown: a hurried person could paste it back and
+        # trust a substituted card. The comparison must be redone with the owner.
+        raise FingerprintMismatch("this card's fingerprint does not match the one given")
 
 
 # ---- HQ side ------------------------------------------------------------------------
