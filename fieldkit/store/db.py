@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,10 @@ class Database:
     def __init__(self, conn: Any, path: Path) -> None:
         self._conn = conn
         self.path = path
+        # One statement at a time on this connection, whichever thread runs it: lock()
+        # in the app closes a worker's connection from the UI thread, and closing a
+        # connection while another thread is inside it crashes the process.
+        self._lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path, key: bytes | bytearray, *, create: bool = False) -> Database:
@@ -105,7 +110,16 @@ class Database:
         return db
 
     def close(self) -> None:
-        if self._conn is not None:
+        """Close the connection. From another thread too: a statement running on it is
+        interrupted (sqlite3_interrupt is safe from any thread) and the close waits for
+        it to return; the owner's next call then fails and its transaction is gone."""
+        conn = self._conn
+        if conn is None:
+            return
+        conn.interrupt()
+        with self._lock:
+            if self._conn is None:
+                return
             with contextlib.suppress(sqlcipher3.Error):
                 self.checkpoint()
             self._conn.close()
@@ -115,7 +129,8 @@ class Database:
         """Copy every committed page from the WAL into the database and truncate the WAL
         to zero bytes. False if another connection's reader or writer kept it from
         completing (the WAL is then truncated at a later checkpoint, at the latest at lock)."""
-        row = self._c().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        with self._lock:
+            row = self._c().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return row is not None and int(row[0]) == 0
 
     @property
@@ -128,17 +143,21 @@ class Database:
         return self._conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._c().execute(sql, params)
+        with self._lock:
+            return self._c().execute(sql, params)
 
     def executescript(self, sql: str) -> None:
-        self._c().executescript(sql)
+        with self._lock:
+            self._c().executescript(sql)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row = self._c().execute(sql, params).fetchone()
+        with self._lock:
+            row = self._c().execute(sql, params).fetchone()
         return None if row is None else tuple(row)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [tuple(r) for r in self._c().execute(sql, params).fetchall()]
+        with self._lock:
+            return [tuple(r) for r in self._c().execute(sql, params).fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)
@@ -150,23 +169,25 @@ class Database:
 
         With wait=False, raise Busy at once if another connection is writing, instead
         of waiting up to the busy timeout (for housekeeping that can run another time)."""
-        conn = self._c()
         if wait:
-            conn.execute("BEGIN IMMEDIATE")
+            self.execute("BEGIN IMMEDIATE")
         else:
-            conn.execute("PRAGMA busy_timeout = 0")
+            self.execute("PRAGMA busy_timeout = 0")
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                self.execute("BEGIN IMMEDIATE")
             except sqlcipher3.OperationalError:
                 raise Busy("another connection is writing") from None
             finally:
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             yield self
-            conn.execute("COMMIT")
+            self.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:  # SQLite may already have rolled back (a full disk)
-                conn.execute("ROLLBACK")
+            with self._lock:
+                # SQLite may already have rolled back (a full disk); a connection closed
+                # meanwhile (a lock) rolled back as it closed.
+                if self._conn is not None and self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
             problem = _disk_problem(exc)
             if problem is not None:
                 raise problem from None
