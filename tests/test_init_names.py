@@ -42,6 +42,20 @@ def test_a_card_name_that_looks_like_a_fingerprint_is_refused(name: str) -> None
         cards.check_name(name)
 
 
+def test_a_card_carrying_such_a_name_is_refused_when_read() -> None:
+    """A card made elsewhere (not by fieldkit's init) with another card's code in its name
+    is refused at `trust` and `hq enroll`, before any dialog shows it."""
+    from fieldkit.crypto import signing
+    from fieldkit.crypto.age_keys import HybridIdentity
+    from fieldkit.formats.cards import Card
+
+    secret = signing.generate_secret()
+    name = "HQ Almaty Fingerprint: BW65-J88R-MW4T-42AD-C49K"
+    card = Card("hq", name, signing.public_key(secret), HybridIdentity.generate().recipient())
+    with pytest.raises(MalformedData, match="looks like a fingerprint"):
+        cards.parse(cards.serialise(card, secret))
+
+
 @pytest.mark.parametrize(
     "name", ["HQ Almaty", "FW-03 laptop", "Open Data Tech Hub", "Правозащитный центр Душанбе"]
 )

@@ -36,9 +36,11 @@ async def _unlock(pilot: Pilot[None], app: FieldkitApp, screen_type: type) -> No
 
 
 def _impostor_name(real_code: str) -> str:
-    """A name that shows the real card's code and, as markup, would paint everything
-    after it (the impostor's own code) in the background colour."""
-    return f"HQ Almaty Fingerprint: {real_code} [#000000 on #000000]"
+    """A name that, as markup, would paint everything after it (the impostor's own code)
+    in the background colour. (A name holding the real card's code is refused outright:
+    tests/test_init_names.py.)"""
+    del real_code
+    return "HQ Almaty [#000000 on #000000]"
 
 
 async def test_hq_card_dialog_shows_the_name_literally_and_the_cards_own_code(
