@@ -7,6 +7,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.cli.record_commands import opened
+from fieldkit.cli.shared import say
 from fieldkit.errors import Cancelled, UsageError
 from fieldkit.services.drafts import Draft, DraftService
 from fieldkit.services.erase import delete_record
@@ -58,12 +59,7 @@ def cmd_record_delete(ctx: Context) -> int:
         f"Deleted record {summary.id} with {done.attachments} attachment(s)"
         f" and {done.drafts} draft(s)."
     )
-    if ctx.as_json:
-        ctx.emit_json(
-            {"id": summary.id, "attachments": done.attachments, "drafts": done.drafts}
-        )
-    else:
-        ctx.out(message)
+    say(ctx, message, {"id": summary.id, "attachments": done.attachments, "drafts": done.drafts})
     return 0
 
 
@@ -86,10 +82,7 @@ def cmd_draft_discard(ctx: Context) -> int:
         draft_id = service.resolve(ctx.args.id)
         service.discard(draft_id)
     # Locking checkpoints and truncates the WAL; secure_delete overwrote the row.
-    if ctx.as_json:
-        ctx.emit_json({"id": draft_id, "discarded": True})
-    else:
-        ctx.out(f"Discarded draft {draft_id}.")
+    say(ctx, f"Discarded draft {draft_id}.", {"id": draft_id, "discarded": True})
     return 0
 
 

@@ -28,14 +28,11 @@ from rich.text import Text
 from textual.widgets import DataTable, TextArea
 from textual.widgets.data_table import RowKey
 
-_UNSAFE = (
-    "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1
-    "\u061c\u200e\u200f"  # bidi marks: Arabic letter mark, LRM, RLM
-    "\u2028\u2029"  # line and paragraph separators
-    "\u202a-\u202e"  # bidi embeddings and overrides
-    "\u2066-\u2069"  # bidi isolates
-    "\ud800-\udfff"  # lone surrogates
-)
+from fieldkit.formats import text as text_rules
+
+# The CLI's set (formats/text.py: controls, bidi controls, surrogates), and the line and
+# paragraph separators, which would break a widget's line.
+_UNSAFE = f"{text_rules.CONTROL}{text_rules.BIDI}\u2028\u2029{text_rules.SURROGATE}"
 _UNSAFE_RE = re.compile(f"[{_UNSAFE}]")
 
 
