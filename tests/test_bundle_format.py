@@ -69,8 +69,12 @@ def test_manifest_encoding_is_deterministic() -> None:
             "record size is out of range",
         ),
         (
-            {"records": (RecordEntry("r01", 1, 10, H), RecordEntry("r01", 2, 10, H))},
-            "lists a record twice",
+            {"records": (RecordEntry("r01", 2, 10, H), RecordEntry("r01", 2, 11, H))},
+            "lists a record version twice",
+        ),
+        (
+            {"records": (RecordEntry("r01", bundle.MAX_VERSION + 1, 10, H),)},
+            "record version is out of range",
         ),
     ],
 )

@@ -19,7 +19,8 @@ import sqlcipher3
 from fieldkit.errors import CorruptVault, NotConfigured, NotFound
 from fieldkit.formats.keyslots import SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import history, identity, keyring, trust
+from fieldkit.services import delivery, history, hq_import, identity, keyring, purge, trust
+from fieldkit.services import export as export_svc
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
@@ -30,7 +31,7 @@ from scripts.make_vault_fixtures import payload
 from tests.conftest import PASSPHRASE, cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
-VERSIONS = (1, 2, 3)
+VERSIONS = (1, 2, 3, 6)
 
 
 def _expected(version: int) -> dict[str, Any]:
@@ -84,14 +85,18 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
     conn = _raw(root / "field")
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        # Attachment bytes still live in SQLite, as they did before schema 4 ...
+        # Attachment bytes still live in SQLite before schema 4 (files beside it since) ...
         chunks = conn.execute("SELECT count(*) FROM attachment_chunks").fetchone()[0]
-        assert chunks == 4  # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
+        # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
+        assert chunks == (4 if version < 4 else 0)
+        keys = _primary_key(conn.execute("PRAGMA table_info(export_items)").fetchall())
     finally:
         conn.close()
     # ... and each schema's own tables are there, and no later one's.
     assert ("identity" in tables) == (version >= 2)
     assert ("drafts" in tables) == (version >= 3)
+    # Before schema 7 the export log is keyed without the version.
+    assert keys == ([] if version < 2 else ["seq", "kind", "item_id"])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -173,7 +178,7 @@ def test_a_vault_that_made_bundles_never_gets_a_new_identity(tmp_path: Path) -> 
             identity.device(v.db)
 
 
-@pytest.mark.parametrize("version", (2, 3))
+@pytest.mark.parametrize("version", (2, 3, 6))
 def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_path: Path) -> None:
     """Bundle 1 went from the old field vault to the old HQ, with a receipt back; after
     both upgrade, the change made since delivery goes out as bundle 2 and links on."""
@@ -184,23 +189,66 @@ def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_pat
     field = ["--vault", str(root / "field"), "--passphrase-file", str(pf)]
     hq = ["--vault", str(root / "hq"), "--passphrase-file", str(pf)]
     before = cli(["hq", "devices", "--json", *hq]).json()
-    assert [d["last_seq"] for d in before] == [1]
+    seq = exp["field"]["exported_seq"]
+    assert [d["last_seq"] for d in before] == [seq]
     bundle = tmp_path / "bundle-2.fkb"
     ex = cli(["export", "--out", str(bundle), "--json", *field])
     assert ex.code == 0, ex.err
-    assert ex.json()["seq"] == exp["field"]["exported_seq"] + 1
+    assert ex.json()["seq"] == seq + 1
     rdir = tmp_path / "receipts"
     rdir.mkdir()
     imp = cli(["hq", "import", str(bundle), "--receipts", str(rdir), "--json", *hq])
     assert imp.code == 0, imp.err
     assert imp.json()[0]["missing"] == []
     after = cli(["hq", "devices", "--json", *hq]).json()
-    assert [d["last_seq"] for d in after] == [2]
+    assert [d["last_seq"] for d in after] == [seq + 1]
     receipt = next(rdir.iterdir())
     assert cli(["receipt", "import", str(receipt), *field]).code == 0
     with Vault.unlock(root / "hq", PASSPHRASE) as h:
         _hq_holds(h, version, exp["field"])
     assert cli(["history", "verify", "--attachments", *field]).code == 0
+
+
+def test_schema_6_versions_never_sent_are_owed_after_the_upgrade(tmp_path: Path) -> None:
+    """Schema 6 sent only each record's current version, and its receipts made a record
+    'delivered' with versions HQ never had. After schema 7 such a record is 'changed':
+    purge keeps it, and the next export carries exactly the versions never sent."""
+    root = _copy(6, tmp_path)
+    exp = _expected(6)["field"]
+    ((rid, never_sent),) = exp["never_sent"].items()
+    with Vault.unlock(root / "field", PASSPHRASE) as v:
+        assert _primary_key(v.db.all("PRAGMA table_info(export_items)")) == [
+            "seq",
+            "kind",
+            "item_id",
+            "version",
+        ]
+        assert v.db.scalar("SELECT count(*) FROM export_items") > 0  # rows kept
+        summary = RecordService(v.db).summary(rid)
+        assert delivery.state_of(v.db, summary).kind == "changed"
+        # The other record is delivered, but has an unsaved editor draft (the fixture's).
+        assert purge.purge_delivered(v.db).kept == {"changed": 1, "draft": 1}
+        assert RecordService(v.db).summary(rid).version == len(exp["records"][rid])
+        assert export_svc.plan(v.db).records == [(rid, n) for n in never_sent]
+        bundle = tmp_path / "bundle-3.fkb"
+        res = export_svc.export(v.db, bundle)
+        assert res is not None and (res.seq, res.records, res.versions) == (3, 1, 2)
+    with Vault.unlock(root / "hq", PASSPHRASE) as h:
+        assert not _versions_held(h, rid) & set(never_sent)
+        hq_import.import_bundle(h.db, bundle)
+        assert _versions_held(h, rid) == set(range(1, len(exp["records"][rid]) + 1))
+        assert RecordService(h.db).get(rid).doc == exp["records"][rid][-1]
+        assert history.verify(h.db).ok
+
+
+def _primary_key(table_info: list[Any]) -> list[str]:
+    """The primary key's columns, in key order, from PRAGMA table_info rows."""
+    return [str(r[1]) for r in sorted(table_info, key=lambda r: int(r[5])) if int(r[5])]
+
+
+def _versions_held(h: Vault, rid: str) -> set[int]:
+    rows = h.db.all("SELECT version FROM record_versions WHERE record_id=?", (rid,))
+    return {int(str(r[0])) for r in rows}
 
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:

@@ -129,11 +129,12 @@ def cmd_export(ctx: Context) -> int:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)
             say(
                 ctx,
-                f"Would export {len(plan.records)} record(s) and {len(plan.attachments)} "
+                f"Would export {plan.record_count} record(s) and {len(plan.attachments)} "
                 f"attachment(s), about {plan.content_bytes // 1024} KiB, to "
                 f"{len(plan.recipients)} HQ recipient(s).{_left_over(plan)}",
                 {
-                    "records": len(plan.records),
+                    "records": plan.record_count,
+                    "versions": len(plan.records),
                     "attachments": len(plan.attachments),
                     "bytes": plan.content_bytes,
                     "recipients": len(plan.recipients),
@@ -174,6 +175,7 @@ def cmd_export(ctx: Context) -> int:
             "path": str(res.path),
             "seq": res.seq,
             "records": res.records,
+            "versions": res.versions,
             "attachments": res.attachments,
             "size": res.size,
             "fingerprint": res.short_hash,
@@ -202,7 +204,9 @@ def cmd_receipt_import(ctx: Context) -> int:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
     note = " (already receipted before: nothing changed)" if r.already else ""
     pending = (
-        f", {r.pending} with attachments HQ has not acknowledged yet" if r.pending else ""
+        f", {r.pending} with versions or attachments HQ has not acknowledged yet"
+        if r.pending
+        else ""
     )
     say(
         ctx,
@@ -279,7 +283,8 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
                 "device": cards.short_code(m.device),
                 "seq": m.seq,
                 "created": m.created,
-                "records": len(m.records),
+                "records": len({e.id for e in m.records}),
+                "versions": len(m.records),
                 "attachments": len(m.attachments),
                 "content_bytes": m.content_size(),
                 "fingerprint": cards.short_code(r.bundle_hash),
@@ -302,7 +307,7 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
         return
     ctx.out(f"Bundle {m.seq} from {r.signer}, fingerprint {data['fingerprint']}")
     ctx.out(
-        f"{len(m.records)} record(s), {len(m.attachments)} attachment(s), "
+        f"{len({e.id for e in m.records})} record(s), {len(m.attachments)} attachment(s), "
         f"{m.content_size()} bytes of content"
     )
     for a in m.attachments:

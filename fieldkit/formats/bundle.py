@@ -4,11 +4,12 @@
     | signature (64, Ed25519) | record sections | attachment sections | zero padding
 
 The signature is Ed25519 over labelled_hash("fieldkit/v1 bundle manifest";
-magic, version, manifest). The manifest lists every record and attachment with its
-size and SHA-256, so the signature covers every byte that follows. That digest is
-also the bundle's hash. Padding brings the container to its Padmé length.
-docs/bundle-format.md is the byte-level spec; this module only parses and
-serialises, and bounds every length before reading it.
+magic, version, manifest). The manifest lists every record version and attachment
+with its size and SHA-256 (record entries unique by record id and version), so the
+signature covers every byte that follows. That digest is also the bundle's hash.
+Padding brings the container to its Padmé length. docs/bundle-format.md is the
+byte-level spec; this module only parses and serialises, and bounds every length
+before reading it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ MAX_RECIPIENTS = 16
 MAX_RECORD_SIZE = 8 * 1024 * 1024
 MAX_ATTACHMENT_SIZE = 1 << 40  # 1 TiB
 MAX_SEQ = (1 << 53) - 1
+MAX_VERSION = 1 << 31
 MAX_NAME = 255
 MAX_MEDIA_TYPE = 255
 MAX_DESCRIPTION = 2000
@@ -253,8 +255,10 @@ def _manifest(doc: Any) -> Manifest:
         raise MalformedBundle("manifest lists a recipient twice")
     records = tuple(_record(r) for r in _list(d["records"], 0, MAX_RECORDS, "records"))
     atts = tuple(_attachment(a) for a in _list(d["attachments"], 0, MAX_ATTACHMENTS, "attachments"))
-    if len({r.id for r in records}) != len(records):
-        raise MalformedBundle("manifest lists a record twice")
+    # One entry per record version: several versions of a record may travel together
+    # (every version the fieldworker saved goes to HQ), each version once.
+    if len({(r.id, r.version) for r in records}) != len(records):
+        raise MalformedBundle("manifest lists a record version twice")
     if len({a.id for a in atts}) != len(atts):
         raise MalformedBundle("manifest lists an attachment twice")
     if not records and not atts:
@@ -277,7 +281,7 @@ def _record(doc: Any) -> RecordEntry:
     d = _map(doc, ("id", "version", "size", "sha256"), "record entry")
     return RecordEntry(
         id=_item_id(d["id"], "record id"),
-        version=_int(d["version"], 1, 1 << 31, "record version"),
+        version=_int(d["version"], 1, MAX_VERSION, "record version"),
         size=_int(d["size"], 2, MAX_RECORD_SIZE, "record size"),
         sha256=_bin(d["sha256"], HASH_SIZE, "record sha256"),
     )

@@ -1,19 +1,20 @@
 """Delivery state: what HQ has acknowledged, derived from the export log and receipts.
 
 Nothing here is a stored flag a user or an edit could set. A record is delivered when
-a receipted bundle (exports.receipt_at, set only after a receipt verified) carried its
-current version, and carried each of its attachments with the SHA-256 it has now.
-Purge removes only delivered records; the CLI and the app show every record's state.
+receipted bundles (exports.receipt_at, set only after a receipt verified) carried every
+version of it the laptop holds, and each of its attachments with the SHA-256 it has
+now. Purge removes only delivered records; the CLI and the app show every record's
+state.
 
-    not_sent   its current version or an attachment is in no bundle yet, and HQ has
+    not_sent   a version or an attachment is in no bundle yet, and HQ has
                acknowledged no version of it
     waiting    everything it holds is in bundles; bundle N (the latest it is waiting
                for) has no receipt yet
     unwritten  as waiting, but bundle N was never written (a full stick): nothing has
                left the laptop; `export --resend N` writes it
-    delivered  receipts cover its current version and every attachment
-    changed    HQ acknowledged an earlier version, and since then it was edited or
-               got an attachment that is in no bundle yet
+    delivered  receipts cover every saved version and every attachment
+    changed    HQ acknowledged a version, and a version or an attachment is in no
+               bundle yet (an edit since, or an older version never sent)
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class DeliveryState:
 
 @dataclass
 class _Owed:
-    """What one record owes HQ, item by item: None if receipted, else the latest
-    bundle that carried it (0: none)."""
+    """What one record owes HQ, item by item (each saved version, each attachment):
+    None if receipted, else the latest bundle that carried it (0: none)."""
 
     pending: list[int | None]
     ever_delivered: bool = False
@@ -73,15 +74,17 @@ class _Owed:
 def states(db: Database, summaries: Sequence[RecordSummary]) -> dict[str, DeliveryState]:
     """The delivery state of each record, by id (a few indexed queries in all)."""
     ids = [s.id for s in summaries]
-    current = {s.id: s.version for s in summaries}
-    rec_bundles: dict[str, list[tuple[int, bool]]] = {i: [] for i in ids}
+    versions: dict[tuple[str, int], list[tuple[int, bool]]] = {}
     ever: set[str] = set()
     for rid, version, seq, receipted in bundle_store.record_deliveries(db, ids):
         if receipted:
             ever.add(rid)
-        if version == current[rid]:
-            rec_bundles[rid].append((seq, receipted))
-    owed = {rid: _Owed([_item(b)], rid in ever) for rid, b in rec_bundles.items()}
+        found = versions.setdefault((rid, version), [])
+        if seq is not None:
+            found.append((seq, receipted))
+    owed = {rid: _Owed([], rid in ever) for rid in ids}
+    for (rid, _version), b in versions.items():
+        owed[rid].pending.append(_item(b))
     att_bundles: dict[tuple[str, str], list[tuple[int, bool]]] = {}
     for rid, aid, carried_in, receipted in bundle_store.attachment_deliveries(db, ids):
         found = att_bundles.setdefault((rid, aid), [])

@@ -1,5 +1,8 @@
 """Export: pack what changed since the last export into a signed, encrypted bundle.
 
+What changed is every record version saved since (each one, oldest first, not only
+a record's latest) and every attachment added since, with the limits of one bundle.
+
 Two phases keep a device's chain consistent whatever crashes:
 1. the signed manifest is committed to the export log (sequence number, hash);
 2. the bundle file is written atomically from that manifest.
@@ -58,6 +61,11 @@ class ExportPlan:
         return [(r.id, r.version) for r in self.record_entries]
 
     @property
+    def record_count(self) -> int:
+        """Records in the bundle (`records` lists their versions: one or more each)."""
+        return len({r.id for r in self.record_entries})
+
+    @property
     def attachments(self) -> list[str]:
         return [a.id for a in self.attachment_entries]
 
@@ -82,9 +90,10 @@ class ExportResult:
     seq: int
     bundle_id: bytes
     bundle_hash: bytes
-    records: int
+    records: int  # records the bundle carries
     attachments: int
     size: int
+    versions: int = 0  # record versions it carries (one or more of each record)
     left_records: int = 0  # pending work that did not fit: for the next bundle
     left_attachments: int = 0
     abandoned: int | None = None  # the unwritten bundle this one took over from
@@ -122,9 +131,11 @@ def plan(db: Database, *, everything: bool = False) -> ExportPlan:
         if a.record not in pending
     }
     recs, atts = _fit(records, attachments, carriers, bundle.MAX_MANIFEST - fixed)
-    # Left over: pending records not in this bundle (a carrier that travels again only
-    # for its new attachment was never pending, so it is not counted either way).
-    left = len(pending - {r.id for r in recs})
+    # Left over: pending records with a version not in this bundle (a carrier that
+    # travels again only for its new attachment was never pending, so it is not
+    # counted either way).
+    taken = {(r.id, r.version) for r in recs}
+    left = len({r.id for r in records if (r.id, r.version) not in taken})
     return ExportPlan(recs, atts, hqs, left, len(attachments) - len(atts))
 
 
@@ -134,15 +145,22 @@ def _fit(
     carriers: dict[str, RecordEntry],
     budget: int,
 ) -> tuple[list[RecordEntry], list[AttachmentEntry]]:
-    """The longest prefix of the pending work that one bundle can hold, in order, with
-    each record's new attachments in the same bundle as the record (a record with
-    more attachments than fit goes with as many as fit; the rest follow in the next
-    bundles). Attachments of records exported before come last, each group after its
+    """The longest prefix of the pending work that one bundle can hold, in order: each
+    record's versions oldest first, then its new attachments, in the same bundle as
+    the record's last version in it (a record with more versions or attachments than
+    fit goes with as many as fit; the rest follow in the next bundles, with its later
+    versions). Attachments of records exported before come last, each group after its
     record's current version (`carriers`), sent again: every attachment travels with
-    its record, so HQ can import the bundles in any order."""
+    a version of its record, so HQ can import the bundles in any order."""
     by_record: dict[str, list[AttachmentEntry]] = {}
     for a in attachments:
         by_record.setdefault(a.record, []).append(a)
+    versions: dict[str, list[RecordEntry]] = {}
+    for r in records:
+        versions.setdefault(r.id, []).append(r)
+    for rid in by_record:
+        if rid in carriers:
+            versions.setdefault(rid, [carriers[rid]])
     recs: list[RecordEntry] = []
     atts: list[AttachmentEntry] = []
     used = 0
@@ -161,8 +179,8 @@ def _fit(
         used += size
         return True
 
-    for r in [*records, *(carriers[rid] for rid in by_record if rid in carriers)]:
-        if not take(r) or not all(take(a) for a in by_record.get(r.id, [])):
+    for rid, entries in versions.items():
+        if not all(take(r) for r in entries) or not all(take(a) for a in by_record.get(rid, [])):
             break
     return recs, atts
 
@@ -372,9 +390,10 @@ def _write(
         row.seq,
         row.bundle_id,
         row.bundle_hash,
-        len(manifest.records),
+        len({r.id for r in manifest.records}),
         len(manifest.attachments),
         out.stat().st_size,
+        versions=len(manifest.records),
     )
 
 
@@ -395,12 +414,12 @@ def _write_attachment(
 
 def _record_bytes(db: Database, record_id: str, version: int) -> bytes:
     summary = rec_store.get_summary(db, record_id)
-    versions = {v: (doc, saved) for v, doc, _h, saved in rec_store.list_versions(db, record_id)}
-    if summary is None or version not in versions:
+    saved = rec_store.get_version(db, record_id, version)
+    if summary is None or saved is None:
         raise IntegrityError(f"record {record_id} version {version} is not in the vault")
-    doc, saved = versions[version]
+    doc, saved_at = saved
     return bundle.encode_record(
-        RecordSection(record_id, version, summary.created_at, saved, json.loads(doc))
+        RecordSection(record_id, version, summary.created_at, saved_at, json.loads(doc))
     )
 
 

@@ -52,7 +52,8 @@ class ReceiptResult:
     delivered: int  # records of the bundle now delivered
     superseded: int  # edited since: the newer version is not delivered yet
     already: bool
-    pending: int = 0  # at that version, but an attachment is not receipted yet
+    pending: int = 0  # at that version, but an older version or an attachment is not
+    # receipted yet
 
 
 def check_folder(folder: Path) -> None:
@@ -133,7 +134,10 @@ def import_receipt(
     if export is None or export.bundle_hash != receipt.bundle_hash or export.seq != receipt.seq:
         raise InvalidInput("the receipt is for a bundle this device did not make")
     items = bundle_store.exported_items(db, export.seq)
-    carried = {i: v for kind, i, v in items if kind == "record"}
+    versions = [(i, v) for kind, i, v in items if kind == "record"]
+    carried: dict[str, int] = {}  # each record, at the latest version the bundle carried
+    for item_id, version in versions:
+        carried[item_id] = max(version, carried.get(item_id, 0))
     if export.receipt_at is None:
         # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
         # (Checked before anything changes; a bundle already receipted changes nothing,
@@ -147,7 +151,7 @@ def import_receipt(
         with db.transaction():
             # From here on, delivery (services/delivery.py) counts what this bundle carried.
             bundle_store.mark_receipt(db, export.seq, at)
-            for item_id, version in carried.items():
+            for item_id, version in versions:  # each (record, version) it carried
                 if rec_store.get_summary(db, item_id) is not None:
                     bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)
     return _result(db, export.seq, hq.name, carried, already=export.receipt_at is not None)

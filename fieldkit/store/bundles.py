@@ -16,7 +16,8 @@ _IN_CHUNK = 500
 @dataclass(frozen=True)
 class ExportItem:
     """One line of the export log: a record version or an attachment a bundle carried
-    (attachments with the SHA-256 they were exported with; version 1)."""
+    (attachments with the SHA-256 they were exported with; version 1). A bundle may
+    carry several versions of one record, each once."""
 
     kind: str
     item_id: str
@@ -94,22 +95,27 @@ def exported_items(db: Database, seq: int) -> list[tuple[str, str, int]]:
     return [
         (str(r[0]), str(r[1]), int(str(r[2])))
         for r in db.all(
-            "SELECT kind, item_id, version FROM export_items WHERE seq=? ORDER BY kind, item_id",
+            "SELECT kind, item_id, version FROM export_items WHERE seq=?"
+            " ORDER BY kind, item_id, version",
             (seq,),
         )
     ]
 
 
 def records_to_export(db: Database, everything: bool) -> list[tuple[str, int]]:
-    """(record id, current version) of records never exported at their current version."""
-    if everything:
-        sql = "SELECT id, version FROM records ORDER BY rid"
-    else:
-        sql = (
-            "SELECT r.id, r.version FROM records r WHERE r.version > COALESCE("
-            "(SELECT max(version) FROM export_items e WHERE e.kind='record'"
-            " AND e.item_id=r.id), 0) ORDER BY r.rid"
-        )
+    """(record id, version) of every saved version no bundle carries (an abandoned
+    bundle's items were released): records in the order they were made, each one's
+    versions oldest first. With `everything`, every saved version."""
+    owed = (
+        ""
+        if everything
+        else " WHERE NOT EXISTS (SELECT 1 FROM export_items e WHERE e.kind='record'"
+        " AND e.item_id=v.record_id AND e.version=v.version)"
+    )
+    sql = (
+        "SELECT v.record_id, v.version FROM record_versions v"
+        f" JOIN records r ON r.id = v.record_id{owed} ORDER BY r.rid, v.version"
+    )
     return [(str(r[0]), int(str(r[1]))) for r in db.all(sql)]
 
 
@@ -128,19 +134,24 @@ def mark_receipt(db: Database, seq: int, at: str) -> None:
     db.execute("UPDATE exports SET receipt_at=? WHERE seq=? AND receipt_at IS NULL", (at, seq))
 
 
-def record_deliveries(db: Database, record_ids: list[str]) -> list[tuple[str, int, int, bool]]:
-    """(record id, version, bundle seq, receipted) for every bundle that carried one of
-    these records."""
-    out: list[tuple[str, int, int, bool]] = []
+def record_deliveries(
+    db: Database, record_ids: list[str]
+) -> list[tuple[str, int, int | None, bool]]:
+    """(record id, version, bundle seq or None, receipted) for every saved version of
+    these records: one row per bundle that carried it, or one row with no bundle if
+    none did."""
+    out: list[tuple[str, int, int | None, bool]] = []
     for i in range(0, len(record_ids), _IN_CHUNK):
         chunk = record_ids[i : i + _IN_CHUNK]
         marks = ",".join("?" * len(chunk))
         out += [
-            (str(r[0]), int(str(r[1])), int(str(r[2])), bool(r[3]))
+            (str(r[0]), int(str(r[1])), None if r[2] is None else int(str(r[2])), bool(r[3]))
             for r in db.all(
-                "SELECT e.item_id, e.version, e.seq, x.receipt_at IS NOT NULL"
-                " FROM export_items e JOIN exports x ON x.seq = e.seq"
-                f" WHERE e.kind='record' AND e.item_id IN ({marks})",
+                "SELECT v.record_id, v.version, e.seq, x.receipt_at IS NOT NULL"
+                " FROM record_versions v LEFT JOIN export_items e ON e.kind='record'"
+                " AND e.item_id = v.record_id AND e.version = v.version"
+                " LEFT JOIN exports x ON x.seq = e.seq"
+                f" WHERE v.record_id IN ({marks})",
                 chunk,
             )
         ]

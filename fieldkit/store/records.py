@@ -128,6 +128,15 @@ def get_doc(db: Database, record_id: str, version: int) -> tuple[bytes, bytes] |
     return None if row is None else (as_bytes(row[0]), as_bytes(row[1]))
 
 
+def get_version(db: Database, record_id: str, version: int) -> tuple[bytes, str] | None:
+    """(document, saved_at) of one version."""
+    row = db.one(
+        "SELECT doc, saved_at FROM record_versions WHERE record_id=? AND version=?",
+        (record_id, version),
+    )
+    return None if row is None else (as_bytes(row[0]), str(row[1]))
+
+
 def list_versions(db: Database, record_id: str) -> list[tuple[int, bytes, bytes, str]]:
     """(version, doc, doc_hash, saved_at) for every stored version, oldest first."""
     return [
@@ -218,9 +227,10 @@ def ids_with_prefix(db: Database, prefix: str, *, limit: int) -> list[str]:
 
 
 def receive_version(db: Database, summary: RecordSummary, doc: bytes, fts_body: str) -> bool:
-    """HQ side: store a version received in a bundle. Versions may arrive with gaps
-    (only the latest is sent at each export); the summary follows the highest one.
-    Returns False if this version was already stored."""
+    """HQ side: store a version received in a bundle. Versions arrive in any order
+    (bundles import in any order, and a bundle lists them as the device signed them);
+    the summary and the search index follow the highest one. Returns False if this
+    version was already stored (the caller compares its hash: a fork otherwise)."""
     exists = db.scalar(
         "SELECT 1 FROM record_versions WHERE record_id=? AND version=?",
         (summary.id, summary.version),

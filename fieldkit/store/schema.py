@@ -222,6 +222,28 @@ _V6 = """
 ALTER TABLE device_bundles ADD COLUMN prev_abandoned INTEGER NOT NULL DEFAULT 0;
 """
 
+# Version 7 (field side): a bundle carries every saved version of a record HQ has not
+# acknowledged, several versions of one record in one bundle (docs/bundle-format.md,
+# section 2), so the export log is keyed by version too. SQLite cannot change a primary
+# key in place: the table is made again and its rows copied, all in this migration's
+# transaction. Self-contained (it reads and writes export_items only), so it can take
+# another number at a merge.
+_V7 = """
+CREATE TABLE export_items_v7 (
+    seq     INTEGER NOT NULL REFERENCES exports(seq),
+    kind    TEXT NOT NULL CHECK (kind IN ('record', 'attachment')),
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sha256  BLOB,
+    PRIMARY KEY (seq, kind, item_id, version)
+) STRICT;
+INSERT INTO export_items_v7 (seq, kind, item_id, version, sha256)
+    SELECT seq, kind, item_id, version, sha256 FROM export_items;
+DROP TABLE export_items;
+ALTER TABLE export_items_v7 RENAME TO export_items;
+CREATE INDEX export_items_item ON export_items(kind, item_id, version);
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -229,6 +251,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (4, _V4),
     (5, _V5),
     (6, _V6),
+    (7, _V7),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -76,7 +76,7 @@ class ExportScreen(FieldkitScreen):
         )
         text = fill(
             _("Records: {r}\nAttachments: {a}\nContent: {kib} KiB\nEncrypted to: {hq}"),
-            r=len(plan.records),
+            r=plan.record_count,
             a=len(plan.attachments),
             kib=plan.content_bytes // 1024,
             hq=hqs,

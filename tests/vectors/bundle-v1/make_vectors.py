@@ -146,7 +146,25 @@ def vectors() -> list[dict[str, Any]]:
         recipients=["44" * 32],
         prev_abandoned=True,
     )
-    return [{"inputs": v, "expected": build(v)} for v in (first, second, third)]
+    fourth = dict(
+        second,
+        comment="bundle 5: three versions of one record (entries unique by id and version)",
+        bundle_id="bb" * 16,
+        seq=5,
+        prev="cc" * 32,
+        recipients=["44" * 32],
+        records=[
+            dict(
+                rec,
+                id="r00000000000000000000000003",
+                version=n,
+                updated_at=f"2026-05-1{4 + n}T09:30:00Z",
+                doc=dict(_record_doc(3), narrative=f"Версия {n}."),
+            )
+            for n in (1, 2, 3)
+        ],
+    )
+    return [{"inputs": v, "expected": build(v)} for v in (first, second, third, fourth)]
 
 
 if __name__ == "__main__":
