@@ -243,8 +243,9 @@ def _check_ownership(db: Database, m: Manifest) -> None:
     bundle HQ received it from first, and each attachment to its record. Checked for
     the whole manifest before any byte is read. Since attachments travel with a
     version of their record (docs/bundle-format.md, section 3), bundles import in
-    any order, and so do the versions of a record, within a bundle and across them; an attachment without its record (older bundles) needs the record at
-    HQ already, and the error names the earlier bundles that may carry it."""
+    any order, and so do the versions of a record, within a bundle and across them;
+    an attachment without its record (older bundles) needs the record at HQ already,
+    and the error names the earlier bundles that may carry it."""
     in_bundle = {r.id for r in m.records}
     for r in m.records:
         owner = bundle_store.record_device(db, r.id)
