@@ -33,7 +33,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from fieldkit.errors import FieldkitError, FileAccessError, IntegrityError, InvalidInput, NotFound
+from fieldkit.errors import (
+    FieldkitError,
+    FileAccessError,
+    IntegrityError,
+    InvalidInput,
+    NotForThisHQ,
+    NotFound,
+)
 from fieldkit.services import export as export_svc
 from fieldkit.services import hq_import, purge, receipts
 from fieldkit.services.attachments import AttachmentService
@@ -145,6 +152,17 @@ class Lifecycle(RuleBasedStateMachine):
         self.files.append(out)
         return res
 
+    def _import_receipt(self, path: Path) -> None:
+        try:
+            receipts.import_receipt(self.field, path)
+        except NotForThisHQ:
+            # Its bundle's stored manifest was emptied when a record it carried was
+            # purged (it also went in a later, receipted bundle): the receipt's HQ can no
+            # longer be checked against its recipients, so nothing changes.
+            assert self.field.scalar(
+                "SELECT count(*) FROM exports WHERE length(manifest) = 0 AND receipt_at IS NULL"
+            )
+
     # ---- the fieldworker ---------------------------------------------------------------
 
     @rule(text=TEXT)
@@ -230,7 +248,7 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(data=st.data())
     def import_receipt(self, data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(self.receipt_files))  # old ones and repeats too
-        receipts.import_receipt(self.field, path)
+        self._import_receipt(path)
 
     @rule()
     def purge(self) -> None:
@@ -261,7 +279,7 @@ class Lifecycle(RuleBasedStateMachine):
         path = data.draw(st.sampled_from(self.files))
         rep = hq_import.import_bundle(self.hq, path, receipts_dir=self.rdir)
         assert rep.receipt is not None
-        receipts.import_receipt(self.field, rep.receipt)
+        self._import_receipt(rep.receipt)
 
     @precondition(lambda self: self.files)
     @rule(data=st.data(), cut=st.integers(1, 400))

@@ -10,16 +10,18 @@ every saved version and every attachment.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from fieldkit.errors import ForkDetected
+from fieldkit.errors import ForkDetected, NotForThisHQ
 from fieldkit.formats import bundle
 from fieldkit.formats.bundle import MalformedBundle, RecordEntry
 from fieldkit.services import delivery, hq_import, identity, purge, receipts
 from fieldkit.services import export as export_svc
+from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.store.db import Database
@@ -321,3 +323,27 @@ def test_a_validly_signed_hostile_version_list_is_refused_with_nothing_written(
     assert "Traceback" not in r.err and len(r.err.strip().splitlines()) == 2
     pair.hq = Vault.unlock(pair.tmp / "hq", PASSPHRASE)
     assert pair.hq_digest() == before
+
+
+def test_a_receipt_for_a_bundle_whose_manifest_purge_emptied_is_refused_cleanly(
+    pair: Pair,
+) -> None:
+    """Bundle 1 carried v1; bundle 2 carried v1 again (with a new attachment) and its
+    receipt made the record delivered, so purge removed it and emptied bundle 1's stored
+    manifest. Bundle 1's receipt then can no longer be checked against its recipients:
+    refused with one clear error (it used to fail as "manifest is not valid msgpack",
+    exit 27, a bundle error for a receipt), nothing changed."""
+    rid = pair.add_testimony("v1")
+    b1 = _export(pair, "1.age")
+    AttachmentService(pair.field.db).add_stream(
+        rid, io.BytesIO(b"late scan"), filename="scan.jpg", media_type="image/jpeg"
+    )
+    _deliver(pair, _export(pair, "2.age"))
+    assert purge.purge_delivered(pair.field.db).records == 1
+    rdir = pair.tmp / "receipts-late"
+    rdir.mkdir()
+    rep = hq_import.import_bundle(pair.hq.db, b1, receipts_dir=rdir)
+    assert rep.receipt is not None
+    with pytest.raises(NotForThisHQ, match="cannot be checked"):
+        receipts.import_receipt(pair.field.db, rep.receipt)
+    assert pair.field.db.scalar("SELECT receipt_at FROM exports WHERE seq=1") is None

@@ -142,6 +142,16 @@ def import_receipt(
         # Trusted now is not enough: only an HQ the bundle was encrypted to has seen it.
         # (Checked before anything changes; a bundle already receipted changes nothing,
         # and its manifest may be gone after purge.)
+        if not export.manifest:
+            # Emptied when a record or attachment it carried was purged or deleted
+            # (store/erase.py): its recipients are gone with it, so the receipt's HQ
+            # cannot be shown to be one of them. Refused, as any unchecked receipt.
+            raise NotForThisHQ(
+                f"the receipt for bundle {export.seq} cannot be checked: the bundle's "
+                "list of recipients was removed when a record it carried was purged",
+                hint="nothing was changed; what the bundle carried that is still on the "
+                "laptop goes to HQ again with 'fieldkit export --all'",
+            )
         if receipt.hq not in bundle.decode_manifest(export.manifest).recipients:
             raise NotForThisHQ(
                 f"the receipt is from {hq.name}, which bundle {export.seq} was not sent to",
