@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fieldkit.msgids import N_
 from fieldkit.services import delivery, erase, identity
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
@@ -50,7 +51,7 @@ def kept_text(kept: dict[str, int], translate: Callable[[str], str] = str) -> st
     why = "; ".join(
         translate(KEPT_REASONS[k]).format(n=kept[k]) for k in KEPT_REASONS if kept.get(k)
     )
-    return translate("Kept {n} record(s) with all they hold: {why}.").format(n=total, why=why)
+    return translate(N_("Kept {n} record(s) with all they hold: {why}.")).format(n=total, why=why)
 
 
 def delivered_records(db: Database) -> list[str]:

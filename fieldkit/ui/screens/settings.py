@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 from fieldkit.errors import FieldkitError
 from fieldkit.services import passphrase_policy, settings, trust
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import (
     CardCheckScreen,
     ConfirmScreen,
@@ -27,7 +27,7 @@ from fieldkit.ui.text import LiteralTable, literal
 
 class SettingsScreen(FieldkitScreen):
     CSS_PATH = "settings.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         yield Header()
