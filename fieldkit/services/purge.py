@@ -35,11 +35,13 @@ class PurgeResult:
 
 # Why a record stays, by delivery state (English; the app passes each through `_`).
 KEPT_REASONS = {
-    "changed": "{n} changed since delivery (a new version or attachment HQ has not acknowledged)",
-    "waiting": "{n} in bundles still waiting for a receipt",
-    "unwritten": "{n} in a bundle that was never written (export --resend writes it)",
-    "not_sent": "{n} not sent yet",
-    "draft": "{n} with unsaved changes in the editor (save or discard the draft first)",
+    "changed": N_(
+        "{n} changed since delivery (a new version or attachment HQ has not acknowledged)"
+    ),
+    "waiting": N_("{n} in bundles still waiting for a receipt"),
+    "unwritten": N_("{n} in a bundle that was never written (export --resend writes it)"),
+    "not_sent": N_("{n} not sent yet"),
+    "draft": N_("{n} with unsaved changes in the editor (save or discard the draft first)"),
 }
 
 
