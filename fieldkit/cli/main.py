@@ -24,6 +24,17 @@ from fieldkit.services import hardening
 
 EXIT_INTERRUPTED = 130
 
+# argparse translates its own headings with gettext's default domain; route them
+# through fieldkit's catalogue instead (the msgids below are argparse's own).
+argparse._ = _  # type: ignore[attr-defined]
+_ARGPARSE_MSGIDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
