@@ -326,10 +326,19 @@ def _print_summaries(
     w = delivery.SHORT_WIDTH
     # Column headings and labels are cut to their column so the table stays aligned in
     # every language; codes in INCIDENTS stay codes (they are what --type takes).
-    deliv = f"{_('DELIVERY')[:w]:<{w}} " if states else ""
+    head = {
+        "id": _("ID")[:12],
+        "status": _("STATUS")[:9],
+        "delivery": _("DELIVERY")[:w],
+        "interview": _("INTERVIEW")[:10],
+        "risk": _("RISK")[:8],
+        "pseudonym": _("PSEUDONYM")[:20],
+        "incidents": _("INCIDENTS"),
+    }
+    deliv = f"{head['delivery']:<{w}} " if states else ""
     ctx.out(
-        f"{_('ID')[:12]:<12} {_('STATUS')[:9]:<9} {deliv}{_('INTERVIEW')[:10]:<10} "
-        f"{_('RISK')[:8]:<8} {_('PSEUDONYM')[:20]:<20} {_('INCIDENTS')}"
+        f"{head['id']:<12} {head['status']:<9} {deliv}{head['interview']:<10} "
+        f"{head['risk']:<8} {head['pseudonym']:<20} {head['incidents']}"
     )
     for r in rows:
         deliv = f"{states[r.id].short(_)[:w]:<{w}} " if states else ""

@@ -137,4 +137,5 @@ def strength_text(value: str) -> Text:
         return Text("")
     problem, guesses = passphrase_policy.assess(value)
     label = passphrase_policy.label_for(problem, guesses)
-    return literal(f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else ""))
+    strength = _("Strength")
+    return literal(f"{strength}: {_(label)}" + (f" ({_(problem)})" if problem else ""))
