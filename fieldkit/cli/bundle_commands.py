@@ -228,10 +228,11 @@ def cmd_export(ctx: Context) -> int:
 def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
     if not (r.left_records or r.left_attachments):
         return ""
+    more = ngettext("{n} more record", "{n} more records", r.left_records)
     return "\n" + _(
-        "{records} and {attachments} more did not fit in one bundle "
+        "{records} and {attachments} did not fit in one bundle "
         "(docs/bundle-format.md, limits): run 'fieldkit export' again for the next."
-    ).format(records=n_records(r.left_records), attachments=n_attachments(r.left_attachments))
+    ).format(records=more.format(n=r.left_records), attachments=n_attachments(r.left_attachments))
 
 
 def cmd_receipt_import(ctx: Context) -> int:
@@ -285,9 +286,11 @@ def cmd_purge(ctx: Context) -> int:
     kept = purge.kept_text(res.kept, _)
     say(
         ctx,
-        _("Purged delivered records: {records} and {attachments}.").format(
-            records=n_records(res.records), attachments=n_attachments(res.attachments)
-        )
+        ngettext(
+            "Purged {n} delivered record and {attachments}.",
+            "Purged {n} delivered records and {attachments}.",
+            res.records,
+        ).format(n=res.records, attachments=n_attachments(res.attachments))
         + (f"\n{kept}" if kept else ""),
         {"records": res.records, "attachments": res.attachments, "kept": res.kept},
     )
