@@ -58,9 +58,16 @@ class FieldkitApp(App[None]):
         self.bell()
         self._exit_renderables.append(
             Text(
-                f"fieldkit: error: internal error ({type(error).__name__})\n"
-                "fieldkit: hint: this is a bug in fieldkit; please report it (see SECURITY.md). "
-                "Drafts are saved every few seconds: reopen fieldkit to continue."
+                _("fieldkit: error: {message}").format(
+                    message=_("internal error ({name})").format(name=type(error).__name__)
+                )
+                + "\n"
+                + _("fieldkit: hint: {hint}").format(
+                    hint=_(
+                        "this is a bug in fieldkit; please report it (see SECURITY.md). "
+                        "Drafts are saved every few seconds: reopen fieldkit to continue."
+                    )
+                )
             )
         )
         self._close_messages_no_wait()
