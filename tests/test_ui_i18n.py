@@ -52,7 +52,7 @@ async def test_language_chosen_in_settings_applies_at_next_start(
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
         labels = {str(b.label) for b in app.screen.query(Button)}
         assert "Кушодан" in labels
-        assert {"Қулф", "Баромадан"} <= _footer_descriptions(app)
+        assert {"Қулф", "Хуруҷ"} <= _footer_descriptions(app)
 
 
 async def test_bindings_follow_the_language_set_after_import(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ async def test_bindings_follow_the_language_set_after_import(tmp_path: Path) -> 
         await type_into(pilot, "#passphrase", PASSPHRASE)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        assert {"Новая", "Выгрузка", "Квитанции", "Настройки"} <= _footer_descriptions(app.screen)
-        assert {"Блокировать", "Выход"} <= _footer_descriptions(app)
+        assert {"Новая", "Экспорт", "Квитанции", "Настройки"} <= _footer_descriptions(app.screen)
+        assert {"Блок", "Выход"} <= _footer_descriptions(app)
     i18n.set_language("en")
     assert "New" in _footer_descriptions(RecordsScreen())

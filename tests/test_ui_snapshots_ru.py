@@ -134,3 +134,24 @@ def test_setup_welcome_tg(snap_compare: SnapCompare) -> None:
     i18n.set_language("tg")
     root = _fresh("tg-setup-welcome")
     assert snap_compare(_app(root), terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("tab", ["persons", "incidents"])
+def test_editor_tg(snap_compare: SnapCompare, tab: str) -> None:
+    i18n.set_language("tg")
+    root = _fresh(f"tg-editor-{tab}")
+    _field_vault(root)
+
+    async def before(pilot: Any) -> None:
+        await _unlock(pilot)
+        table = pilot.app.screen.query_one("#table")
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.screen.__class__.__name__ == "EditorScreen")
+        await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", "") == "f-pseudonym")
+        await pilot.pause()
+        pilot.app.screen.query_one("#tabs").active = f"tab-{tab}"
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
