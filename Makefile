@@ -60,6 +60,7 @@ po: $(STAMP)
 			--domain=fieldkit --input-file=fieldkit/locale/fieldkit.pot \
 			--output-dir=fieldkit/locale --locale=$$l; \
 	done
+	sed -i '/^"POT-Creation-Date:/d' fieldkit/locale/*/LC_MESSAGES/fieldkit.po
 
 mo: $(STAMP)
 	$(BIN)/pybabel compile --domain=fieldkit --directory=fieldkit/locale --statistics
