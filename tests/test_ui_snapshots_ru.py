@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from fieldkit import i18n
+from fieldkit.ui.screens.dialogs import ConfirmScreen
+from tests.conftest import PASSPHRASE
 from tests.test_ui_snapshots import (
     SIZE,
     _app,
@@ -152,6 +154,35 @@ def test_editor_tg(snap_compare: SnapCompare, tab: str) -> None:
         await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", "") == "f-pseudonym")
         await pilot.pause()
         pilot.app.screen.query_one("#tabs").active = f"tab-{tab}"
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_recovery_code_dialog_ru(snap_compare: SnapCompare) -> None:
+    root = _fresh("ru-recovery-code")
+
+    async def before(pilot: Any) -> None:
+        await pilot.click("#to-passphrase")
+        pilot.app.screen.query_one("#pass1").value = PASSPHRASE
+        pilot.app.screen.query_one("#pass2").value = PASSPHRASE
+        await pilot.click("#create")
+        await wait_for(pilot, lambda: pilot.app.screen.__class__.__name__ == "SecretOnceScreen")
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_purge_confirm_dialog_ru(snap_compare: SnapCompare) -> None:
+    root = _fresh("ru-confirm")
+    _field_vault(root, with_hq=False)
+
+    async def before(pilot: Any) -> None:
+        await _unlock(pilot)
+        question = i18n._(
+            "Remove {n} delivered record(s) and their attachments from this laptop? HQ keeps them."
+        ).format(n=2)
+        pilot.app.push_screen(ConfirmScreen(question, yes=i18n._("Purge")))
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
