@@ -166,7 +166,11 @@ def test_compiled_catalogue_is_not_stale(lang: str) -> None:
     write_mo(buf, _catalog(_po(lang), lang))
     buf.seek(0)
     fresh = gettext.GNUTranslations(buf)
-    assert shipped._catalog == fresh._catalog, f"run 'make mo': {mo} is stale"  # type: ignore[attr-defined]
+    # The header ("") holds dates Babel fills in when it reads a .po; the plural rule in
+    # it is compared below, by its results.
+    messages = {k: v for k, v in shipped._catalog.items() if k != ""}  # type: ignore[attr-defined]
+    expected = {k: v for k, v in fresh._catalog.items() if k != ""}  # type: ignore[attr-defined]
+    assert messages == expected, f"run 'make mo': {mo} is stale"
     for n in range(0, 130):
         assert shipped.plural(n) == fresh.plural(n)  # type: ignore[attr-defined]
 
