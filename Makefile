@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # An independent age implementation (npm age-encryption) for the interop tests.
 INTEROP := tests/interop/node_modules/.installed
 
-.PHONY: run test test-slow lint typecheck bench clean pot
+.PHONY: run test test-slow lint typecheck bench clean pot po mo translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +40,32 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_bundles
 	$(BIN)/python -m bench.bench_ui
 
-# The translation template (needs GNU gettext's xgettext). Translators copy it to
-# fieldkit/ui/locale/<lang>/LC_MESSAGES/fieldkit.po and compile it to fieldkit.mo.
-pot:
-	xgettext --language=Python --keyword=_ --keyword=ngettext:1,2 --from-code=UTF-8 \
-		--package-name=fieldkit --output=fieldkit/ui/locale/fieldkit.pot \
-		$$(find fieldkit/ui -name '*.py' | sort)
+# Translations (Babel, a test dependency; the .po and .mo files are checked in, so
+# running fieldkit needs neither Babel nor GNU gettext). After changing user-visible
+# strings, one command brings every catalogue up to date:
+#   make translations   (= make pot po mo)
+# then translate the new empty or "fuzzy" entries in fieldkit/locale/*/LC_MESSAGES/fieldkit.po
+# and run `make mo` again. tests/test_i18n.py fails on a missing, fuzzy or stale entry.
+LANGS := ru tg
+pot: $(STAMP)
+	$(BIN)/pybabel extract --no-location --no-wrap --sort-output --keywords=N_ \
+		--project=fieldkit --version=$$($(BIN)/python -c 'import fieldkit; print(fieldkit.__version__)') \
+		--msgid-bugs-address=security@fieldkit.invalid --copyright-holder='fieldkit authors' \
+		--output-file=fieldkit/locale/fieldkit.pot fieldkit
+	sed -i '/^"POT-Creation-Date:/d' fieldkit/locale/fieldkit.pot
+
+po: $(STAMP)
+	for l in $(LANGS); do \
+		$(BIN)/pybabel update --no-wrap --ignore-obsolete --init-missing \
+			--domain=fieldkit --input-file=fieldkit/locale/fieldkit.pot \
+			--output-dir=fieldkit/locale --locale=$$l; \
+	done
+	sed -i '/^"POT-Creation-Date:/d' fieldkit/locale/*/LC_MESSAGES/fieldkit.po
+
+mo: $(STAMP)
+	$(BIN)/pybabel compile --domain=fieldkit --directory=fieldkit/locale --statistics
+
+translations: pot po mo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules

@@ -3,6 +3,10 @@
 Only the CLI and the UI turn these into output. Messages never contain testimony
 plaintext, passphrases or key material: they name fields, files and problems.
 The exit codes are part of the interface and are listed in docs/cli.md.
+
+Messages and hints are English. Constant ones are marked with N_ (fieldkit/msgids.py)
+so they reach the translation catalogue; the CLI and the app translate them where they
+show them (a message with values in it stays English unless its raiser translated it).
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from fieldkit.msgids import N_
+
 
 class FieldkitError(Exception):
     """Root of every error fieldkit raises on purpose."""
 
     exit_code: int = 1
-    hint: str = "this is a bug in fieldkit; please report it (see SECURITY.md)"
+    hint: str = N_("this is a bug in fieldkit; please report it (see SECURITY.md)")
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -28,21 +34,21 @@ class UsageError(FieldkitError):
     """The command line itself is wrong."""
 
     exit_code = 2
-    hint = "run 'fieldkit --help' or 'fieldkit COMMAND --help'"
+    hint = N_("run 'fieldkit --help' or 'fieldkit COMMAND --help'")
 
 
 class VaultNotFound(FieldkitError):
     """No vault at the given place."""
 
     exit_code = 3
-    hint = "create one with 'fieldkit init', or point --vault (or FIELDKIT_VAULT) at it"
+    hint = N_("create one with 'fieldkit init', or point --vault (or FIELDKIT_VAULT) at it")
 
 
 class VaultExists(FieldkitError):
     """Refusing to create a vault over an existing one."""
 
     exit_code = 3
-    hint = "choose another --vault directory; fieldkit never overwrites a vault"
+    hint = N_("choose another --vault directory; fieldkit never overwrites a vault")
 
 
 class AuthenticationFailed(FieldkitError):
@@ -53,7 +59,7 @@ class AuthenticationFailed(FieldkitError):
     """
 
     exit_code = 4
-    hint = (
+    hint = N_(
         "check the keyboard layout and Caps Lock; if the passphrase is lost, use 'fieldkit recover'"
     )
 
@@ -62,7 +68,7 @@ class InvalidInput(FieldkitError):
     """A record, JSON document or argument does not pass validation."""
 
     exit_code = 5
-    hint = "see 'fieldkit record template' for a complete valid example"
+    hint = N_("see 'fieldkit record template' for a complete valid example")
 
     def __init__(
         self,
@@ -79,7 +85,7 @@ class FingerprintMismatch(InvalidInput):
     """A card's fingerprint is not the one its owner gave (--fingerprint): perhaps
     a substituted card. Nothing is trusted or enrolled."""
 
-    hint = (
+    hint = N_(
         "do not use this card; ask its owner for the card again over a channel you trust "
         "and compare the fingerprint they read to you"
     )
@@ -89,14 +95,14 @@ class NotFound(FieldkitError):
     """A record or attachment id that the vault does not hold."""
 
     exit_code = 6
-    hint = "list what the vault holds with 'fieldkit record list'"
+    hint = N_("list what the vault holds with 'fieldkit record list'")
 
 
 class WeakPassphrase(FieldkitError):
     """The chosen passphrase is refused by the policy."""
 
     exit_code = 7
-    hint = (
+    hint = N_(
         "use four or more unrelated words, or have one suggested "
         "('fieldkit init --generate-passphrase')"
     )
@@ -106,21 +112,21 @@ class CorruptVault(FieldkitError):
     """Vault files are malformed (not an authentication failure)."""
 
     exit_code = 8
-    hint = "restore the vault directory from a backup; do not edit its files"
+    hint = N_("restore the vault directory from a backup; do not edit its files")
 
 
 class MalformedData(FieldkitError):
     """Bytes from outside do not parse. Wraps the cause, never the bytes."""
 
     exit_code = 8
-    hint = "the file is damaged or is not what fieldkit expects"
+    hint = N_("the file is damaged or is not what fieldkit expects")
 
 
 class FileAccessError(FieldkitError):
     """A file the user named cannot be read or written."""
 
     exit_code = 9
-    hint = "check the path and its permissions"
+    hint = N_("check the path and its permissions")
 
     @classmethod
     def from_os(cls, what: str, exc: OSError) -> FileAccessError:
@@ -136,7 +142,7 @@ MAX_LISTED = 10
 class WipeIncomplete(FileAccessError):
     """`wipe` could not remove everything in the vault folder; the message names what is left."""
 
-    hint = (
+    hint = N_(
         "remove what is left by hand (check permissions and that no other program holds"
         " the files), or destroy the disk"
     )
@@ -162,14 +168,16 @@ class IntegrityError(FieldkitError):
     """Stored data does not match its recorded hashes (tampering or corruption)."""
 
     exit_code = 10
-    hint = "the vault was changed outside fieldkit; keep a copy and contact your security contact"
+    hint = N_(
+        "the vault was changed outside fieldkit; keep a copy and contact your security contact"
+    )
 
 
 class Cancelled(FieldkitError):
     """The user declined or interrupted."""
 
     exit_code = 12
-    hint = "nothing was changed"
+    hint = N_("nothing was changed")
 
 
 # ---- bundles and the age envelope (exit codes 20-29) -------------------------
@@ -179,14 +187,14 @@ class EnvelopeMalformed(MalformedData):
     """Not an age v1 file, or its header or armor is malformed."""
 
     exit_code = 20
-    hint = "the file is damaged or is not a fieldkit bundle; ask for it to be sent again"
+    hint = N_("the file is damaged or is not a fieldkit bundle; ask for it to be sent again")
 
 
 class NoMatchingKey(FieldkitError):
     """The file is not encrypted to any identity we hold."""
 
     exit_code = 21
-    hint = "this bundle was made for another HQ key; check which HQ card the device trusts"
+    hint = N_("this bundle was made for another HQ key; check which HQ card the device trusts")
 
 
 class EnvelopeAuthFailed(AuthenticationFailed):
@@ -197,10 +205,10 @@ class EnvelopeAuthFailed(AuthenticationFailed):
     """
 
     exit_code = 22
-    hint = "the file was altered or cut short in transit; ask for it to be sent again"
+    hint = N_("the file was altered or cut short in transit; ask for it to be sent again")
 
     def __init__(self, stage: str, message: str = "the bundle failed authentication") -> None:
-        super().__init__("the bundle failed authentication (damaged, truncated or altered)")
+        super().__init__(N_("the bundle failed authentication (damaged, truncated or altered)"))
         self.stage = stage
         self.detail = message
 
@@ -209,35 +217,37 @@ class UnknownDevice(FieldkitError):
     """A bundle signed by a device HQ has not enrolled."""
 
     exit_code = 23
-    hint = "enrol the device first: 'fieldkit hq enroll DEVICECARD' after comparing fingerprints"
+    hint = N_(
+        "enrol the device first: 'fieldkit hq enroll DEVICECARD' after comparing fingerprints"
+    )
 
 
 class BadSignature(AuthenticationFailed):
     """The bundle's or receipt's signature does not verify."""
 
     exit_code = 24
-    hint = "the bundle was forged or altered; nothing was imported"
+    hint = N_("the bundle was forged or altered; nothing was imported")
 
 
 class RevokedDevice(FieldkitError):
     """The device that signed the bundle has been revoked."""
 
     exit_code = 25
-    hint = "bundles from a revoked device are refused; talk to the fieldworker out of band"
+    hint = N_("bundles from a revoked device are refused; talk to the fieldworker out of band")
 
 
 class NotForThisHQ(FieldkitError):
     """The signed manifest does not name this HQ among its recipients."""
 
     exit_code = 26
-    hint = "the bundle was made for another HQ and forwarded here; nothing was imported"
+    hint = N_("the bundle was made for another HQ and forwarded here; nothing was imported")
 
 
 class ForkDetected(FieldkitError):
     """Two different bundles claim the same place in a device's chain."""
 
     exit_code = 28
-    hint = "the device's key may be in someone else's hands; consider 'fieldkit hq revoke'"
+    hint = N_("the device's key may be in someone else's hands; consider 'fieldkit hq revoke'")
 
 
 class OutOfOrder(FieldkitError):
@@ -246,36 +256,36 @@ class OutOfOrder(FieldkitError):
     attachments travelled with their record). The message names the bundles."""
 
     exit_code = 32
-    hint = "import the bundles the message names, then this one again; nothing was imported"
+    hint = N_("import the bundles the message names, then this one again; nothing was imported")
 
 
 class ContentMismatch(IntegrityError):
     """A record or attachment in a bundle does not match the hash in the signed manifest."""
 
     exit_code = 29
-    hint = "the bundle is damaged or was tampered with; nothing was imported"
+    hint = N_("the bundle is damaged or was tampered with; nothing was imported")
 
 
 class NotConfigured(FieldkitError):
     """The vault lacks what the command needs (an identity, a trusted HQ card)."""
 
     exit_code = 30
-    hint = "see docs/hq-guide.md for enrolment"
+    hint = N_("see docs/hq-guide.md for enrolment")
 
 
 class WrongVaultKind(FieldkitError):
     """A field command on an HQ vault or the other way round."""
 
     exit_code = 31
-    hint = "point --vault at the right vault ('fieldkit init': field; 'fieldkit hq init': HQ)"
+    hint = N_("point --vault at the right vault ('fieldkit init': field; 'fieldkit hq init': HQ)")
 
 
 _OS_HINTS: dict[int, str] = {
-    errno.ENOSPC: "the disk is full: free some space or choose another disk",
-    errno.EDQUOT: "your disk quota is used up: free some space or choose another disk",
-    errno.EROFS: "that disk is read-only: choose another, or check a USB stick's lock switch",
-    errno.EIO: "the disk reported an error: it may be failing or was unplugged; try another",
-    errno.ENOENT: "check the path: nothing is there (a typo, or a USB stick not mounted?)",
-    errno.EISDIR: "that is a folder: name a file inside it",
-    errno.ENAMETOOLONG: "choose a shorter file name",
+    errno.ENOSPC: N_("the disk is full: free some space or choose another disk"),
+    errno.EDQUOT: N_("your disk quota is used up: free some space or choose another disk"),
+    errno.EROFS: N_("that disk is read-only: choose another, or check a USB stick's lock switch"),
+    errno.EIO: N_("the disk reported an error: it may be failing or was unplugged; try another"),
+    errno.ENOENT: N_("check the path: nothing is there (a typo, or a USB stick not mounted?)"),
+    errno.EISDIR: N_("that is a folder: name a file inside it"),
+    errno.ENAMETOOLONG: N_("choose a shorter file name"),
 }

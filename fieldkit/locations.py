@@ -13,6 +13,7 @@ from pathlib import Path
 import platformdirs
 
 ENV_VAULT = "FIELDKIT_VAULT"
+ENV_CONFIG = "FIELDKIT_CONFIG_DIR"
 APP_NAME = "fieldkit"
 
 
@@ -21,6 +22,20 @@ def default_vault_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "vault"
+
+
+def config_dir() -> Path:
+    """Settings that must be read before the vault opens (the app's language). Nothing
+    secret goes here. FIELDKIT_CONFIG_DIR overrides the platform's user config folder."""
+    override = os.environ.get(ENV_CONFIG)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def language_file() -> Path:
+    """One line: the language code chosen in the app's Settings (fieldkit/i18n.py)."""
+    return config_dir() / "language"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,13 @@ from typing import Any
 
 import pytest
 
+# Tests read English whatever the machine's locale, and never the user's saved app
+# language: set before fieldkit is imported (fieldkit/i18n.py reads both at import).
+# Tests of other languages set LANGUAGE/LANG or pass --lang themselves.
+os.environ["LANGUAGE"] = "en"
+os.environ["FIELDKIT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="fieldkit-config-")
+
+from fieldkit import i18n
 from fieldkit.cli.main import run
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.services.vault import Vault
@@ -40,6 +48,14 @@ def child(script: str, *args: str, env: dict[str, str] | None = None, **popen: A
         text=True,
         **popen,
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A test that switched the language (a CLI run with --lang, a Russian snapshot)
+    leaves English behind for the next one."""
+    yield
+    i18n.set_language("en")
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_export_says_what_did_not_fit(tmp_path: Path, monkeypatch: pytest.Monkey
     dry = cli(["export", "--out", str(tmp_path / "b1.fkb"), "--dry-run", "--json", *field])
     assert (dry.json()["records"], dry.json()["left_records"]) == (2, 1)
     first = cli(["export", "--out", str(tmp_path / "b1.fkb"), *field])
-    assert first.code == 0 and "1 more record(s)" in first.out and "export' again" in first.out
+    assert first.code == 0 and "1 more record and" in first.out and "export' again" in first.out
     second = cli(["export", "--out", str(tmp_path / "b2.fkb"), "--json", *field])
     assert (second.json()["records"], second.json()["left_records"]) == (1, 0)
     assert "did not fit" not in second.out

@@ -262,7 +262,7 @@ def test_purge_says_what_stays_and_why(pair: Pair) -> None:
     r = cli(["purge", "--delivered", "--yes", *field])
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
-        "Purged 1 delivered record(s) and 0 attachment(s).",
+        "Purged 1 delivered record and 0 attachments.",
         "Kept 3 record(s) with all they hold: 1 changed since delivery (a new version or "
         "attachment HQ has not acknowledged); 1 in bundles still waiting for a receipt; "
         "1 not sent yet.",

@@ -9,40 +9,41 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import attachment_json, opened
+from fieldkit.i18n import N_, _
 from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    a = sub.add_parser("attach", parents=[common], help="add a file to a record")
-    a.add_argument("id", help="record id")
-    a.add_argument("file", help="the file to store (audio, photo of a document, ...)")
+    a = sub.add_parser("attach", parents=[common], help=_("add a file to a record"))
+    a.add_argument("id", help=_("record id"))
+    a.add_argument("file", help=_("the file to store (audio, photo of a document, ...)"))
     a.add_argument(
         "--description-file",
         metavar="FILE|-",
-        help="read a description from FILE or stdin (kept out of argv and history)",
+        help=_("read a description from FILE or stdin (kept out of argv and history)"),
     )
-    a.add_argument("--media-type", help="e.g. audio/ogg; guessed from the name if omitted")
+    a.add_argument("--media-type", help=_("e.g. audio/ogg; guessed from the name if omitted"))
     a.set_defaults(func=cmd_attach)
 
-    at = sub.add_parser("attachment", parents=[common], help="work with stored attachments")
+    at = sub.add_parser("attachment", parents=[common], help=_("work with stored attachments"))
     ats = at.add_subparsers(
         dest="attachment_cmd", required=True, metavar="{list,extract,describe,remove}"
     )
-    ls = ats.add_parser("list", parents=[common], help="a record's attachments")
-    ls.add_argument("id", help="record id")
+    ls = ats.add_parser("list", parents=[common], help=_("a record's attachments"))
+    ls.add_argument("id", help=_("record id"))
     ls.set_defaults(func=cmd_list)
     ex = ats.add_parser(
-        "extract", parents=[common], help="write a plaintext copy to a path you name"
+        "extract", parents=[common], help=_("write a plaintext copy to a path you name")
     )
     ex.add_argument("attachment_id")
     ex.add_argument("--out", required=True, metavar="PATH")
-    ex.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    ex.add_argument("--force", action="store_true", help=_("replace PATH if it exists"))
     ex.set_defaults(func=cmd_extract)
-    de = ats.add_parser("describe", parents=[common], help="set an attachment's description")
+    de = ats.add_parser("describe", parents=[common], help=_("set an attachment's description"))
     de.add_argument("attachment_id")
     de.add_argument("--description-file", metavar="FILE|-", required=True)
     de.set_defaults(func=cmd_describe)
-    rm = ats.add_parser("remove", parents=[common], help="delete an attachment")
+    rm = ats.add_parser("remove", parents=[common], help=_("delete an attachment"))
     rm.add_argument("attachment_id")
     rm.set_defaults(func=cmd_remove)
 
@@ -50,20 +51,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_attach(ctx: Context) -> int:
     description = ""
     if ctx.args.description_file:
-        description = ctx.read_text_input(ctx.args.description_file, "description", MAX_DESCRIPTION)
+        description = ctx.read_text_input(
+            ctx.args.description_file, N_("description"), MAX_DESCRIPTION
+        )
     with opened(ctx) as vault:
         row = AttachmentService(vault.db).add(
             ctx.args.id,
             Path(ctx.args.file),
             description=description,
             media_type=ctx.args.media_type,
-            progress=reporter(ctx, "stored"),
+            progress=reporter(ctx, _("stored")),
         )
     if ctx.as_json:
         ctx.emit_json(attachment_json(row))
     else:
         ctx.out(row.id)
-        ctx.info(f"stored {row.size} bytes, sha256 {row.sha256.hex()}")
+        ctx.info(
+            _("stored {size} bytes, sha256 {sha256}").format(size=row.size, sha256=row.sha256.hex())
+        )
     return 0
 
 
@@ -73,7 +78,7 @@ def cmd_list(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json([attachment_json(r) for r in rows])
     elif not rows:
-        ctx.out("No attachments.")
+        ctx.out(_("No attachments."))
     else:
         for r in rows:
             ctx.out(f"{r.id}  {r.media_type:<24} {r.size:>12}  {r.sha256.hex()[:16]}  {r.filename}")
@@ -87,24 +92,24 @@ def cmd_extract(ctx: Context) -> int:
             ctx.args.attachment_id,
             out,
             overwrite=ctx.args.force,
-            progress=reporter(ctx, "written"),
+            progress=reporter(ctx, _("written")),
         )
     if ctx.as_json:
         ctx.emit_json({**attachment_json(row), "path": str(out)})
     else:
         ctx.out(str(out))
-        ctx.info("this copy is NOT encrypted; delete it when you no longer need it")
+        ctx.info(_("this copy is NOT encrypted; delete it when you no longer need it"))
     return 0
 
 
 def cmd_describe(ctx: Context) -> int:
-    text = ctx.read_text_input(ctx.args.description_file, "description", MAX_DESCRIPTION)
+    text = ctx.read_text_input(ctx.args.description_file, N_("description"), MAX_DESCRIPTION)
     with opened(ctx) as vault:
         row = AttachmentService(vault.db).describe(ctx.args.attachment_id, text)
     if ctx.as_json:
         ctx.emit_json(attachment_json(row))
     else:
-        ctx.out(f"{row.id} described")
+        ctx.out(_("{id} described").format(id=row.id))
     return 0
 
 
@@ -114,5 +119,5 @@ def cmd_remove(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json({"ok": True})
     else:
-        ctx.out("removed")
+        ctx.out(_("removed"))
     return 0

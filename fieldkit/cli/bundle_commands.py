@@ -20,71 +20,78 @@ from fieldkit.cli.shared import (
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
 from fieldkit.errors import FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
+from fieldkit.i18n import N_, _, n_attachments, n_records, ngettext
 from fieldkit.services import export as export_svc
 from fieldkit.services import fsio, identity, inspect, purge, receipts, trust
 from fieldkit.services.vault import Vault
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    c = sub.add_parser("card", parents=[common], help="write this device's card (public keys)")
+    c = sub.add_parser("card", parents=[common], help=_("write this device's card (public keys)"))
     c.add_argument("--out", required=True, metavar="FILE")
     c.set_defaults(func=cmd_card)
 
-    t = sub.add_parser("trust", parents=[common], help="trust an HQ card (field side)")
+    t = sub.add_parser("trust", parents=[common], help=_("trust an HQ card (field side)"))
     t.add_argument("card", metavar="HQCARD")
     add_fingerprint_options(t)
     t.set_defaults(func=cmd_trust)
 
-    u = sub.add_parser("untrust", parents=[common], help="stop encrypting to an HQ card")
-    u.add_argument("code", metavar="FINGERPRINT", help="the HQ card's fingerprint (4+ characters)")
-    u.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    u = sub.add_parser("untrust", parents=[common], help=_("stop encrypting to an HQ card"))
+    u.add_argument(
+        "code", metavar="FINGERPRINT", help=_("the HQ card's fingerprint (4+ characters)")
+    )
+    u.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     u.set_defaults(func=cmd_untrust)
 
     e = sub.add_parser(
         "export",
         parents=[common],
-        help="pack records changed since the last export into a bundle for HQ",
+        help=_("pack records changed since the last export into a bundle for HQ"),
     )
     e.add_argument(
         "--out",
         required=True,
         metavar="FILE|DIR",
-        help="the bundle file, or a folder to write it in under a random name (XXXXXXXX.age)",
+        help=_("the bundle file, or a folder to write it in under a random name (XXXXXXXX.age)"),
     )
-    e.add_argument("--all", action="store_true", help="every record, not only changes")
+    e.add_argument("--all", action="store_true", help=_("every record, not only changes"))
     e.add_argument(
         "--resend",
         type=int,
         metavar="SEQ",
-        help="write bundle SEQ again (a lost USB stick): HQ sees a duplicate",
+        help=_("write bundle SEQ again (a lost USB stick): HQ sees a duplicate"),
     )
     e.add_argument(
         "--x25519-recipient",
         metavar="AGE1...",
-        help="with --resend: a compatibility copy for age older than 1.3 "
-        "(classic X25519 only; not quantum-safe)",
+        help=_(
+            "with --resend: a compatibility copy for age older than 1.3 "
+            "(classic X25519 only; not quantum-safe)"
+        ),
     )
-    e.add_argument("--dry-run", action="store_true", help="only show what would go")
+    e.add_argument("--dry-run", action="store_true", help=_("only show what would go"))
     e.set_defaults(func=cmd_export)
 
-    r = sub.add_parser("receipt", parents=[common], help="HQ receipts")
+    r = sub.add_parser("receipt", parents=[common], help=_("HQ receipts"))
     rs = r.add_subparsers(dest="receipt_cmd", required=True, metavar="import")
-    ri = rs.add_parser("import", parents=[common], help="verify a receipt, mark records delivered")
+    ri = rs.add_parser(
+        "import", parents=[common], help=_("verify a receipt, mark records delivered")
+    )
     ri.add_argument("file")
     ri.set_defaults(func=cmd_receipt_import)
 
-    p = sub.add_parser("purge", parents=[common], help="remove records HQ has receipted")
+    p = sub.add_parser("purge", parents=[common], help=_("remove records HQ has receipted"))
     p.add_argument("--delivered", action="store_true", required=True)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     p.set_defaults(func=cmd_purge)
 
-    i = sub.add_parser("inspect", parents=[common], help="what a bundle reveals, and verify it")
+    i = sub.add_parser("inspect", parents=[common], help=_("what a bundle reveals, and verify it"))
     i.add_argument("bundle")
-    i.add_argument("--identity", metavar="FILE", help="an age identity file (HQ's)")
+    i.add_argument("--identity", metavar="FILE", help=_("an age identity file (HQ's)"))
     i.add_argument(
         "--with-vault",
         action="store_true",
-        help="use the HQ vault (--vault) to decrypt and check the signer",
+        help=_("use the HQ vault (--vault) to decrypt and check the signer"),
     )
     i.set_defaults(func=cmd_inspect)
 
@@ -98,20 +105,26 @@ def cmd_card(ctx: Context) -> int:
 
 
 def cmd_trust(ctx: Context) -> int:
-    return accept_card(ctx, "HQ card", "Trusted HQ", trust.trust_hq)
+    return accept_card(ctx, N_("HQ card"), N_("Trusted HQ"), trust.trust_hq)
 
 
 def cmd_untrust(ctx: Context) -> int:
     with opened(ctx) as vault:
         card = trust.find_trusted_hq(vault.db, ctx.args.code)
         ctx.require_confirmation(
-            f'Stop trusting the HQ card "{card.name}" ({card.short_code})?\n'
-            "Later bundles will not be encrypted to it.",
+            _(
+                'Stop trusting the HQ card "{name}" ({code})?\n'
+                "Later bundles will not be encrypted to it."
+            ).format(name=card.name, code=card.short_code),
             typed="yes",
-            action="untrust",
+            action=N_("untrust"),
         )
         trust.untrust_hq(vault.db, card.short_code)
-    say(ctx, f"No longer trusted: {card.name} ({card.short_code}).", card_json(card))
+    say(
+        ctx,
+        _("No longer trusted: {name} ({code}).").format(name=card.name, code=card.short_code),
+        card_json(card),
+    )
     return 0
 
 
@@ -121,17 +134,27 @@ def cmd_export(ctx: Context) -> int:
         out = fsio.neutral_name(out)
     if ctx.args.x25519_recipient and ctx.args.resend is None:
         raise UsageError(
-            "--x25519-recipient only makes a compatibility copy of a bundle",
-            hint="export normally first, then add --resend SEQ",
+            N_("--x25519-recipient only makes a compatibility copy of a bundle"),
+            hint=N_("export normally first, then add --resend SEQ"),
         )
     with opened(ctx) as vault:
         if ctx.args.dry_run:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)
             say(
                 ctx,
-                f"Would export {plan.record_count} record(s) and {len(plan.attachments)} "
-                f"attachment(s), about {plan.content_bytes // 1024} KiB, to "
-                f"{len(plan.recipients)} HQ recipient(s).{_left_over(plan)}",
+                ngettext(
+                    "Would export {records} and {attachments}, about {kib} KiB, "
+                    "to {n} HQ recipient.",
+                    "Would export {records} and {attachments}, about {kib} KiB, "
+                    "to {n} HQ recipients.",
+                    len(plan.recipients),
+                ).format(
+                    records=n_records(plan.record_count),
+                    attachments=n_attachments(len(plan.attachments)),
+                    kib=plan.content_bytes // 1024,
+                    n=len(plan.recipients),
+                )
+                + _left_over(plan),
                 {
                     "records": plan.record_count,
                     "versions": len(plan.records),
@@ -143,33 +166,48 @@ def cmd_export(ctx: Context) -> int:
                 },
             )
             return 0
-        progress = reporter(ctx, "export")
+        progress = reporter(ctx, _("export"))
         res: export_svc.ExportResult | None
         if ctx.args.resend is not None:
             classic = None
             if ctx.args.x25519_recipient:
                 parsed = parse_recipient(ctx.args.x25519_recipient)
                 if not isinstance(parsed, X25519Recipient):
-                    raise UsageError("--x25519-recipient takes a classic age1... recipient")
+                    raise UsageError(N_("--x25519-recipient takes a classic age1... recipient"))
                 classic = parsed
-                ctx.info("WARNING: this copy is NOT quantum-safe (X25519 only), for old age tools.")
+                ctx.info(
+                    _("WARNING: this copy is NOT quantum-safe (X25519 only), for old age tools.")
+                )
             res = export_svc.resend(
                 vault.db, ctx.args.resend, out, progress=progress, x25519=classic
             )
         else:
             res = export_svc.export(vault.db, out, everything=ctx.args.all, progress=progress)
     if res is None:
-        say(ctx, "Nothing to export: every record is already in a bundle.", {"exported": False})
+        say(
+            ctx,
+            _("Nothing to export: every record is already in a bundle."),
+            {"exported": False},
+        )
         return 0
     if res.abandoned is not None:
         ctx.info(
-            f"Bundle {res.abandoned} was never written and its content changed since: it "
-            f"is abandoned, and what it carried is in bundle {res.seq} (HQ is told so)."
+            _(
+                "Bundle {old} was never written and its content changed since: it "
+                "is abandoned, and what it carried is in bundle {seq} (HQ is told so)."
+            ).format(old=res.abandoned, seq=res.seq)
         )
     say(
         ctx,
-        f"Bundle {res.seq}: {res.records} record(s), {res.attachments} attachment(s), "
-        f"{res.size} bytes\n{res.path}\nFingerprint: {res.short_hash}{_left_over(res)}",
+        _("Bundle {seq}: {records}, {attachments}, {size} bytes").format(
+            seq=res.seq,
+            records=n_records(res.records),
+            attachments=n_attachments(res.attachments),
+            size=res.size,
+        )
+        + f"\n{res.path}\n"
+        + _("Fingerprint: {code}").format(code=res.short_hash)
+        + _left_over(res),
         {
             "exported": True,
             "path": str(res.path),
@@ -192,26 +230,35 @@ def cmd_export(ctx: Context) -> int:
 def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:
     if not (r.left_records or r.left_attachments):
         return ""
-    return (
-        f"\n{r.left_records} more record(s) and {r.left_attachments} attachment(s) did not "
-        "fit in one bundle (docs/bundle-format.md, limits): run 'fieldkit export' again "
-        "for the next."
-    )
+    more = ngettext("{n} more record", "{n} more records", r.left_records)
+    return "\n" + _(
+        "{records} and {attachments} did not fit in one bundle "
+        "(docs/bundle-format.md, limits): run 'fieldkit export' again for the next."
+    ).format(records=more.format(n=r.left_records), attachments=n_attachments(r.left_attachments))
 
 
 def cmd_receipt_import(ctx: Context) -> int:
     with opened(ctx) as vault:
         r = receipts.import_receipt(vault.db, Path(ctx.args.file))
-    note = " (already receipted before: nothing changed)" if r.already else ""
+    note = _(" (already receipted before: nothing changed)") if r.already else ""
     pending = (
-        f", {r.pending} with versions or attachments HQ has not acknowledged yet"
+        _(", {n} with versions or attachments HQ has not acknowledged yet").format(n=r.pending)
         if r.pending
         else ""
     )
     say(
         ctx,
-        f"Receipt from {r.hq_name} for bundle {r.seq}{note}: {r.delivered} record(s) "
-        f"delivered, {r.superseded} edited since and not delivered{pending}.",
+        _(
+            "Receipt from {hq} for bundle {seq}{note}: {delivered} delivered, "
+            "{superseded} edited since and not delivered{pending}."
+        ).format(
+            hq=r.hq_name,
+            seq=r.seq,
+            note=note,
+            delivered=n_records(r.delivered),
+            superseded=r.superseded,
+            pending=pending,
+        ),
         {
             "seq": r.seq,
             "hq": r.hq_name,
@@ -229,13 +276,23 @@ def cmd_purge(ctx: Context) -> int:
         n = len(purge.delivered_records(vault.db))
         if n:
             ctx.require_confirmation(
-                f"Remove {n} delivered record(s) from this laptop?", typed="yes", action="purge"
+                ngettext(
+                    "Remove {n} delivered record from this laptop?",
+                    "Remove {n} delivered records from this laptop?",
+                    n,
+                ).format(n=n),
+                typed="yes",
+                action=N_("purge"),
             )
         res = purge.purge_delivered(vault.db)
-    kept = purge.kept_text(res.kept)
+    kept = purge.kept_text(res.kept, _)
     say(
         ctx,
-        f"Purged {res.records} delivered record(s) and {res.attachments} attachment(s)."
+        ngettext(
+            "Purged {n} delivered record and {attachments}.",
+            "Purged {n} delivered records and {attachments}.",
+            res.records,
+        ).format(n=res.records, attachments=n_attachments(res.attachments))
         + (f"\n{kept}" if kept else ""),
         {"records": res.records, "attachments": res.attachments, "kept": res.kept},
     )
@@ -249,11 +306,15 @@ def cmd_inspect(ctx: Context) -> int:
             with open(ctx.args.identity, encoding="utf-8") as fh:
                 text = fh.read(100_001)
         except (OSError, UnicodeDecodeError) as exc:
-            raise FileAccessError(f"cannot read identity file: {exc}") from None
+            raise FileAccessError(
+                _("cannot read identity file: {reason}").format(reason=exc)
+            ) from None
         try:
             ids = parse_identity_file(text)
         except MalformedData as exc:
-            raise MalformedData(f"identity file: {exc.message}") from None
+            raise MalformedData(
+                _("identity file: {message}").format(message=_(exc.message))
+            ) from None
         result = inspect.inside(path, list(ids))
     elif ctx.args.with_vault:
         vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
@@ -299,23 +360,42 @@ def _print_inspection(ctx: Context, r: inspect.Inspection) -> None:
         ctx.emit_json(data)
         return
     ctx.out(
-        f"{r.path}: {r.size} bytes, age v1, {len(r.stanza_types)} recipient(s): "
-        f"{', '.join(sorted(set(r.stanza_types)))}"
+        ngettext(
+            "{path}: {size} bytes, age v1, {n} recipient: {types}",
+            "{path}: {size} bytes, age v1, {n} recipients: {types}",
+            len(r.stanza_types),
+        ).format(
+            path=r.path,
+            size=r.size,
+            n=len(r.stanza_types),
+            types=", ".join(sorted(set(r.stanza_types))),
+        )
     )
     if m is None:
-        ctx.out("Contents, sender and record count are not visible without an HQ identity.")
+        ctx.out(_("Contents, sender and record count are not visible without an HQ identity."))
         return
-    ctx.out(f"Bundle {m.seq} from {r.signer}, fingerprint {data['fingerprint']}")
     ctx.out(
-        f"{len({e.id for e in m.records})} record(s), {len(m.attachments)} attachment(s), "
-        f"{m.content_size()} bytes of content"
+        _("Bundle {seq} from {signer}, fingerprint {code}").format(
+            seq=m.seq, signer=r.signer, code=data["fingerprint"]
+        )
+    )
+    ctx.out(
+        _("{records}, {attachments}, {size} bytes of content").format(
+            records=n_records(len({e.id for e in m.records})),
+            attachments=n_attachments(len(m.attachments)),
+            size=m.content_size(),
+        )
     )
     for a in m.attachments:
-        ctx.out(f"  attachment {a.id} {a.media_type} {a.size} bytes {a.sha256.hex()[:16]}")
-    ctx.out("Verification: " + ("OK" if r.verified else "FAILED"))
+        ctx.out(
+            _("  attachment {id} {type} {size} bytes {sha256}").format(
+                id=a.id, type=a.media_type, size=a.size, sha256=a.sha256.hex()[:16]
+            )
+        )
+    ctx.out(_("Verification: {result}").format(result=_("OK") if r.verified else _("FAILED")))
     for p in r.problems:
-        ctx.out(f"  - {p}")
+        ctx.out(f"  - {_(p)}")
     if r.duplicate:
-        ctx.out("  already imported: 'hq import' would change nothing")
+        ctx.out(_("  already imported: 'hq import' would change nothing"))
     if r.unknown_recipients:
-        ctx.out(f"  WARNING: {unknown_recipients_note(r.unknown_recipients)}")
+        ctx.out(_("  WARNING: {note}").format(note=unknown_recipients_note(r.unknown_recipients)))

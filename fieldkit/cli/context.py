@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import Cancelled, FileAccessError, InvalidInput, UsageError
 from fieldkit.formats import text as text_rules
+from fieldkit.i18n import N_, _
 from fieldkit.locations import default_vault_dir
 
 MAX_SECRET_FILE = 64 * 1024
@@ -26,14 +27,14 @@ MAX_JSON_INPUT = 16 * 1024 * 1024
 # Options that read standard input when given '-'. Secrets share it (one per line, in
 # order); any other input takes all of it, so it cannot share stdin with anything.
 _SECRET_SOURCES = {
-    "passphrase_file": "the passphrase",
-    "new_passphrase_file": "the new passphrase",
-    "recovery_code_file": "the recovery code",
+    "passphrase_file": N_("the passphrase"),
+    "new_passphrase_file": N_("the new passphrase"),
+    "recovery_code_file": N_("the recovery code"),
 }
 _TEXT_SOURCES = {
-    "json_source": "the JSON record",
-    "description_file": "the description",
-    "query_file": "the query",
+    "json_source": N_("the JSON record"),
+    "description_file": N_("the description"),
+    "query_file": N_("the query"),
 }
 MAX_ANSWER = 1024  # an answer at a prompt: "yes", "WIPE"
 
@@ -61,8 +62,10 @@ class Context:
         if texts and len(dashed) > 1:
             other = next(w for w in dashed if w != texts[0])
             raise UsageError(
-                f"standard input cannot carry both {texts[0]} and {other}",
-                hint=f"read {other} from a file instead of '-'",
+                _("standard input cannot carry both {first} and {second}").format(
+                    first=_(texts[0]), second=_(other)
+                ),
+                hint=_("read {what} from a file instead of '-'").format(what=_(other)),
             )
 
     # ---- options ---------------------------------------------------------
@@ -89,10 +92,12 @@ class Context:
     def _claim_stdin(self, purpose: str) -> None:
         if self._stdin_used_for is not None and self._stdin_used_for != "secrets":
             raise UsageError(
-                f"standard input is already used for {self._stdin_used_for}",
-                hint=f"read the {purpose} from a file instead of '-'",
+                _("standard input is already used for {what}").format(what=_(self._stdin_used_for)),
+                hint=_("read {what} from a file instead of '-'").format(what=_(purpose)),
             )
-        self._stdin_used_for = "secrets" if purpose in ("passphrase", "recovery code") else purpose
+        self._stdin_used_for = (
+            N_("secrets") if purpose in ("passphrase", "recovery code") else purpose
+        )
 
     def has_tty(self) -> bool:
         """Whether a person's terminal is there to ask (the controlling terminal)."""
@@ -112,47 +117,52 @@ class Context:
             self._claim_stdin("passphrase" if "pass" in what else what)
             line = self.stdin.readline(MAX_SECRET_FILE)
             if not line:
-                raise InvalidInput(f"no {what} on standard input")
+                raise InvalidInput(_("nothing on standard input ({what})").format(what=_(what)))
             return line.rstrip("\r\n")
         if source is not None:
             return _first_line(Path(source), what)
         if not self.has_tty():
             raise UsageError(
-                f"no {what} given and no terminal to ask on",
-                hint="pass --passphrase-file FILE (or - for standard input)",
+                _("no {what} given and no terminal to ask on").format(what=_(what)),
+                hint=_("pass --passphrase-file FILE (or - for standard input)"),
             )
         try:
             first = getpass.getpass(prompt)
             if confirm:
-                again = getpass.getpass("Repeat to confirm: ")
+                again = getpass.getpass(_("Repeat to confirm: "))
                 if again != first:
                     raise InvalidInput(
-                        f"the two {what}s differ", hint="nothing was changed; try again"
+                        _("the two entries differ ({what})").format(what=_(what)),
+                        hint=_("nothing was changed; try again"),
                     )
         except (EOFError, KeyboardInterrupt):
-            raise Cancelled("cancelled at the prompt") from None
+            raise Cancelled(N_("cancelled at the prompt")) from None
         return first
 
-    def passphrase(self, *, prompt: str = "Passphrase: ") -> str:
+    def passphrase(self, *, prompt: str | None = None) -> str:
         return self.read_secret(
-            "passphrase", getattr(self.args, "passphrase_file", None), prompt=prompt
+            N_("passphrase"),
+            getattr(self.args, "passphrase_file", None),
+            prompt=prompt if prompt is not None else _("Passphrase: "),
         )
 
     def read_json(self, source: str) -> Any:
         if source == "-":
-            self._claim_stdin("the JSON record")
+            self._claim_stdin(N_("the JSON record"))
             text = self.stdin.read(MAX_JSON_INPUT + 1)
         else:
-            text = _read_text(Path(source), MAX_JSON_INPUT, "JSON file")
+            text = _read_text(Path(source), MAX_JSON_INPUT, N_("JSON file"))
         if len(text) > MAX_JSON_INPUT:
-            raise InvalidInput("the JSON input is larger than 16 MiB")
+            raise InvalidInput(N_("the JSON input is larger than 16 MiB"))
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             # Position only: the message must not echo testimony text.
             raise InvalidInput(
-                f"not valid JSON (line {exc.lineno}, column {exc.colno})",
-                hint="check the file with 'fieldkit record template' as a model",
+                _("not valid JSON (line {line}, column {column})").format(
+                    line=exc.lineno, column=exc.colno
+                ),
+                hint=N_("check the file with 'fieldkit record template' as a model"),
             ) from None
 
     def read_text_input(self, source: str, what: str, limit: int) -> str:
@@ -162,7 +172,9 @@ class Context:
         else:
             text = _read_text(Path(source), limit, what)
         if len(text) > limit:
-            raise InvalidInput(f"the {what} is longer than {limit} characters")
+            raise InvalidInput(
+                _("{what}: longer than {limit} characters").format(what=_(what), limit=limit)
+            )
         return text.rstrip("\r\n")
 
     def show_on_tty(self, text: str) -> None:
@@ -182,11 +194,13 @@ class Context:
             return
         if not self.has_tty():
             raise UsageError(
-                f"{action} needs confirmation and there is no terminal to ask on",
-                hint="pass --yes to go ahead without asking",
+                _("{action}: needs confirmation and there is no terminal to ask on").format(
+                    action=_(action)
+                ),
+                hint=_("pass --yes to go ahead without asking"),
             )
         if not self.confirm(question, typed=typed):
-            raise Cancelled(f"{action} cancelled")
+            raise Cancelled(_("{action}: cancelled").format(action=_(action)))
 
     def confirm(self, question: str, *, typed: str) -> bool:
         """Ask on the terminal; True only if the person types `typed` exactly.
@@ -203,7 +217,9 @@ class Context:
         except OSError:
             return False
         try:
-            text = f"{terminal_safe(question)} Type {typed} to continue: "
+            text = _("{question} Type {answer} to continue: ").format(
+                question=terminal_safe(question), answer=typed
+            )
             os.write(fd, text.encode("utf-8", "replace"))
             answer = _read_tty_line(fd)
         except (OSError, KeyboardInterrupt):
@@ -237,9 +253,7 @@ def _read_tty_line(fd: int) -> str | None:
     return bytes(data).split(b"\n", 1)[0].decode("utf-8", "replace")
 
 
-def write_line(
-    stream: TextIO, text: str, *, is_json: bool = False, one_line: bool = False
-) -> None:
+def write_line(stream: TextIO, text: str, *, is_json: bool = False, one_line: bool = False) -> None:
     """The one way the CLI writes to stdout and stderr. Text from a bundle, a card,
     a record or a file name may hold terminal escapes (clear the screen, set the
     title, write the clipboard), C1 controls or bidi overrides: each is shown as
@@ -254,10 +268,10 @@ def write_line(
 
 
 def _first_line(path: Path, what: str) -> str:
-    text = _read_text(path, MAX_SECRET_FILE, f"{what} file")
+    text = _read_text(path, MAX_SECRET_FILE, what)
     line = text.splitlines()[0] if text else ""
     if not line:
-        raise InvalidInput(f"the {what} file {path} is empty")
+        raise InvalidInput(_("{what}: the file {path} is empty").format(what=_(what), path=path))
     return line
 
 
@@ -266,8 +280,14 @@ def _read_text(path: Path, limit: int, what: str) -> str:
         with open(path, encoding="utf-8") as fh:
             return fh.read(limit + 1)
     except FileNotFoundError:
-        raise FileAccessError(f"{what} {path} does not exist") from None
+        raise FileAccessError(
+            _("{what}: {path} does not exist").format(what=_(what), path=path)
+        ) from None
     except UnicodeDecodeError:
-        raise InvalidInput(f"{what} {path} is not UTF-8 text") from None
+        raise InvalidInput(
+            _("{what}: {path} is not UTF-8 text").format(what=_(what), path=path)
+        ) from None
     except OSError as exc:
-        raise FileAccessError.from_os(f"cannot read {what} {path}", exc) from None
+        raise FileAccessError.from_os(
+            _("cannot read {what} {path}").format(what=_(what), path=path), exc
+        ) from None

@@ -19,14 +19,27 @@ from fieldkit.cli import (
 from fieldkit.cli.context import Context, write_line
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import FieldkitError, UsageError
+from fieldkit.i18n import LANGUAGES, N_, _, set_language
 from fieldkit.services import hardening
 
 EXIT_INTERRUPTED = 130
 
+# argparse translates its own headings with gettext's default domain; route them
+# through fieldkit's catalogue instead (the msgids below are argparse's own).
+argparse._ = _  # type: ignore[attr-defined]
+_ARGPARSE_MSGIDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message, hint=f"run '{self.prog} --help'")
+        # argparse's own message stays English (it names options, which are English too).
+        raise UsageError(message, hint=_("run '{command} --help'").format(command=self.prog))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,22 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--vault",
         metavar="DIR",
         default=argparse.SUPPRESS,
-        help="vault directory (default: FIELDKIT_VAULT, else the user data folder)",
+        help=_("vault directory (default: FIELDKIT_VAULT, else the user data folder)"),
     )
     vault_opts.add_argument(
         "--passphrase-file",
         metavar="FILE",
         default=argparse.SUPPRESS,
-        help="read the passphrase from FILE's first line (- for stdin)",
+        help=_("read the passphrase from FILE's first line (- for stdin)"),
+    )
+    vault_opts.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        default=argparse.SUPPRESS,
+        help=_("language of messages and of the app (default: the locale, else English)"),
     )
     common = _Parser(add_help=False, parents=[vault_opts])
     common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+        "--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output")
     )
     parser = _Parser(
         prog="fieldkit",
-        description="Secure, encrypted, offline field documentation.",
-        epilog="Exit codes are listed in docs/cli.md. Passphrases are never taken from argv.",
+        description=_("Secure, encrypted, offline field documentation."),
+        epilog=_("Exit codes are listed in docs/cli.md. Passphrases are never taken from argv."),
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"fieldkit {__version__}")
@@ -63,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle_commands.register(sub, common)
     hq_commands.register(sub, common)
     erase_commands.register(sub, common)
-    tui = sub.add_parser("tui", parents=[common], help="open the app (also: no command at all)")
+    tui = sub.add_parser("tui", parents=[common], help=_("open the app (also: no command at all)"))
     tui.set_defaults(func=cmd_tui)
     return parser
 
@@ -79,6 +98,7 @@ def run(
 ) -> int:
     """Run one command and return its exit code. Tests call this in-process."""
     err = stderr or sys.stderr
+    set_language(_lang_option(argv))
     try:
         args = build_parser().parse_args(list(argv))
         ctx = Context(
@@ -94,30 +114,36 @@ def run(
             func = cmd_tui
         return int(func(ctx))
     except FieldkitError as exc:
-        write_line(err, f"fieldkit: error: {exc.message}", one_line=True)
-        write_line(err, f"fieldkit: hint: {exc.hint}", one_line=True)
+        # Messages and hints are English msgids (errors.py); those in the catalogue are
+        # shown translated, the others (with values in them) in English.
+        write_line(
+            err, _("fieldkit: error: {message}").format(message=_(exc.message)), one_line=True
+        )
+        write_line(err, _("fieldkit: hint: {hint}").format(hint=_(exc.hint)), one_line=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("fieldkit: error: interrupted", file=err)
-        print("fieldkit: hint: nothing half-written was kept", file=err)
+        print(_("fieldkit: error: {message}").format(message=_("interrupted")), file=err)
+        print(_("fieldkit: hint: {hint}").format(hint=_("nothing half-written was kept")), file=err)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
     except Exception as exc:
         # Never print the message or traceback: either could hold testimony text.
-        print(f"fieldkit: error: internal error ({type(exc).__name__})", file=err)
-        print(f"fieldkit: hint: {FieldkitError.hint}", file=err)
+        internal = _("internal error ({name})").format(name=type(exc).__name__)
+        print(_("fieldkit: error: {message}").format(message=internal), file=err)
+        print(_("fieldkit: hint: {hint}").format(hint=_(FieldkitError.hint)), file=err)
         return FieldkitError.exit_code
 
 
 def cmd_tui(ctx: Context) -> int:
     if getattr(ctx.args, "passphrase_file", None):
         raise UsageError(
-            "the app asks for the passphrase itself", hint="leave out --passphrase-file"
+            N_("the app asks for the passphrase itself"), hint=N_("leave out --passphrase-file")
         )
     if not ctx.stdout.isatty():
         raise UsageError(
-            "the app needs a terminal", hint="run 'fieldkit --help' for the command-line interface"
+            N_("the app needs a terminal"),
+            hint=N_("run 'fieldkit --help' for the command-line interface"),
         )
     from fieldkit.ui.app import FieldkitApp
     from fieldkit.ui.context import AppContext
@@ -125,6 +151,18 @@ def cmd_tui(ctx: Context) -> int:
     app = FieldkitApp(AppContext(ctx.vault_dir))
     app.run()
     return app.return_code or 0  # 1 after a crash (its one-line report is on stderr)
+
+
+def _lang_option(argv: Sequence[str]) -> str | None:
+    """--lang, read before the parser is built so that --help is translated too."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def entry() -> None:

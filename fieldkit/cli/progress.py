@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fieldkit.cli.context import Context
+from fieldkit.i18n import _
 
 
 def reporter(ctx: Context, label: str) -> Callable[[int, int], None]:
@@ -17,7 +18,10 @@ def reporter(ctx: Context, label: str) -> Callable[[int, int], None]:
         if pct != last[0]:
             last[0] = pct
             mib = 1024 * 1024
-            ctx.stderr.write(f"\r{label} {pct:3d}%  {done // mib} of {total // mib} MiB")
+            line = _("{label} {pct}%  {done} of {total} MiB").format(
+                label=label, pct=f"{pct:3d}", done=done // mib, total=total // mib
+            )
+            ctx.stderr.write("\r" + line)
             if done >= total:
                 ctx.stderr.write("\n")
             ctx.stderr.flush()

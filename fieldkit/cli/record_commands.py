@@ -10,6 +10,7 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.errors import IntegrityError, InvalidInput
+from fieldkit.i18n import N_, _, code_label, ngettext, status_label
 from fieldkit.services import delivery, model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
@@ -24,40 +25,42 @@ MAX_QUERY = 1000
 def register(
     sub: Any, common: argparse.ArgumentParser, vault_opts: argparse.ArgumentParser
 ) -> None:
-    rec = sub.add_parser("record", parents=[common], help="add, list, show and edit records")
+    rec = sub.add_parser("record", parents=[common], help=_("add, list, show and edit records"))
     rs = rec.add_subparsers(
         dest="record_cmd", required=True, metavar="{template,add,list,show,edit,history,delete}"
     )
-    t = rs.add_parser("template", parents=[common], help="print a complete example record (JSON)")
+    t = rs.add_parser(
+        "template", parents=[common], help=_("print a complete example record (JSON)")
+    )
     t.set_defaults(func=cmd_template, needs_vault=False)
 
-    a = rs.add_parser("add", parents=[vault_opts], help="add a record from JSON; prints its id")
+    a = rs.add_parser("add", parents=[vault_opts], help=_("add a record from JSON; prints its id"))
     a.add_argument(
         "--json",
         dest="json_source",
         metavar="FILE|-",
         required=True,
-        help="the record as JSON, from FILE or - (stdin)",
+        help=_("the record as JSON, from FILE or - (stdin)"),
     )
     a.set_defaults(func=cmd_add)
 
-    ls = rs.add_parser("list", parents=[common], help="list records")
+    ls = rs.add_parser("list", parents=[common], help=_("list records"))
     _filters(ls)
     ls.add_argument("--sort", choices=sorted(SORT_COLUMNS), default="updated")
     ls.add_argument("--limit", type=int, default=1000)
     ls.set_defaults(func=cmd_list)
 
-    sh = rs.add_parser("show", parents=[common], help="show one record")
-    sh.add_argument("id", help="record id (or a unique prefix of 6+ characters)")
-    sh.add_argument("--version", type=int, help="an earlier version")
+    sh = rs.add_parser("show", parents=[common], help=_("show one record"))
+    sh.add_argument("id", help=_("record id (or a unique prefix of 6+ characters)"))
+    sh.add_argument("--version", type=int, help=_("an earlier version"))
     sh.set_defaults(func=cmd_show)
 
-    ed = rs.add_parser("edit", parents=[vault_opts], help="save a new version of a record")
+    ed = rs.add_parser("edit", parents=[vault_opts], help=_("save a new version of a record"))
     ed.add_argument("id")
     ed.add_argument("--json", dest="json_source", metavar="FILE|-", required=True)
     ed.set_defaults(func=cmd_edit)
 
-    hi = rs.add_parser("history", parents=[common], help="a record's edit history")
+    hi = rs.add_parser("history", parents=[common], help=_("a record's edit history"))
     hi.add_argument("id")
     hi.set_defaults(func=cmd_record_history)
 
@@ -65,29 +68,31 @@ def register(
 
     erase_commands.register_record_delete(rs, common)
 
-    s = sub.add_parser("search", parents=[common], help="full-text search")
+    s = sub.add_parser("search", parents=[common], help=_("full-text search"))
     s.add_argument(
         "query",
         nargs="?",
-        help="words to find; omit it to type the query at a prompt, "
-        "which keeps it out of shell history",
+        help=_(
+            "words to find; omit it to type the query at a prompt, "
+            "which keeps it out of shell history"
+        ),
     )
-    s.add_argument("--query-file", metavar="FILE|-", help="read the query from FILE or stdin")
+    s.add_argument("--query-file", metavar="FILE|-", help=_("read the query from FILE or stdin"))
     _filters(s)
     s.add_argument("--limit", type=int, default=100)
     s.set_defaults(func=cmd_search)
 
-    h = sub.add_parser("history", parents=[common], help="edit-history tools")
+    h = sub.add_parser("history", parents=[common], help=_("edit-history tools"))
     hs = h.add_subparsers(dest="history_cmd", required=True, metavar="verify")
     v = hs.add_parser(
         "verify",
         parents=[common],
-        help="check the hash chain against every stored record and attachment",
+        help=_("check the hash chain against every stored record and attachment"),
     )
     v.add_argument(
         "--attachments",
         action="store_true",
-        help="also re-hash every attachment's content (slow for large files)",
+        help=_("also re-hash every attachment's content (slow for large files)"),
     )
     v.set_defaults(func=cmd_history_verify)
 
@@ -137,7 +142,7 @@ def cmd_edit(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json({"id": record_id, "version": version})
     else:
-        ctx.out(f"{record_id} version {version}")
+        ctx.out(_("{id} version {version}").format(id=record_id, version=version))
     return 0
 
 
@@ -159,11 +164,11 @@ def cmd_search(ctx: Context) -> int:
     query = ctx.args.query
     if query is None:
         if ctx.args.query_file is not None:
-            query = ctx.read_text_input(ctx.args.query_file, "query", MAX_QUERY)
+            query = ctx.read_text_input(ctx.args.query_file, N_("query"), MAX_QUERY)
         else:
-            query = ctx.read_secret("search query", None, prompt="Search for: ")
+            query = ctx.read_secret(N_("search query"), None, prompt=_("Search for: "))
     if len(query) > MAX_QUERY:
-        raise InvalidInput(f"the query is longer than {MAX_QUERY} characters")
+        raise InvalidInput(_("the query is longer than {limit} characters").format(limit=MAX_QUERY))
     with opened(ctx) as vault:
         rows = RecordService(vault.db).search(
             query,
@@ -199,12 +204,27 @@ def cmd_show(ctx: Context) -> int:
             }
         )
         return 0
-    ctx.out(f"Record {rec.id}  version {rec.version} of {summary.version}  status {summary.status}")
+    ctx.out(
+        _("Record {id}  version {version} of {latest}  status {status}").format(
+            id=rec.id,
+            version=rec.version,
+            latest=summary.version,
+            status=status_label(summary.status),
+        )
+    )
     if state is not None:
-        ctx.out(f"Delivery: {state.label()}")
-    ctx.out(f"Created {rec.created_at}  updated {rec.updated_at}")
+        ctx.out(_("Delivery: {state}").format(state=state.label(_)))
+    ctx.out(
+        _("Created {created}  updated {updated}").format(
+            created=rec.created_at, updated=rec.updated_at
+        )
+    )
     for a in atts:
-        ctx.out(f"Attachment {a.id}  {a.media_type}  {a.size} bytes  sha256 {a.sha256.hex()}")
+        ctx.out(
+            _("Attachment {id}  {type}  {size} bytes  sha256 {sha256}").format(
+                id=a.id, type=a.media_type, size=a.size, sha256=a.sha256.hex()
+            )
+        )
     ctx.out(json.dumps(rec.doc, ensure_ascii=False, indent=2))
     return 0
 
@@ -240,13 +260,23 @@ def cmd_history_verify(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json({"ok": report.ok, "entries": report.entries, "problems": report.problems})
     elif report.ok:
-        ctx.out(f"History intact: {report.entries} entries, every record and attachment matches.")
+        ctx.out(
+            ngettext(
+                "History intact: {n} entry, every record and attachment matches.",
+                "History intact: {n} entries, every record and attachment matches.",
+                report.entries,
+            ).format(n=report.entries)
+        )
     else:
         for problem in report.problems:
-            ctx.info(f"fieldkit: problem: {problem}")
+            ctx.info(_("fieldkit: problem: {problem}").format(problem=problem))
     if not report.ok:
         raise IntegrityError(
-            f"the edit history does not match the vault ({len(report.problems)} problem(s))"
+            ngettext(
+                "the edit history does not match the vault ({n} problem)",
+                "the edit history does not match the vault ({n} problems)",
+                len(report.problems),
+            ).format(n=len(report.problems))
         )
     return 0
 
@@ -291,19 +321,29 @@ def _print_summaries(
         )
         return
     if not rows:
-        ctx.out("No records.")
+        ctx.out(_("No records."))
         return
     w = delivery.SHORT_WIDTH
-    deliv = f"{'DELIVERY':<{w}} " if states else ""
+    # Column headings and labels are cut to their column so the table stays aligned in
+    # every language; codes in INCIDENTS stay codes (they are what --type takes).
+    head = {
+        "id": _("ID")[:12],
+        "status": _("STATUS")[:9],
+        "delivery": _("DELIVERY")[:w],
+        "interview": _("INTERVIEW")[:10],
+        "risk": _("RISK")[:8],
+        "pseudonym": _("PSEUDONYM")[:20],
+        "incidents": _("INCIDENTS"),
+    }
+    deliv = f"{head['delivery']:<{w}} " if states else ""
     ctx.out(
-        f"{'ID':<12} {'STATUS':<9} {deliv}{'INTERVIEW':<10} {'RISK':<8} "
-        f"{'PSEUDONYM':<20} INCIDENTS"
+        f"{head['id']:<12} {head['status']:<9} {deliv}{head['interview']:<10} "
+        f"{head['risk']:<8} {head['pseudonym']:<20} {head['incidents']}"
     )
     for r in rows:
-        deliv = f"{states[r.id].short():<{w}} " if states else ""
+        deliv = f"{states[r.id].short(_)[:w]:<{w}} " if states else ""
         ctx.out(
-            f"{r.id[:12]:<12} {r.status:<9} {deliv}"
-            f"{r.interview_date or '-':<10} {r.risk:<8} "
+            f"{r.id[:12]:<12} {status_label(r.status)[:9]:<9} {deliv}"
+            f"{r.interview_date or '-':<10} {code_label(r.risk)[:8]:<8} "
             f"{r.pseudonym[:20]:<20} {', '.join(r.incident_types)}"
         )
-

@@ -12,6 +12,7 @@ from fieldkit.cli.context import Context
 from fieldkit.cli.record_commands import opened
 from fieldkit.errors import Cancelled, FileAccessError, UsageError
 from fieldkit.formats import cards
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.services import fsio, trust
 from fieldkit.store.db import Database
 
@@ -21,12 +22,14 @@ def add_fingerprint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fingerprint",
         metavar="CODE",
-        help="the fingerprint its owner read to you; compared with the card's, no question asked",
+        help=_(
+            "the fingerprint its owner read to you; compared with the card's, no question asked"
+        ),
     )
     parser.add_argument(
         "--yes",
         action="store_true",
-        help="do not ask (needs --fingerprint: a card is never taken in unchecked)",
+        help=_("do not ask (needs --fingerprint: a card is never taken in unchecked)"),
     )
 
 
@@ -38,30 +41,35 @@ def confirm_fingerprint(ctx: Context, card: cards.Card, what: str) -> None:
     expected = getattr(ctx.args, "fingerprint", None)
     if expected is not None:
         trust.check_expected_code(card, expected)
-        ctx.info(f"The fingerprint matches the one given: {card.short_code}")
+        ctx.info(_("The fingerprint matches the one given: {code}").format(code=card.short_code))
         return
     if ctx.args.yes:
         raise UsageError(
-            "--yes does not skip the fingerprint comparison",
-            hint="compare it with its owner, then pass the code they read to you as "
-            "--fingerprint CODE",
+            N_("--yes does not skip the fingerprint comparison"),
+            hint=N_(
+                "compare it with its owner, then pass the code they read to you as "
+                "--fingerprint CODE"
+            ),
         )
     if not ctx.has_tty():
-        ctx.info(f'{what}: "{card.name}"')
-        ctx.info(f"Fingerprint: {card.short_code}")
+        ctx.info(f'{_(what)}: "{card.name}"')
+        ctx.info(_("Fingerprint: {code}").format(code=card.short_code))
         raise UsageError(
-            "confirmation needed and no terminal to ask on",
-            hint="compare the fingerprint with its owner, then pass --fingerprint CODE",
+            N_("confirmation needed and no terminal to ask on"),
+            hint=N_("compare the fingerprint with its owner, then pass --fingerprint CODE"),
         )
     question = (
-        f'{what}: "{card.name}"\n'
-        f"Fingerprint: {card.short_code}\n"
-        "Ask its owner to read you the fingerprint (phone call, in person) and compare\n"
-        "every group. If it differs, this card may come from someone else.\n"
-        "Does it match exactly?"
+        f'{_(what)}: "{card.name}"\n'
+        + _("Fingerprint: {code}").format(code=card.short_code)
+        + "\n"
+        + _(
+            "Ask its owner to read you the fingerprint (phone call, in person) and compare\n"
+            "every group. If it differs, this card may come from someone else.\n"
+            "Does it match exactly?"
+        )
     )
     if not ctx.confirm(question, typed="yes"):
-        raise Cancelled("not confirmed", hint="nothing was trusted or enrolled")
+        raise Cancelled(N_("not confirmed"), hint=N_("nothing was trusted or enrolled"))
 
 
 def say(ctx: Context, text: str, data: dict[str, Any]) -> None:
@@ -72,11 +80,15 @@ def say(ctx: Context, text: str, data: dict[str, Any]) -> None:
 
 
 def unknown_recipients_note(codes: list[str]) -> str:
-    return (
-        f"the bundle is also encrypted to {len(codes)} recipient(s) this HQ does not know "
-        f"({', '.join(codes)}): the device may trust a substituted HQ card; check its "
-        "trusted cards with the fieldworker"
-    )
+    return ngettext(
+        "the bundle is also encrypted to {n} recipient this HQ does not know "
+        "({codes}): the device may trust a substituted HQ card; check its "
+        "trusted cards with the fieldworker",
+        "the bundle is also encrypted to {n} recipients this HQ does not know "
+        "({codes}): the device may trust a substituted HQ card; check its "
+        "trusted cards with the fieldworker",
+        len(codes),
+    ).format(n=len(codes), codes=", ".join(codes))
 
 
 def card_json(card: cards.Card) -> dict[str, Any]:
@@ -92,16 +104,18 @@ def accept_card(
     confirm_fingerprint(ctx, card, what)
     with opened(ctx) as vault:
         apply(vault.db, text)
-    say(ctx, f"{done} {card.name} ({card.short_code}).", card_json(card))
+    say(ctx, f"{_(done)} {card.name} ({card.short_code}).", card_json(card))
     return 0
 
 
 def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
     if out.exists():
-        raise FileAccessError(f"{out} already exists", hint="choose another file name")
+        raise FileAccessError(
+            _("{path} already exists").format(path=out), hint=N_("choose another file name")
+        )
     fsio.atomic_write(out, text.encode("utf-8"), mode=0o644)
     if ctx.as_json:
         ctx.emit_json({"path": str(out), **card_json(card)})
     else:
-        ctx.out(f"Card written to {out}")
-        ctx.out(f"Fingerprint: {card.short_code}")
+        ctx.out(_("Card written to {path}").format(path=out))
+        ctx.out(_("Fingerprint: {code}").format(code=card.short_code))

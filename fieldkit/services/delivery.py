@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from fieldkit.msgids import N_
 from fieldkit.store import bundles as bundle_store
 from fieldkit.store.db import Database
 from fieldkit.store.records import RecordSummary
@@ -30,19 +31,19 @@ KINDS = ("not_sent", "waiting", "unwritten", "delivered", "changed")
 
 # English text; the app passes each through its translation function.
 LABELS = {
-    "not_sent": "not sent",
-    "waiting": "in bundle {n}, waiting for receipt",
-    "unwritten": "in bundle {n}, which was never written",
-    "delivered": "delivered",
-    "changed": "changed since delivery",
+    "not_sent": N_("not sent"),
+    "waiting": N_("in bundle {n}, waiting for receipt"),
+    "unwritten": N_("in bundle {n}, which was never written"),
+    "delivered": N_("delivered"),
+    "changed": N_("changed since delivery"),
 }
 # The same, short enough for a table column (the app's records list, `record list`).
 SHORT_LABELS = {
-    "not_sent": "not sent",
-    "waiting": "bundle {n}, waiting",
-    "unwritten": "unwritten ({n})",
-    "delivered": "delivered",
-    "changed": "changed",
+    "not_sent": N_("not sent"),
+    "waiting": N_("bundle {n}, waiting"),
+    "unwritten": N_("unwritten ({n})"),
+    "delivered": N_("delivered"),
+    "changed": N_("changed"),
 }
 SHORT_WIDTH = 17
 

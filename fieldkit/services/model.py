@@ -18,36 +18,37 @@ from fieldkit.errors import InvalidInput
 from fieldkit.formats import bundle
 from fieldkit.formats import text as text_rules
 from fieldkit.formats.canonical import canonical_json
+from fieldkit.msgids import N_
 
 SCHEMA_VERSION = 1
 
 INCIDENT_TYPES: dict[str, str] = {
-    "arbitrary_detention": "Arbitrary arrest or detention",
-    "administrative_charge": "Administrative charge or fine",
-    "expulsion_order": "Expulsion or deportation order",
-    "forcible_return": "Forcible return or rendition",
-    "enforced_disappearance": "Enforced disappearance",
-    "family_pressure": "Threats or pressure on family",
-    "coercion_to_denounce": "Coercion to denounce",
-    "criminal_charge_threat": "Threat of criminal (e.g. terrorism) charges",
-    "ill_treatment": "Ill-treatment",
-    "document_revocation": "Revocation of citizenship or documents",
-    "surveillance": "Surveillance",
-    "other": "Other",
+    "arbitrary_detention": N_("Arbitrary arrest or detention"),
+    "administrative_charge": N_("Administrative charge or fine"),
+    "expulsion_order": N_("Expulsion or deportation order"),
+    "forcible_return": N_("Forcible return or rendition"),
+    "enforced_disappearance": N_("Enforced disappearance"),
+    "family_pressure": N_("Threats or pressure on family"),
+    "coercion_to_denounce": N_("Coercion to denounce"),
+    "criminal_charge_threat": N_("Threat of criminal (e.g. terrorism) charges"),
+    "ill_treatment": N_("Ill-treatment"),
+    "document_revocation": N_("Revocation of citizenship or documents"),
+    "surveillance": N_("Surveillance"),
+    "other": N_("Other"),
 }
 ACTOR_TYPES: dict[str, str] = {
-    "police": "Police",
-    "security_service": "Security service",
-    "migration_authority": "Migration authority",
-    "court": "Court",
-    "prosecutor": "Prosecutor",
-    "diplomatic_mission": "Embassy or consulate",
-    "military": "Military",
-    "prison_staff": "Prison or detention staff",
-    "local_official": "Local official",
-    "employer": "Employer",
-    "non_state": "Other non-state actor",
-    "unknown": "Unknown",
+    "police": N_("Police"),
+    "security_service": N_("Security service"),
+    "migration_authority": N_("Migration authority"),
+    "court": N_("Court"),
+    "prosecutor": N_("Prosecutor"),
+    "diplomatic_mission": N_("Embassy or consulate"),
+    "military": N_("Military"),
+    "prison_staff": N_("Prison or detention staff"),
+    "local_official": N_("Local official"),
+    "employer": N_("Employer"),
+    "non_state": N_("Other non-state actor"),
+    "unknown": N_("Unknown"),
 }
 PERSON_ROLES = ("informant", "victim", "relative", "witness", "other")
 CONSENT_SCOPES = ("hq_only", "anonymised_publication", "named_publication")

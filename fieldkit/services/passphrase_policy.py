@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any
 
 from fieldkit.errors import WeakPassphrase
+from fieldkit.msgids import N_
 
 MIN_CHARS = 12
 MIN_GUESSES_LOG10 = 12
@@ -72,7 +73,7 @@ def assess(passphrase: str) -> tuple[str | None, float]:
     if len(p) > MAX_CHARS:
         return f"it is longer than {MAX_CHARS} characters", 0.0
     if not p.strip():
-        return "it is empty", 0.0
+        return N_("it is empty"), 0.0
     result = _estimate(p)
     guesses = float(result["guesses_log10"])
     if len(p) < MIN_CHARS:
@@ -80,7 +81,7 @@ def assess(passphrase: str) -> tuple[str | None, float]:
     if guesses >= MIN_GUESSES_LOG10:
         return None, guesses
     feedback = result.get("feedback") or {}
-    why = str(feedback.get("warning") or "it follows a pattern attackers try first").rstrip(".")
+    why = str(feedback.get("warning") or N_("it follows a pattern attackers try first")).rstrip(".")
     tips = [str(s).rstrip(".") for s in feedback.get("suggestions") or []][:1]
     return "; ".join(t[:1].lower() + t[1:] for t in [why, *tips]), guesses
 
@@ -98,12 +99,12 @@ def strength_label(passphrase: str) -> str:
 
 def label_for(problem: str | None, guesses: float) -> str:
     if problem is not None:
-        return "too weak"
+        return N_("too weak")
     if guesses >= 20:
-        return "strong"
+        return N_("strong")
     if guesses >= 15:
-        return "good"
-    return "acceptable"
+        return N_("good")
+    return N_("acceptable")
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fieldkit.msgids import N_
 from fieldkit.services import delivery, erase, identity
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
@@ -34,11 +35,13 @@ class PurgeResult:
 
 # Why a record stays, by delivery state (English; the app passes each through `_`).
 KEPT_REASONS = {
-    "changed": "{n} changed since delivery (a new version or attachment HQ has not acknowledged)",
-    "waiting": "{n} in bundles still waiting for a receipt",
-    "unwritten": "{n} in a bundle that was never written (export --resend writes it)",
-    "not_sent": "{n} not sent yet",
-    "draft": "{n} with unsaved changes in the editor (save or discard the draft first)",
+    "changed": N_(
+        "{n} changed since delivery (a new version or attachment HQ has not acknowledged)"
+    ),
+    "waiting": N_("{n} in bundles still waiting for a receipt"),
+    "unwritten": N_("{n} in a bundle that was never written (export --resend writes it)"),
+    "not_sent": N_("{n} not sent yet"),
+    "draft": N_("{n} with unsaved changes in the editor (save or discard the draft first)"),
 }
 
 
@@ -50,7 +53,7 @@ def kept_text(kept: dict[str, int], translate: Callable[[str], str] = str) -> st
     why = "; ".join(
         translate(KEPT_REASONS[k]).format(n=kept[k]) for k in KEPT_REASONS if kept.get(k)
     )
-    return translate("Kept {n} record(s) with all they hold: {why}.").format(n=total, why=why)
+    return translate(N_("Kept {n} record(s) with all they hold: {why}.")).format(n=total, why=why)
 
 
 def delivered_records(db: Database) -> list[str]:

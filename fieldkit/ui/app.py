@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState
 from fieldkit.services import settings
 from fieldkit.services.vault import Vault, vault_exists
 from fieldkit.ui.context import AppContext
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _, translate_bindings
 from fieldkit.ui.text import printable
 
 _ACTIVITY = (
@@ -31,12 +31,13 @@ class FieldkitApp(App[None]):
     TITLE = "fieldkit"
     CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("ctrl+l", "lock", _("Lock"), priority=True),
-        Binding("ctrl+q", "quit", _("Quit"), priority=True),
+        Binding("ctrl+l", "lock", N_("Lock"), priority=True),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
     ]
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
+        translate_bindings(self)
         self.ctx = ctx
         self.vault: Vault | None = None
         self.autolock_seconds = settings.DEFAULT_AUTOLOCK
@@ -57,9 +58,16 @@ class FieldkitApp(App[None]):
         self.bell()
         self._exit_renderables.append(
             Text(
-                f"fieldkit: error: internal error ({type(error).__name__})\n"
-                "fieldkit: hint: this is a bug in fieldkit; please report it (see SECURITY.md). "
-                "Drafts are saved every few seconds: reopen fieldkit to continue."
+                _("fieldkit: error: {message}").format(
+                    message=_("internal error ({name})").format(name=type(error).__name__)
+                )
+                + "\n"
+                + _("fieldkit: hint: {hint}").format(
+                    hint=_(
+                        "this is a bug in fieldkit; please report it (see SECURITY.md). "
+                        "Drafts are saved every few seconds: reopen fieldkit to continue."
+                    )
+                )
             )
         )
         self._close_messages_no_wait()

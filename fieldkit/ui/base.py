@@ -10,6 +10,7 @@ from textual.screen import ModalScreen, Screen
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services.types import Database
+from fieldkit.ui.i18n import N_, _, translate_bindings
 from fieldkit.ui.text import literal
 
 if TYPE_CHECKING:
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 
 class FieldkitScreen(Screen[Any]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
+
     @property
     def fk(self) -> FieldkitApp:
         return cast("FieldkitApp", self.app)
@@ -26,7 +31,7 @@ class FieldkitScreen(Screen[Any]):
     def vault(self) -> Vault:
         v = self.fk.vault
         if v is None:
-            raise FieldkitError("the vault is locked")
+            raise FieldkitError(N_("the vault is locked"))
         return v
 
     @property
@@ -45,6 +50,10 @@ class FieldkitScreen(Screen[Any]):
 
 
 class FieldkitModal(ModalScreen[Any]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
+
     @property
     def fk(self) -> FieldkitApp:
         return cast("FieldkitApp", self.app)
@@ -54,5 +63,6 @@ def error_text(exc: BaseException) -> Text:
     """What to show for an error: our own messages, never an internal exception's text.
     A message may quote a file name or a field from a bundle: it is shown literally."""
     if isinstance(exc, FieldkitError):
-        return literal(f"{exc.message}. {exc.hint}")
-    return literal(f"internal error ({type(exc).__name__})")
+        # English msgids (fieldkit/errors.py): translated when the catalogue has them.
+        return literal(f"{_(exc.message)}. {_(exc.hint)}")
+    return literal(_("internal error ({name})").format(name=type(exc).__name__))

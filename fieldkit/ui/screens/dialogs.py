@@ -14,7 +14,7 @@ from textual.widgets import Button, Checkbox, DirectoryTree, Input, Label, Stati
 
 from fieldkit.errors import FieldkitError
 from fieldkit.ui.base import FieldkitModal
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import fill, literal
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class ConfirmScreen(FieldkitModal):
 
     CSS_PATH = "dialogs.tcss"
     # A binding, not key_escape: the key would go on to the screen below and close it.
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, question: str | Text, *, yes: str | None = None) -> None:
         super().__init__()
@@ -83,7 +83,7 @@ class PassphraseCheckScreen(FieldkitModal):
 
     CSS_PATH = "dialogs.tcss"
     # A binding, not key_escape: the key would go on to the screen below and close it.
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -186,7 +186,7 @@ class FilePickerScreen(FieldkitModal):
     """Choose a file: browse the tree or type a path. Dismisses with a Path or None."""
 
     CSS_PATH = "dialogs.tcss"
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, start: Path, title: str) -> None:
         super().__init__()

@@ -36,7 +36,7 @@ from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import Draft, DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens import editor_form as form
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
@@ -148,9 +148,9 @@ def _set(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 class EditorScreen(FieldkitScreen):
     CSS_PATH = "editor.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", _("Save"), priority=True),
-        Binding("escape", "close", _("Close")),
-        Binding("f8", "discard", _("Discard draft")),
+        Binding("ctrl+s", "save", N_("Save"), priority=True),
+        Binding("escape", "close", N_("Close")),
+        Binding("f8", "discard", N_("Discard draft")),
     ]
     PALETTE = (
         (_("Save record"), _("Validate and save a new version"), "save"),

@@ -14,13 +14,13 @@ from fieldkit.errors import FieldkitError
 from fieldkit.services import export as export_svc
 from fieldkit.services import fsio
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import fill, literal
 
 
 class ExportScreen(FieldkitScreen):
     CSS_PATH = "export.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -32,7 +32,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.services import analysis_export, hq_import, trust
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
 from fieldkit.ui.text import LiteralTable, SafeTextArea, fill, literal, printable
@@ -40,7 +40,7 @@ from fieldkit.ui.text import LiteralTable, SafeTextArea, fill, literal, printabl
 
 class HqScreen(FieldkitScreen):
     CSS_PATH = "hq.tcss"
-    BINDINGS = [Binding("ctrl+o", "settings", _("Settings"), priority=True)]
+    BINDINGS = [Binding("ctrl+o", "settings", N_("Settings"), priority=True)]
     PALETTE = (
         (_("Import bundles"), _("Verify and import bundles from devices"), "tab_import"),
         (_("Devices"), _("Enrol, revoke, see missing bundles"), "tab_devices"),
@@ -333,7 +333,7 @@ class RecordViewScreen(FieldkitScreen):
     """A received record, read-only (HQ does not edit testimony it received)."""
 
     CSS_PATH = "hq.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def __init__(self, record_id: str) -> None:
         super().__init__()

@@ -13,14 +13,14 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 from fieldkit.errors import FieldkitError
 from fieldkit.services import purge, receipts
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.text import fill
 
 
 class ReceiptsScreen(FieldkitScreen):
     CSS_PATH = "export.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -15,7 +15,7 @@ from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.services.types import RecordSummary
 from fieldkit.ui.base import FieldkitScreen
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import LiteralTable
 
 # Rows loaded at a time; more are fetched as the cursor nears the end, so 10,000 records
@@ -74,14 +74,14 @@ class RecordsScreen(FieldkitScreen):
     BINDINGS = [
         # priority: these work while typing in the search box too (none of them is an
         # editing key of Input).
-        Binding("ctrl+n", "new_record", _("New"), priority=True),
-        Binding("enter", "open_record", _("Open"), show=False),
-        Binding("ctrl+t", "export", _("Export"), priority=True),
-        Binding("ctrl+r", "receipts", _("Receipts"), priority=True),
-        Binding("ctrl+o", "settings", _("Settings"), priority=True),
+        Binding("ctrl+n", "new_record", N_("New"), priority=True),
+        Binding("enter", "open_record", N_("Open"), show=False),
+        Binding("ctrl+t", "export", N_("Export"), priority=True),
+        Binding("ctrl+r", "receipts", N_("Receipts"), priority=True),
+        Binding("ctrl+o", "settings", N_("Settings"), priority=True),
         # Not in the footer (the search box has the focus from the start; the palette
         # lists it): with it the footer did not fit 80 columns.
-        Binding("ctrl+f", "focus_search", _("Search"), priority=True, show=False),
+        Binding("ctrl+f", "focus_search", N_("Search"), priority=True, show=False),
     ]
     PALETTE = (
         (_("New record"), _("Start a new testimony"), "new_record"),

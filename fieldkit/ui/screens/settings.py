@@ -9,12 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
-from fieldkit.errors import FieldkitError
+from fieldkit import i18n
+from fieldkit.errors import FieldkitError, FileAccessError
 from fieldkit.services import passphrase_policy, settings, trust
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import (
     CardCheckScreen,
     ConfirmScreen,
@@ -27,7 +28,7 @@ from fieldkit.ui.text import LiteralTable, literal
 
 class SettingsScreen(FieldkitScreen):
     CSS_PATH = "settings.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,6 +54,16 @@ class SettingsScreen(FieldkitScreen):
                     yield Button(_("Trust…"), id="trust")
                     yield Button(_("Remove selected"), id="untrust", variant="error")
                 yield Static("", id="card-result")
+            # Kept outside the vault (the language is needed before it is unlocked).
+            yield Label(_("Language"), classes="title")
+            with Horizontal(classes="line"):
+                yield Select(
+                    [(name, code) for code, name in i18n.LANGUAGES.items()],
+                    value=i18n.saved_language() or i18n.current_language(),
+                    allow_blank=False,
+                    id="language",
+                )
+                yield Label(_("applies at the next start"), classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,6 +116,22 @@ class SettingsScreen(FieldkitScreen):
 
         self.confirmed(_("Auto-lock after {n} seconds.").format(n=seconds), save)
 
+    @on(Select.Changed, "#language")
+    def choose_language(self, event: Select.Changed) -> None:
+        code = str(event.value)
+        if code == (i18n.saved_language() or i18n.current_language()):
+            return
+        try:
+            i18n.save_language(code)
+        except OSError as exc:
+            self.notify(error_text(FileAccessError.from_os(_("language setting"), exc)).plain)
+            return
+        self.notify(
+            _("Language saved: {name}. It applies at the next start.").format(
+                name=i18n.LANGUAGES[code]
+            )
+        )
+
     @on(Input.Changed, "#new")
     def strength(self, event: Input.Changed) -> None:
         self.query_one("#strength", Static).update(strength_text(event.value))
@@ -118,7 +145,7 @@ class SettingsScreen(FieldkitScreen):
             return
         problem = passphrase_policy.strength_problem(new)
         if problem:
-            result.update(literal(_("Passphrase refused: ") + problem))
+            result.update(literal(_("Passphrase refused: ") + _(problem)))
             return
 
         def change() -> None:

@@ -12,7 +12,7 @@ from fieldkit.errors import AuthenticationFailed, FieldkitError
 from fieldkit.services import passphrase_policy
 from fieldkit.services.vault import Vault
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import literal
 
 
@@ -82,7 +82,7 @@ class RecoverScreen(FieldkitScreen):
     """Recovery code -> new passphrase."""
 
     CSS_PATH = "unlock.tcss"
-    BINDINGS = [("escape", "app.pop_screen", _("Back"))]
+    BINDINGS = [("escape", "app.pop_screen", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,4 +137,5 @@ def strength_text(value: str) -> Text:
         return Text("")
     problem, guesses = passphrase_policy.assess(value)
     label = passphrase_policy.label_for(problem, guesses)
-    return literal(f"{_('Strength')}: {_(label)}" + (f" ({problem})" if problem else ""))
+    strength = _("Strength")
+    return literal(f"{strength}: {_(label)}" + (f" ({_(problem)})" if problem else ""))

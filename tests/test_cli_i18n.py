@@ -1,0 +1,90 @@
+"""The CLI speaks the locale's language (LANG=ru_RU.UTF-8) or the one --lang names;
+stored values stay codes and JSON output stays the same in every language."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fieldkit.services import model
+from tests.conftest import ROOT, cli
+
+
+def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    return subprocess.run(
+        [sys.executable, "-m", "fieldkit", *args],
+        cwd=ROOT,
+        env={**clean, "PYTHONPATH": str(ROOT), "FIELDKIT_CONFIG_DIR": str(tmp_path / "cfg"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_and_errors_follow_lang_in_the_environment(tmp_path: Path) -> None:
+    r = _run(["--help"], tmp_path, LANG="ru_RU.UTF-8")
+    assert r.returncode == 0
+    assert "использование: fieldkit" in r.stdout
+    assert "Защищённое, зашифрованное, автономное документирование в поле." in r.stdout
+    assert "полнотекстовый поиск" in r.stdout  # a subcommand's help
+    pw = tmp_path / "pw"
+    pw.write_text("x\n", encoding="utf-8")
+    missing = ["record", "list", "--vault", str(tmp_path / "none"), "--passphrase-file", str(pw)]
+    r = _run(missing, tmp_path, LANG="ru_RU.UTF-8")
+    assert r.returncode == 3
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("fieldkit: ошибка: ")
+    assert lines[1] == (
+        "fieldkit: подсказка: создайте его командой 'fieldkit init' или укажите путь в "
+        "--vault (или FIELDKIT_VAULT)"
+    )
+    # --lang beats the locale; C is English.
+    r = _run([*missing, "--lang", "tg"], tmp_path, LANG="ru_RU.UTF-8")
+    assert r.stderr.splitlines()[1].startswith("fieldkit: маслиҳат: онро бо 'fieldkit init' созед")
+    r = _run(missing, tmp_path, LANG="C.UTF-8")
+    assert r.stderr.splitlines()[1].startswith("fieldkit: hint: create one with")
+
+
+def test_record_commands_in_tajik(cli_vault: list[str], tmp_path: Path) -> None:
+    tpl = cli(["record", "template"]).out
+    src = tmp_path / "rec.json"
+    src.write_text(tpl, encoding="utf-8")
+    added = cli(["record", "add", "--json", str(src), *cli_vault[:4], "--lang", "tg"])
+    assert added.code == 0, added.err
+    record_id = added.out.strip()
+
+    listed = cli(["record", "list", *cli_vault, "--lang", "tg"])
+    head, row = listed.out.splitlines()[:2]
+    assert head.split()[:2] == ["ID", "ҲОЛАТ"]
+    assert "пешнавис" in row or "тайёр" in row  # the status label, translated
+
+    shown = cli(["record", "show", record_id, *cli_vault, "--lang", "tg"])
+    assert shown.out.startswith(f"Сабти {record_id}  версияи 1 аз 1  ҳолат ")
+    assert "Расонидан: фиристода нашуд" in shown.out
+
+    # Stored values stay codes: JSON is the same in every language.
+    as_json = cli(["record", "show", record_id, "--json", *cli_vault, "--lang", "tg"]).json()
+    assert as_json["status"] in model.USER_STATUSES
+    assert as_json["delivery"]["text"] == "not sent"
+    assert as_json["record"]["incidents"][0]["type"] in model.INCIDENT_TYPES
+
+    bad = cli(["record", "show", "zz", *cli_vault, "--lang", "tg"])
+    assert bad.err.splitlines()[0].startswith("fieldkit: хатогӣ: ")
+
+
+def test_plural_forms_in_russian_output(cli_vault: list[str], tmp_path: Path) -> None:
+    verify = cli(["history", "verify", *cli_vault, "--lang", "ru"])
+    assert verify.code == 0, verify.err
+    n = int(verify.out.split()[2])
+    word = {1: "запись", 2: "записи", 3: "записи", 4: "записи"}.get(n % 10, "записей")
+    if 11 <= n % 100 <= 14:
+        word = "записей"
+    assert verify.out.startswith(f"История цела: {n} {word}, ")
+    draft_list = cli(["draft", "list", *cli_vault, "--lang", "ru"])
+    assert draft_list.out.strip() == "Черновиков нет."
+    assert json.loads(cli(["draft", "list", "--json", *cli_vault, "--lang", "ru"]).out) == []
