@@ -70,7 +70,8 @@ lock: $(BIN)/python
 	$(UV_COMPILE) packaging/lock-tool.in -o packaging/lock-tool.lock
 	$(BIN)/python packaging/locks.py stamp
 
-# Every wheel requirements.lock names, for Linux x86-64 and arm64 and macOS, CPython
+# Every wheel requirements.lock names, for Linux x86-64 and arm64 and macOS on Apple
+# silicon (Intel Macs have no cryptography wheel), CPython
 # 3.11-3.13, plus fieldkit's own wheel, with SHA256SUMS: copy the folder to a stick.
 wheelhouse: $(STAMP)
 	$(BIN)/python packaging/wheelhouse.py --out wheelhouse

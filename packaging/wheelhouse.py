@@ -1,5 +1,5 @@
 """Build an offline wheelhouse: every wheel requirements.lock names, for each target, plus
-fieldkit's own wheel, and a SHA256SUMS file over all of them.
+fieldkit's own wheel and the lock itself, and a SHA256SUMS file over all of them.
 
     python packaging/wheelhouse.py --out wheelhouse [--target linux-x86_64] [--python 3.11]
 
@@ -11,7 +11,7 @@ pin fails loudly instead of falling back to an sdist that would need a compiler 
 
 Installing from it needs no network (docs/install.md):
 
-    pip install --no-index --find-links wheelhouse --require-hashes -r requirements.lock
+    pip install --no-index --find-links wheelhouse --require-hashes -r wheelhouse/requirements.lock
     pip install --no-index --find-links wheelhouse --no-deps fieldkit
 """
 
@@ -33,6 +33,13 @@ from packaging.tags import mac_platforms
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHONS = ("3.11", "3.12", "3.13")
+# Every packaged timestamp, unless SOURCE_DATE_EPOCH says otherwise (the Makefile sets it
+# to the last commit's time): 2026-01-01T00:00:00Z.
+DEFAULT_EPOCH = "1767225600"
+
+
+def epoch() -> int:
+    return int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_EPOCH))
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,13 @@ class Target:
         return [*tags, f"manylinux2014_{arch}"]
 
 
+# No Intel macOS: cryptography (from 50) and argon2-cffi-bindings (from 26.2) publish
+# macOS wheels for arm64 only, so an Intel Mac must compile them (docs/install.md).
 TARGETS = {
     t.name: t
     for t in [
         Target("linux-x86_64", "linux", "Linux", "x86_64"),
         Target("linux-aarch64", "linux", "Linux", "aarch64"),
-        Target("macos-x86_64", "darwin", "Darwin", "x86_64"),
         Target("macos-arm64", "darwin", "Darwin", "arm64"),
     ]
 }
@@ -136,7 +144,8 @@ def build_fieldkit_wheel(dest: Path) -> Path:
         out = Path(tmp) / "out"
         cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
         cmd += ["--no-build-isolation", "--no-index", "--wheel-dir", str(out), str(src)]
-        subprocess.run(cmd, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        env = {**os.environ, "PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": str(epoch())}
+        subprocess.run(cmd, check=True, env=env)
         (wheel,) = out.glob("fieldkit-*.whl")
         for old in dest.glob("fieldkit-*.whl"):
             old.unlink()
@@ -145,7 +154,7 @@ def build_fieldkit_wheel(dest: Path) -> Path:
 
 def sha256sums(folder: Path) -> str:
     lines = []
-    for path in sorted(folder.glob("*.whl")):
+    for path in sorted([*folder.glob("*.whl"), folder / "requirements.lock"]):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         lines.append(f"{digest}  {path.name}\n")
     return "".join(lines)
@@ -159,6 +168,8 @@ def build(out: Path, targets: list[Target], pythons: list[str], lock: Path) -> N
             reqs = requirements_for(lock_text, marker_env(target, python))
             print(f"wheelhouse: {target.name} CPython {python}: {len(reqs)} pins", flush=True)
             pip_download(reqs, target, python, out)
+    # The lock travels with the wheels, so the folder alone is enough on the stick.
+    shutil.copyfile(lock, out / "requirements.lock")
     wheel = build_fieldkit_wheel(out)
     print(f"wheelhouse: built {wheel.name}", flush=True)
     (out / "SHA256SUMS").write_text(sha256sums(out), "utf-8")

@@ -91,7 +91,7 @@ def test_a_pin_without_hash_and_a_test_lock_drifting_from_runtime_are_caught(tre
     end = at + 1
     while lines[end].startswith("    --hash"):
         end += 1
-    lines[at : end] = ["msgpack==1.1.0"]
+    lines[at:end] = ["msgpack==1.1.0"]
     runtime.write_text("\n".join(lines) + "\n", "utf-8")
     found = locks.problems(tree)
     assert "requirements.lock: msgpack==1.1.0 has no --hash" in found
