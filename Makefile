@@ -50,7 +50,7 @@ typecheck: $(STAMP)
 test: lint typecheck $(INTEROP)
 	$(BIN)/python -m pytest -m "not slow"
 
-test-slow: $(STAMP) $(INTEROP)
+test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 # Only the slow packaging tests: wheelhouse install offline, .deb built twice, lintian.

@@ -131,17 +131,29 @@ def test_the_wheelhouse_has_every_target_and_true_sums(wheelhouse: Path) -> None
     assert any(n.startswith("fieldkit-") for n in named)
 
 
-def _pythons() -> list[str]:
-    return ["3.11", "3.12", "3.13"]
+def _interpreter(version: str) -> str | None:
+    """A CPython `version` on this machine: on PATH, or one pyenv installed but did
+    not make global (its shim then refuses to run it)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        probe = [candidate, "-c", "import sys; print(sys.executable)"]
+        done = subprocess.run(probe, capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
 
 
-@pytest.mark.parametrize("version", _pythons())
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
 def test_offline_install_from_the_wheelhouse_then_a_round_trip(
     wheelhouse: Path, tmp_path: Path, version: str
 ) -> None:
-    python = shutil.which(f"python{version}")
+    python = _interpreter(version)
     if python is None:
-        pytest.skip(f"python{version} is not on PATH on this machine")
+        pytest.skip(f"no CPython {version} on this machine")
     venv = tmp_path / "venv"
     env = _env(tmp_path)
     _run([python, "-m", "venv", str(venv)], env)
