@@ -14,6 +14,9 @@ unlock costs about a second: that is the slowness here.
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
 import json
 import os
 import shutil
@@ -97,8 +100,9 @@ def round_trip(fieldkit: Path, work: Path) -> dict[str, object]:
     }
     assert exported["seq"] == 1
     assert imported[0]["records_new"] == 1
-    assert len(found) == 1 and rid.startswith(found[0]["id"][:6])
-    assert NARRATIVE not in bundle.read_bytes().decode("latin-1")
+    assert [hit["id"] for hit in found] == [rid]
+    assert acknowledged["delivered"] == 1
+    assert NARRATIVE.encode("utf-8") not in bundle.read_bytes()
     return result
 
 
@@ -115,8 +119,6 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_wheelhouse_has_every_target_and_true_sums(wheelhouse: Path) -> None:
-    import hashlib
-
     sums = (wheelhouse / "SHA256SUMS").read_text("utf-8").splitlines()
     named = {line.split("  ")[1]: line.split("  ")[0] for line in sums}
     assert set(named) == {p.name for p in wheelhouse.glob("*.whl")} | {"requirements.lock"}
@@ -224,6 +226,20 @@ def test_the_packaged_command_runs_the_round_trip(debs: list[Path], tmp_path: Pa
     assert "python3.11" in fields
     # Nothing compiled is shipped: postinst byte-compiles for the installed Python.
     assert not list(root.rglob("*.pyc"))
+    # Every installed file is byte for byte what the hash-pinned wheels held.
+    site = root / "opt" / "fieldkit" / "lib" / "python3.11" / "site-packages"
+    checked = 0
+    for record in site.glob("*.dist-info/RECORD"):
+        for row in csv.reader(record.read_text("utf-8").splitlines()):
+            name, digest = row[0], row[1]
+            if not digest or name.startswith("../"):
+                continue  # RECORD itself; console scripts pip wrote (the .deb has its own)
+            algorithm, _, expected = digest.partition("=")
+            data = (site / name).read_bytes()
+            actual = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest())
+            assert actual.rstrip(b"=").decode() == expected, name
+            checked += 1
+    assert checked > 1000
     result = round_trip(root / "opt" / "fieldkit" / "bin" / "fieldkit", tmp_path / "trip")
     print(json.dumps(result, ensure_ascii=False))
 

@@ -116,6 +116,9 @@ Licence: AGPL-3.0-or-later
 Bundled under {PREFIX}/lib/python{py}/site-packages, each with its licence files in its
 *.dist-info folder, as its authors declare:
 {licences(site)}
+
+On Debian systems the full text of the Apache License 2.0 is in
+/usr/share/common-licenses/Apache-2.0.
 """
 
 
@@ -223,6 +226,9 @@ def build(dist: str, arch: str, out: Path, wheels: Path | None) -> Path:
         doc.mkdir(parents=True)
         (doc / "copyright").write_text(copyright_text(site, py), "utf-8")
         (doc / "changelog.Debian.gz").write_bytes(changelog(version, dist))
+        overrides = root / "usr" / "share" / "lintian" / "overrides"
+        overrides.mkdir(parents=True)
+        shutil.copy(HERE / "lintian-overrides", overrides / "fieldkit")
         man = root / "usr" / "share" / "man" / "man1"
         man.mkdir(parents=True)
         page = (HERE / "fieldkit.1").read_bytes()
@@ -243,7 +249,9 @@ def build(dist: str, arch: str, out: Path, wheels: Path | None) -> Path:
         deb = out / f"fieldkit_{version}_{arch}.deb"
         cmd = ["dpkg-deb", "--root-owner-group", "-Zxz", "--threads-max=1"]
         cmd += ["--build", str(root), str(deb)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        # dpkg-deb dates the ar members by SOURCE_DATE_EPOCH, else by the clock.
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(wheelhouse.epoch())}
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return deb
 
 
