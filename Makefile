@@ -76,10 +76,11 @@ lock: $(BIN)/python
 wheelhouse: $(STAMP)
 	$(BIN)/python packaging/wheelhouse.py --out wheelhouse
 
-# fieldkit_<version>_amd64.deb for Debian 12 and Tails 6 (DIST=trixie: Debian 13).
+# dist/fieldkit_<version>-1~deb12_amd64.deb for Debian 12 and Tails 6 (DIST=trixie:
+# Debian 13; ARCH=arm64: 64-bit ARM), reproducible (docs/install.md).
 DIST ?= bookworm
 deb: $(STAMP)
-	$(BIN)/python packaging/debian/build.py --dist $(DIST) --out dist
+	$(BIN)/python packaging/debian/build.py --dist $(DIST) $(if $(ARCH),--arch $(ARCH)) --out dist
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_vault
