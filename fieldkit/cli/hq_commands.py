@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fieldkit.cli import vault_commands
+from fieldkit.cli import hq_desk_commands, vault_commands
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
@@ -76,7 +76,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out real names, contacts and exact addresses",
     )
+    hq_desk_commands.add_filters(ex)
+    ex.add_argument(
+        "--bom", action="store_true", help="start a CSV with a UTF-8 BOM (Excel reads Cyrillic)"
+    )
     ex.set_defaults(func=cmd_analysis_export)
+
+    hq_desk_commands.register(hs, common)
 
 
 def cmd_hq_init(ctx: Context) -> int:
@@ -223,6 +229,7 @@ def _describe(rep: hq_import.ImportReport) -> str:
 
 
 def cmd_analysis_export(ctx: Context) -> int:
+    filters = hq_desk_commands.filters_of(ctx.args)  # before the passphrase is asked
     with opened(ctx) as vault:
         res = analysis_export.export(
             vault.db,
@@ -230,6 +237,8 @@ def cmd_analysis_export(ctx: Context) -> int:
             fmt=ctx.args.format,
             scope=ctx.args.scope,
             omit_sensitive=ctx.args.omit_sensitive,
+            filters=filters,
+            bom=ctx.args.bom,
         )
     ctx.info("this export is NOT encrypted; keep it on an encrypted disk")
     say(

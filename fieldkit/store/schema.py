@@ -222,6 +222,21 @@ _V6 = """
 ALTER TABLE device_bundles ADD COLUMN prev_abandoned INTEGER NOT NULL DEFAULT 0;
 """
 
+# Version 7 (HQ side): every attachment extracted at HQ, with the reason the analyst gave
+# (services/extraction.py). It holds ids, the hash, a time and the analyst's reason:
+# never testimony text, never the path the copy went to.
+_V7 = """
+CREATE TABLE extraction_log (
+    seq           INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,
+    attachment_id TEXT NOT NULL,
+    record_id     TEXT NOT NULL,
+    sha256        BLOB NOT NULL,
+    reason        TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('started', 'written', 'failed'))
+) STRICT;
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -229,6 +244,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (4, _V4),
     (5, _V5),
     (6, _V6),
+    (7, _V7),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
