@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from fieldkit.cli.shared import (
     write_card,
 )
 from fieldkit.errors import FieldkitError, FileAccessError
+from fieldkit.formats import text as text_rules
 from fieldkit.services import analysis_export, fsio, hq_import, identity, receipts, trust
 
 
@@ -179,6 +182,9 @@ def cmd_import(ctx: Context) -> int:
                     progress=reporter(ctx, "import"),
                 )
             except FieldkitError as exc:
+                if not ctx.as_json:
+                    for line in _refused(name, exc):
+                        ctx.out(line)
                 ctx.info(f"fieldkit: error: {name}: {exc.message}")
                 ctx.info(f"fieldkit: hint: {exc.hint}")
                 results.append(
@@ -203,7 +209,8 @@ def cmd_import(ctx: Context) -> int:
                 }
             )
             if not ctx.as_json:
-                ctx.out(_describe(rep))
+                for line in _describe(rep):
+                    ctx.out(line)
             if rep.unknown_recipients:
                 note = unknown_recipients_note(rep.unknown_recipients)
                 ctx.info(f"fieldkit: warning: {name}: {note}")
@@ -212,20 +219,45 @@ def cmd_import(ctx: Context) -> int:
     return first_failure
 
 
-def _describe(rep: hq_import.ImportReport) -> str:
-    head = f"{rep.path}: bundle {rep.seq} from {rep.device_name} ({rep.device_code})"
+def _describe(rep: hq_import.ImportReport) -> list[str]:
+    """The bundle's verdict first (IMPORTED, ALREADY IMPORTED), then what it held, each
+    line wrapped at 80 columns (narrower terminals: their width)."""
+    verdict = "ALREADY IMPORTED" if rep.duplicate else "IMPORTED"
+    details = [f"bundle {rep.seq} from {rep.device_name} ({rep.device_code})"]
     if rep.duplicate:
-        text = f"{head}: already imported, nothing changed"
+        details.append("already imported, nothing changed")
     else:
-        text = (
-            f"{head}: verified and imported {rep.records_new} new record version(s), "
+        details.append(
+            f"verified and imported {rep.records_new} new record version(s), "
             f"{rep.attachments_new} attachment(s)"
         )
         if rep.missing_before:
-            text += f"; missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+            details.append(
+                f"missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+            )
     if rep.receipt:
-        text += f"\n  receipt: {rep.receipt}"
-    return text
+        details.append(f"receipt: {rep.receipt}")
+    return _wrapped(f"{verdict} {rep.path}", details)
+
+
+def _refused(name: str, exc: FieldkitError) -> list[str]:
+    return _wrapped(f"REFUSED {name}", [f"{exc.message} (exit {exc.exit_code}); nothing imported"])
+
+
+def _wrapped(head: str, details: list[str]) -> list[str]:
+    width = max(40, min(shutil.get_terminal_size((80, 24)).columns, 80))
+    out = textwrap.wrap(
+        text_rules.escape(head, keep_newlines=False), width, subsequent_indent="    "
+    )
+    for d in details:
+        out += textwrap.wrap(
+            text_rules.escape(d, keep_newlines=False),
+            width,
+            initial_indent="  ",
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+        )
+    return out
 
 
 def cmd_analysis_export(ctx: Context) -> int:
