@@ -161,6 +161,8 @@ def test_extraction_asks_a_reason_and_logs_it(pair: Pair, tmp_path: Path) -> Non
     r = cli(["hq", "extract", att.id[:8], "--out", str(tmp_path / "y.jpg"),
              "--reason", "legal team", *opts])  # fmt: skip
     assert r.code == 0, r.err
+    bypass = cli(["attachment", "extract", att.id, "--out", str(tmp_path / "z.jpg"), *opts])
+    assert bypass.code == 2 and "hq extract" in bypass.err and not (tmp_path / "z.jpg").exists()
     log = cli(["hq", "extractions", "--json", *opts]).json()
     assert [e["reason"] for e in log] == ["legal team", "second copy", "appeal case file"]
 
