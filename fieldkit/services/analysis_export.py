@@ -20,6 +20,7 @@ order mark, which Excel needs to read Cyrillic; JSON Lines is UTF-8 as it is, wi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -146,14 +147,18 @@ def export(
     tally = hq_query.Tally()
     written = 0
     try:
-        with fsio.atomic_writer(out, mode=0o600) as raw:
+        # closing(): the read transaction ends as soon as the writing stops, even on error.
+        with (
+            fsio.atomic_writer(out, mode=0o600) as raw,
+            contextlib.closing(hq_query.received(db, filters, scope, tally)) as records,
+        ):
             fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             if bom:
                 fh.write(BOM)
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
             if fmt == "csv":
                 writer.writeheader()
-            for rec in hq_query.received(db, filters, scope, tally):
+            for rec in records:
                 row = {
                     "id": rec.id,
                     "version": rec.version,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,7 +120,7 @@ class Tally:
 
 def received(
     db: Database, filters: Filters, scope: str = "hq", tally: Tally | None = None
-) -> Iterator[Received]:
+) -> Generator[Received, None, None]:
     """Every matching record's current version, one at a time, from one read snapshot:
     what other connections commit meanwhile does not show. Memory does not grow with
     the number of records."""

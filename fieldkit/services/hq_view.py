@@ -83,7 +83,7 @@ def sections(view: RecordView) -> list[Section]:
             ("Risk", doc.get("risk")),
             ("Tags", ", ".join(doc.get("tags") or [])),
             ("Device", _device(view)),
-            ("Received", rec.updated_at),
+            ("Updated", rec.updated_at),
         ),
         _section(
             "Interview",

@@ -9,6 +9,7 @@ earliest date; one without a date counts under "unknown", as does one without a 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections import Counter
@@ -59,16 +60,18 @@ class Stats:
 def count(db: Database, filters: Filters | None = None, scope: str = "hq") -> Stats:
     identity.hq(db)
     st = Stats()
-    for rec in hq_query.received(db, filters or Filters(), scope):
-        st.records += 1
-        for inc in rec.incidents:
-            st.incidents += 1
-            d = inc.get("date") or {}
-            earliest = d.get("earliest") or ""
-            st.add("type", str(inc.get("type") or UNKNOWN))
-            st.add("month", earliest[:7] if len(earliest) >= 7 else UNKNOWN)
-            st.add("perpetrator", str((inc.get("perpetrator") or {}).get("actor_type") or UNKNOWN))
-            st.add("country", str((inc.get("place") or {}).get("country") or UNKNOWN))
+    with contextlib.closing(hq_query.received(db, filters or Filters(), scope)) as records:
+        for rec in records:
+            st.records += 1
+            for inc in rec.incidents:
+                st.incidents += 1
+                d = inc.get("date") or {}
+                earliest = d.get("earliest") or ""
+                st.add("type", str(inc.get("type") or UNKNOWN))
+                st.add("month", earliest[:7] if len(earliest) >= 7 else UNKNOWN)
+                actor = (inc.get("perpetrator") or {}).get("actor_type")
+                st.add("perpetrator", str(actor or UNKNOWN))
+                st.add("country", str((inc.get("place") or {}).get("country") or UNKNOWN))
     return st
 
 
