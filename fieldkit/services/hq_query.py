@@ -130,6 +130,7 @@ def received(
     tally = tally if tally is not None else Tally()
     with store.snapshot(db):
         names = store.device_names(db)
+        codes = {fp: short_code(fp) for fp in names}
         devices: list[bytes] | None = None
         if filters.device is not None:
             devices = [fp for fp, name in names.items() if name == filters.device]
@@ -156,6 +157,6 @@ def received(
                 doc,
                 row.device,
                 names.get(row.device, "") if row.device is not None else "",
-                short_code(row.device) if row.device is not None else "",
+                "" if row.device is None else codes.get(row.device) or short_code(row.device),
                 incidents,
             )
