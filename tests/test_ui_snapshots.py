@@ -343,7 +343,7 @@ def test_hq_extract_dialog(snap_compare: SnapCompare) -> None:
 
 
 def test_hq_counts(snap_compare: SnapCompare) -> None:
-    root = _fresh("hq-counts")
+    root = _fresh("hq-counts-drawn")
     _at_hq(root)
 
     async def before(pilot: Any) -> None:
