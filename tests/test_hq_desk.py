@@ -353,3 +353,23 @@ def test_bars_escape_labels() -> None:
     lines = stats.bars([("\x1b[2J\u202eevil" * 5, 3), ("b", 1)], width=60)
     assert all(len(x) <= 60 for x in lines)
     assert "\x1b" not in "".join(lines) and "\u202e" not in "".join(lines)
+
+
+# ---- the import report ----------------------------------------------------------------------
+
+
+def test_import_report_gives_each_verdict_within_80_columns(pair: Pair, tmp_path: Path) -> None:
+    RecordService(pair.field.db).add(_doc("A", "surveillance", "RU", "2026"))
+    bundle = tmp_path / ("long-folder-name-" * 4) / "3f9a2c1e.age"
+    bundle.parent.mkdir()
+    export_svc.export(pair.field.db, bundle)
+    opts = _opts(pair)
+    missing = tmp_path / "gone.age"
+    r = cli(["hq", "import", str(bundle), str(missing), str(bundle), *opts])
+    assert r.code == 9, r.err
+    lines = r.out.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    verdicts = [line.split(" ")[0] for line in lines if not line.startswith(" ")]
+    assert verdicts == ["IMPORTED", "ALREADY", "REFUSED"]  # a device's bundles first
+    assert any(line.strip().startswith("verified and imported 1 new record") for line in lines)
+    assert r.err.startswith("fieldkit: error: ") and len(r.err.splitlines()) == 2
