@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services import extraction, hq_view
-from fieldkit.store.attachments import AttachmentRow
+from fieldkit.services.types import AttachmentRow
 from fieldkit.ui.base import FieldkitModal, FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.text import SAFE_INPUT, fill, literal, printable
