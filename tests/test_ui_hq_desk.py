@@ -127,3 +127,28 @@ async def test_counts_tab_draws_bars_and_saves_the_table(tmp_path: Path) -> None
         await wait_for(pilot, lambda: (tmp_path / "counts.csv").exists())
     rows = list(csv.DictReader(io.StringIO((tmp_path / "counts.csv").read_text("utf-8-sig"))))
     assert {"dimension": "country", "value": "TJ", "label": "TJ", "count": "1"} in rows
+
+
+async def test_extract_dialog_shows_a_hostile_file_name_literally(tmp_path: Path) -> None:
+    rid = _hq_with_testimony(tmp_path)
+    hostile = "[/b]scan[b][@click=app.quit]\x1b]0;t\x07\u202egpj.exe"
+    hq = Vault.unlock(tmp_path / "hq", PASSPHRASE)
+    with hq.db.transaction():  # as a stolen device key could have sent it before validation
+        hq.db.execute("UPDATE attachments SET filename = ?", (hostile,))
+    hq.lock()
+    app = make_app(tmp_path / "hq", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _unlock(pilot, app)
+        app.push_screen(RecordViewScreen(rid))
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
+        await pilot.pause()
+        assert "[/b]scan[b][@click=app.quit]\\x1b]0;t\\x07\\u202egpj.exe" in app.screen.shown_text()
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExtractScreen))
+        await pilot.pause()
+        title = str(app.screen.query_one(".title").render())
+        assert "[/b]scan[b][@click=app.quit]\\x1b]0;t\\x07\\u202egpj.exe" in title
+        default = Path(app.screen.query_one("#extract-path").value)
+        assert default.parent == tmp_path
+        assert default.name == "[_b]scan[b][@click=app.quit]_]0;t__gpj.exe"
+        assert app.is_running

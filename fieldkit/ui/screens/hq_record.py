@@ -3,6 +3,7 @@ with a reason that is logged (services/extraction.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.text import Text
@@ -13,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from fieldkit.errors import FieldkitError
+from fieldkit.formats import text as text_rules
 from fieldkit.services import extraction, hq_view
 from fieldkit.services.types import AttachmentRow
 from fieldkit.ui.base import FieldkitModal, FieldkitScreen, error_text
@@ -35,6 +37,16 @@ def section_text(sec: hq_view.Section) -> Text:
             value = Text("\n  ".join(value.plain.split("\n")), end="")
         out.append_text(value)
     return out
+
+
+_UNSAFE_NAME = re.compile(f"[{text_rules.CONTROL}{text_rules.BIDI}{text_rules.SURROGATE}/\\\\]")
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """A name from a bundle as a default file name: no folder part, no control or bidi
+    character (the person can still type any name)."""
+    cleaned = _UNSAFE_NAME.sub("_", name).strip(". ")
+    return cleaned[:120] or fallback
 
 
 class RecordViewScreen(FieldkitScreen):
@@ -83,7 +95,7 @@ class RecordViewScreen(FieldkitScreen):
         row = self.attachments.get(str(choice)) if isinstance(choice, str) else None
         if row is None:
             return
-        default = self.fk.ctx.start_dir / (Path(row.filename).name or row.id)
+        default = self.fk.ctx.start_dir / safe_file_name(row.filename, row.id)
 
         def answered(result: tuple[Path, str] | None) -> None:
             if result is not None:
