@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Log, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
 from fieldkit.services import export as export_svc
 from fieldkit.services import identity, model, trust
@@ -234,7 +234,7 @@ async def test_every_screen_shows_hostile_text_literally(
         await pilot.pause()
         shows(app, "bundle[b]x[@click=app.quit]\\x1b[2J.fkb", "missing[b]\\x1b]0;title\\x07.fkb")
         await pilot.click("#import")
-        await wait_for(pilot, lambda: len(screen.query_one("#report", Log).lines) >= 4)
+        await wait_for(pilot, lambda: len(screen.report_lines) >= 2)
         await pilot.pause()
         shows(app, device_name, "bundle[b]x[@click=app.quit]\\x1b[2J.fkb")
         shows(app, "missing[b]\\x1b]0;title\\x07")
@@ -256,8 +256,25 @@ async def test_every_screen_shows_hostile_text_literally(
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
             await pilot.pause()
-            screen_text(app)
+            shows(app, "Record Id: ")
+            view = app.screen.shown_text()
+            assert "Narrative" in view and "[/b]" in view and "\x1b" not in view
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
         shows(app, "[/b]H")
+        # Counts and the export's filters: labels from bundles, shown literally.
+        app.set_focus(None)
+        screen.query_one("#tabs", TabbedContent).active = "tab-counts"
+        await pilot.pause()
+        await pilot.click("#count")
+        await wait_for(pilot, lambda: screen.counts is not None)
+        await pilot.pause()
+        shows(app, "incident(s) in 2 record(s)", "[/b]H")
+        app.set_focus(None)
+        screen.query_one("#tabs", TabbedContent).active = "tab-export"
+        await pilot.pause()
+        screen.query_one("#f-device").expanded = True
+        await pilot.pause()
+        shows(app, "[/b]DEV[b][@click=app.qu")
+        screen.query_one("#f-device").expanded = False
         assert app.is_running

@@ -71,7 +71,8 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         assert screen.query_one("#queue", OptionList).option_count == 1
         await type_into(pilot, "#receipts", str(receipts))
         await pilot.click("#import")
-        await wait_for(pilot, lambda: "verified" in "\n".join(screen.query_one("#report").lines))
+        await wait_for(pilot, lambda: "verified" in "\n".join(screen.report_lines))
+        assert screen.report_lines[-1].startswith("IMPORTED ")
         screen.query_one("#tabs").active = "tab-testimony"
         await pilot.pause()
         await type_into(pilot, "#hq-search", "высылке")
@@ -81,15 +82,14 @@ async def test_field_export_hq_import_receipt_purge(tmp_path: Path) -> None:
         table.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
-        assert "Свидетельство" in app.screen.query_one("#view").text
+        assert "Свидетельство" in app.screen.shown_text()
         await pilot.press("escape")
         await pilot.pause()
         screen.query_one("#tabs").active = "tab-export"
         await pilot.pause()
         await type_into(pilot, "#out", str(tmp_path / "a.jsonl"))
         await pilot.click("#export")
-        await pilot.pause()
-        assert (tmp_path / "a.jsonl").exists()
+        await wait_for(pilot, lambda: (tmp_path / "a.jsonl").exists())
     receipt = next(receipts.iterdir())
 
     # 3. field: receipt and purge

@@ -206,7 +206,7 @@ def test_field_screens(snap_compare: SnapCompare, key: str, name: str) -> None:
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
 
 
-@pytest.mark.parametrize("tab", ["import", "devices", "testimony", "export"])
+@pytest.mark.parametrize("tab", ["import", "devices", "testimony", "export", "counts"])
 def test_hq_screens(snap_compare: SnapCompare, tab: str) -> None:
     root = _fresh(f"hq-{tab}")
     _field_vault(root)
@@ -288,26 +288,91 @@ def test_file_picker(snap_compare: SnapCompare) -> None:
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
 
 
-def test_hq_record_view(snap_compare: SnapCompare) -> None:
-    root = _fresh("hq-view")
-    rid = _field_vault(root)
-    # Bring the testimony to HQ the way it travels: a bundle.
+def _bundle(root: Path) -> Path:
+    """The field vault's testimony as a bundle, made the way it travels."""
     from fieldkit.services import export as export_svc
+
+    field = Vault.unlock(root / "vault", PASSPHRASE)
+    out = root / "start" / "3f9a2c1e.age"
+    export_svc.export(field.db, out, now=FakeClock(), random_bytes=deterministic_random())  # type: ignore[arg-type]
+    field.lock()
+    return out
+
+
+def _at_hq(root: Path) -> str:
+    """A field vault whose testimony HQ has imported; the first record's id."""
     from fieldkit.services import hq_import
 
-    clock = FakeClock()
-    field = Vault.unlock(root / "vault", PASSPHRASE)
-    export_svc.export(field.db, root / "b.fkb", now=clock, random_bytes=deterministic_random())  # type: ignore[arg-type]
-    field.lock()
+    rid = _field_vault(root)
+    bundle = _bundle(root)
     hq = Vault.unlock(root / "hq", PASSPHRASE)
-    hq_import.import_bundle(hq.db, root / "b.fkb", now=clock)
+    hq_import.import_bundle(hq.db, bundle, now=FakeClock())
     hq.lock()
+    return rid
+
+
+def test_hq_record_view(snap_compare: SnapCompare) -> None:
+    root = _fresh("hq-view")
+    rid = _at_hq(root)
 
     async def before(pilot: Any) -> None:
         from fieldkit.ui.screens.hq import RecordViewScreen
 
         await _unlock(pilot)
         pilot.app.push_screen(RecordViewScreen(rid))
+        await pilot.pause()
+
+    assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
+
+
+def test_hq_extract_dialog(snap_compare: SnapCompare) -> None:
+    root = _fresh("hq-extract")
+    rid = _at_hq(root)
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.hq import RecordViewScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(RecordViewScreen(rid))
+        await pilot.pause()
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: pilot.app.screen.__class__.__name__ == "ExtractScreen")
+        await pilot.pause()
+
+    assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
+
+
+def test_hq_counts(snap_compare: SnapCompare) -> None:
+    root = _fresh("hq-counts-drawn")
+    _at_hq(root)
+
+    async def before(pilot: Any) -> None:
+        await _unlock(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#tabs").active = "tab-counts"
+        await pilot.pause()
+        await pilot.click("#count")
+        await wait_for(pilot, lambda: screen.counts is not None)
+        await pilot.pause()
+
+    assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
+
+
+def test_hq_import_report(snap_compare: SnapCompare) -> None:
+    """Each bundle's verdict first, the report wrapped at 80 columns."""
+    root = _fresh("hq-import-report")
+    _field_vault(root)
+    bundle = _bundle(root)
+
+    async def before(pilot: Any) -> None:
+        await _unlock(pilot)
+        screen = pilot.app.screen
+        for path in (bundle, root / "start" / "missing.age"):
+            screen.query_one("#bundle-path").value = str(path)
+            await pilot.click("#add-bundle")
+        await pilot.click("#import")
+        await wait_for(pilot, lambda: len(screen.report_lines) >= 2)
+        pilot.app.set_focus(None)
         await pilot.pause()
 
     assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)

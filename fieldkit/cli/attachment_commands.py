@@ -9,6 +9,7 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import attachment_json, opened
+from fieldkit.errors import UsageError
 from fieldkit.i18n import N_, _
 from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
 
@@ -88,6 +89,11 @@ def cmd_list(ctx: Context) -> int:
 def cmd_extract(ctx: Context) -> int:
     out = Path(ctx.args.out)
     with opened(ctx) as vault:
+        if vault.kind == "hq":  # at HQ every extraction is logged with its reason
+            raise UsageError(
+                "at HQ an attachment leaves the vault with a reason that is logged",
+                hint="use 'fieldkit hq extract ATT --out PATH --reason TEXT'",
+            )
         row = AttachmentService(vault.db).extract(
             ctx.args.attachment_id,
             out,

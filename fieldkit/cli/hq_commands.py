@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Any
 
-from fieldkit.cli import vault_commands
+from fieldkit.cli import hq_desk_commands, vault_commands
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
@@ -19,6 +21,7 @@ from fieldkit.cli.shared import (
     write_card,
 )
 from fieldkit.errors import FieldkitError, FileAccessError
+from fieldkit.formats import text as text_rules
 from fieldkit.services import analysis_export, fsio, hq_import, identity, receipts, trust
 
 
@@ -76,7 +79,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out real names, contacts and exact addresses",
     )
+    hq_desk_commands.add_filters(ex)
+    ex.add_argument(
+        "--bom", action="store_true", help="start a CSV with a UTF-8 BOM (Excel reads Cyrillic)"
+    )
     ex.set_defaults(func=cmd_analysis_export)
+
+    hq_desk_commands.register(hs, common)
 
 
 def cmd_hq_init(ctx: Context) -> int:
@@ -173,6 +182,9 @@ def cmd_import(ctx: Context) -> int:
                     progress=reporter(ctx, "import"),
                 )
             except FieldkitError as exc:
+                if not ctx.as_json:
+                    for line in _refused(name, exc):
+                        ctx.out(line)
                 ctx.info(f"fieldkit: error: {name}: {exc.message}")
                 ctx.info(f"fieldkit: hint: {exc.hint}")
                 results.append(
@@ -197,7 +209,8 @@ def cmd_import(ctx: Context) -> int:
                 }
             )
             if not ctx.as_json:
-                ctx.out(_describe(rep))
+                for line in _describe(rep):
+                    ctx.out(line)
             if rep.unknown_recipients:
                 note = unknown_recipients_note(rep.unknown_recipients)
                 ctx.info(f"fieldkit: warning: {name}: {note}")
@@ -206,23 +219,49 @@ def cmd_import(ctx: Context) -> int:
     return first_failure
 
 
-def _describe(rep: hq_import.ImportReport) -> str:
-    head = f"{rep.path}: bundle {rep.seq} from {rep.device_name} ({rep.device_code})"
+def _describe(rep: hq_import.ImportReport) -> list[str]:
+    """The bundle's verdict first (IMPORTED, ALREADY IMPORTED), then what it held, each
+    line wrapped at 80 columns (narrower terminals: their width)."""
+    verdict = "ALREADY IMPORTED" if rep.duplicate else "IMPORTED"
+    details = [f"bundle {rep.seq} from {rep.device_name} ({rep.device_code})"]
     if rep.duplicate:
-        text = f"{head}: already imported, nothing changed"
+        details.append("already imported, nothing changed")
     else:
-        text = (
-            f"{head}: verified and imported {rep.records_new} new record version(s), "
+        details.append(
+            f"verified and imported {rep.records_new} new record version(s), "
             f"{rep.attachments_new} attachment(s)"
         )
         if rep.missing_before:
-            text += f"; missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+            details.append(
+                f"missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+            )
     if rep.receipt:
-        text += f"\n  receipt: {rep.receipt}"
-    return text
+        details.append(f"receipt: {rep.receipt}")
+    return _wrapped(f"{verdict} {rep.path}", details)
+
+
+def _refused(name: str, exc: FieldkitError) -> list[str]:
+    return _wrapped(f"REFUSED {name}", [f"{exc.message} (exit {exc.exit_code}); nothing imported"])
+
+
+def _wrapped(head: str, details: list[str]) -> list[str]:
+    width = max(40, min(shutil.get_terminal_size((80, 24)).columns, 80))
+    out = textwrap.wrap(
+        text_rules.escape(head, keep_newlines=False), width, subsequent_indent="    "
+    )
+    for d in details:
+        out += textwrap.wrap(
+            text_rules.escape(d, keep_newlines=False),
+            width,
+            initial_indent="  ",
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+        )
+    return out
 
 
 def cmd_analysis_export(ctx: Context) -> int:
+    filters = hq_desk_commands.filters_of(ctx.args)  # before the passphrase is asked
     with opened(ctx) as vault:
         res = analysis_export.export(
             vault.db,
@@ -230,6 +269,8 @@ def cmd_analysis_export(ctx: Context) -> int:
             fmt=ctx.args.format,
             scope=ctx.args.scope,
             omit_sensitive=ctx.args.omit_sensitive,
+            filters=filters,
+            bom=ctx.args.bom,
         )
     ctx.info("this export is NOT encrypted; keep it on an encrypted disk")
     say(

@@ -12,32 +12,32 @@ never exported. The output is plaintext by nature: it is written atomically, 060
 
 CSV cells are for spreadsheets: a line break or tab inside a cell becomes a space (no
 row can be split by its contents; JSON Lines keeps the text exactly), other control
-characters are escaped, and a cell that would start a formula is prefixed with '.
+characters are escaped, a cell that would start a formula is prefixed with ', and a
+cell longer than MAX_CELL is cut with a note. `bom` starts the file with a UTF-8 byte
+order mark, which Excel needs to read Cyrillic; JSON Lines is UTF-8 as it is, with no
+\\u escapes for letters. Filters: services/hq_query.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fieldkit.errors import FileAccessError, InvalidInput
 from fieldkit.formats import text as text_rules
-from fieldkit.services import fsio, identity
-from fieldkit.services.records import RecordService
-from fieldkit.store import bundles as bundle_store
-from fieldkit.store import records as rec_store
+from fieldkit.services import fsio, hq_query, identity
+from fieldkit.services.hq_query import SCOPES, Filters
 from fieldkit.store.db import Database
 
-SCOPES = {
-    "hq": ("hq_only", "anonymised_publication", "named_publication"),
-    "anonymised": ("anonymised_publication", "named_publication"),
-    "named": ("named_publication",),
-}
+__all__ = ["BOM", "CSV_COLUMNS", "FORMATS", "SCOPES", "AnalysisExport", "Filters", "export"]
+
 FORMATS = ("jsonl", "csv")
 # What the anonymised scope keeps. Left out: the interview's place, interviewer and
 # interpreter; persons' sensitive fields; an incident's place detail and case number;
@@ -102,8 +102,15 @@ CSV_COLUMNS = (
     "fine_currency",
     "expulsion",
     "victims",
+    "description",
+    "device_name",
     "device",
+    "narrative",
 )
+# A spreadsheet cell holds at most 32,767 characters (Excel; LibreOffice cuts too):
+# longer text is cut with a note, and JSON Lines keeps it whole.
+MAX_CELL = 32_000
+BOM = "\ufeff"  # lets Excel read the file as UTF-8 (Cyrillic intact)
 
 
 @dataclass(frozen=True)
@@ -114,47 +121,67 @@ class AnalysisExport:
 
 
 def export(
-    db: Database, out: Path, *, fmt: str = "jsonl", scope: str = "hq", omit_sensitive: bool = False
+    db: Database,
+    out: Path,
+    *,
+    fmt: str = "jsonl",
+    scope: str = "hq",
+    omit_sensitive: bool = False,
+    filters: Filters | None = None,
+    bom: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> AnalysisExport:
+    """Write the matching records to `out` (atomically, 0600) and say how many.
+
+    The records stream from one read snapshot (hq_query.received), one at a time into
+    the temp file beside `out`: memory does not grow with HQ's archive, and an import or
+    edit committed during the export does not show in it. The rename happens only when
+    every row is written; on any failure the temp file is removed and `out` untouched.
+    `progress(n)` is called after each record written."""
     identity.hq(db)
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}", hint="use jsonl or csv")
     if scope not in SCOPES:
         raise InvalidInput(f"unknown scope {scope!r}", hint="use hq, anonymised or named")
-    rs = RecordService(db)
-    written = withheld = 0
+    filters = (filters or Filters()).checked()
+    tally = hq_query.Tally()
+    written = 0
     try:
-        # One record at a time, straight into the temp file: memory does not grow with HQ's
-        # archive. The rename happens only when every row is written.
-        with fsio.atomic_writer(out, mode=0o600) as raw:
+        # closing(): the read transaction ends as soon as the writing stops, even on error.
+        with (
+            fsio.atomic_writer(out, mode=0o600) as raw,
+            contextlib.closing(hq_query.received(db, filters, scope, tally)) as records,
+        ):
             fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            if bom:
+                fh.write(BOM)
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
             if fmt == "csv":
                 writer.writeheader()
-            for summary in rec_store.list_summaries(db, sort="created", limit=10**9):
-                rec = rs.get(summary.id)
-                consent = rec.doc["consent"]
-                if consent["withdrawn"] or consent["scope"] not in SCOPES[scope]:
-                    withheld += 1
-                    continue
-                device = bundle_store.record_device(db, rec.id)
+            for rec in records:
                 row = {
                     "id": rec.id,
                     "version": rec.version,
-                    "device": device.hex() if device else None,
+                    "device": rec.device.hex() if rec.device else None,
+                    "device_name": rec.device_name or None,
                     "record": _scoped(rec.doc, scope, omit_sensitive),
                 }
                 if fmt == "jsonl":
+                    # UTF-8 as it is (ensure_ascii=False): Cyrillic stays readable;
+                    # only terminal controls are written as \uNNNN (inert in a terminal).
                     line = json.dumps(row, ensure_ascii=False, sort_keys=True)
-                    fh.write(text_rules.escape_json(line) + "\n")  # inert in a terminal
+                    fh.write(text_rules.escape_json(line) + "\n")
                 else:
-                    writer.writerows(_csv_rows(row))
+                    kept = {i.get("id") for i in rec.incidents}
+                    writer.writerows(_csv_rows(row, kept))
                 written += 1
+                if progress is not None:
+                    progress(written)
             fh.flush()
             fh.detach()  # the atomic writer fsyncs and renames the underlying file
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write {out}", exc) from None
-    return AnalysisExport(out, written, withheld)
+    return AnalysisExport(out, written, tally.withheld)
 
 
 def _scoped(doc: dict[str, Any], scope: str, omit_sensitive: bool) -> dict[str, Any]:
@@ -183,61 +210,76 @@ def _without_sensitive(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _csv_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per incident (a record without incidents gives one row)."""
+def _csv_rows(r: dict[str, Any], kept: set[Any]) -> list[dict[str, Any]]:
+    """One row per incident that matched the filters (a record without incidents gives
+    one row). The narrative goes in the record's first row only."""
     doc = r["record"]
+    interview = doc.get("interview") or {}
+    consent = doc.get("consent") or {}
     base = {
         "record_id": r["id"],
         "version": r["version"],
-        "pseudonym": doc["pseudonym"],
-        "interview_date": doc["interview"].get("date") or "",
-        "language": doc["interview"].get("language", ""),
-        "risk": doc["risk"],
-        "consent_scope": doc["consent"]["scope"],
+        "pseudonym": doc.get("pseudonym", ""),
+        "interview_date": interview.get("date") or "",
+        "language": interview.get("language", ""),
+        "risk": doc.get("risk", ""),
+        "consent_scope": consent.get("scope", ""),
+        "device_name": r["device_name"] or "",
         "device": r["device"] or "",
     }
+    incidents = [i for i in doc.get("incidents") or [] if i.get("id") in kept]
     out: list[dict[str, Any]] = []
-    for inc in doc["incidents"] or [None]:
+    for n, inc in enumerate(incidents or [None]):
         row = dict(base)
+        if n == 0:
+            row["narrative"] = doc.get("narrative", "")  # absent when the scope drops it
         if inc is not None:
             date = inc.get("date") or {}
-            fine = inc["legal"].get("fine") or {}
+            place = inc.get("place") or {}
+            perp = inc.get("perpetrator") or {}
+            legal = inc.get("legal") or {}
+            fine = legal.get("fine") or {}
             row.update(
                 {
-                    "incident_id": inc["id"],
-                    "incident_type": inc["type"],
+                    "incident_id": inc.get("id", ""),
+                    "incident_type": inc.get("type", ""),
                     "date_earliest": date.get("earliest", ""),
                     "date_latest": date.get("latest", ""),
                     "date_text": date.get("text", ""),
-                    "country": inc["place"]["country"],
-                    "locality": inc["place"]["locality"],
-                    "actor_type": inc["perpetrator"]["actor_type"],
-                    "perpetrator_country": inc["perpetrator"]["country"],
-                    "unit": inc["perpetrator"]["unit"],
-                    "charge": inc["legal"]["charge"],
-                    "court": inc["legal"]["court"],
-                    "outcome": inc["legal"]["outcome"],
+                    "country": place.get("country", ""),
+                    "locality": place.get("locality", ""),
+                    "actor_type": perp.get("actor_type", ""),
+                    "perpetrator_country": perp.get("country", ""),
+                    "unit": perp.get("unit", ""),
+                    "charge": legal.get("charge", ""),
+                    "court": legal.get("court", ""),
+                    "outcome": legal.get("outcome", ""),
                     "fine_amount": fine.get("amount", ""),
                     "fine_currency": fine.get("currency", ""),
-                    "expulsion": inc["legal"]["expulsion"],
-                    "victims": " ".join(inc["victims"]),
+                    "expulsion": legal.get("expulsion", ""),
+                    "victims": " ".join(inc.get("victims") or []),
+                    "description": inc.get("description", ""),
                 }
             )
-        out.append({k: _cell(v) for k, v in row.items()})
+        out.append({k: cell(v) for k, v in row.items()})
     return out
 
 
 _BREAKS = re.compile("\r\n|[\t\r\n\x0b\x0c\x85\u2028\u2029]")
 
 
-def _cell(value: Any) -> Any:
+def cell(value: Any) -> Any:
+    """A value as a spreadsheet cell that shows it and does nothing else."""
     if not isinstance(value, str):
         return value
     # One line per row, whatever reads it: a line break or tab becomes a space, and
     # any other control character is escaped (formats/text.py).
     value = text_rules.escape(_BREAKS.sub(" ", value), keep_newlines=False)
+    if len(value) > MAX_CELL:
+        value = value[:MAX_CELL] + f" [cut: {len(value)} characters; JSON Lines has all]"
     # Spreadsheet formula injection: a cell whose text starts with = + - @ (after
-    # spaces, which some spreadsheets skip) is shown as text.
+    # spaces, which some spreadsheets skip; a tab or CR became a space above) is shown
+    # as text. A validly signed bundle can carry anything (a stolen device key).
     if value.lstrip(" ")[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value

@@ -226,8 +226,11 @@ ALTER TABLE device_bundles ADD COLUMN prev_abandoned INTEGER NOT NULL DEFAULT 0;
 # acknowledged, several versions of one record in one bundle (docs/bundle-format.md,
 # section 2), so the export log is keyed by version too. SQLite cannot change a primary
 # key in place: the table is made again and its rows copied, all in this migration's
-# transaction. Self-contained (it reads and writes export_items only), so it can take
-# another number at a merge.
+# transaction.
+#
+# Also in version 7 (HQ side): every attachment extracted at HQ, with the reason the analyst gave
+# (services/extraction.py). It holds ids, the hash, a time and the analyst's reason:
+# never testimony text, never the path the copy went to.
 _V7 = """
 CREATE TABLE export_items_v7 (
     seq     INTEGER NOT NULL REFERENCES exports(seq),
@@ -242,6 +245,15 @@ INSERT INTO export_items_v7 (seq, kind, item_id, version, sha256)
 DROP TABLE export_items;
 ALTER TABLE export_items_v7 RENAME TO export_items;
 CREATE INDEX export_items_item ON export_items(kind, item_id, version);
+CREATE TABLE extraction_log (
+    seq           INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,
+    attachment_id TEXT NOT NULL,
+    record_id     TEXT NOT NULL,
+    sha256        BLOB NOT NULL,
+    reason        TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('started', 'written', 'failed'))
+) STRICT;
 """
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (

@@ -3,14 +3,13 @@ all testimony by device, and exports for analysis."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     Checkbox,
@@ -19,8 +18,8 @@ from textual.widgets import (
     Header,
     Input,
     Label,
-    Log,
     OptionList,
+    RichLog,
     Select,
     Static,
     TabbedContent,
@@ -29,13 +28,17 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from fieldkit.errors import FieldkitError
-from fieldkit.services import analysis_export, hq_import, trust
+from fieldkit.services import analysis_export, hq_import, model, stats, trust
+from fieldkit.services.hq_query import Filters
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
+from fieldkit.ui.screens.hq_record import RecordViewScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
-from fieldkit.ui.text import LiteralTable, SafeTextArea, fill, literal, printable
+from fieldkit.ui.text import SAFE_INPUT, LiteralTable, fill, literal, printable
+
+__all__ = ["HqScreen", "RecordViewScreen", "report_line"]
 
 
 class HqScreen(FieldkitScreen):
@@ -46,6 +49,7 @@ class HqScreen(FieldkitScreen):
         (_("Devices"), _("Enrol, revoke, see missing bundles"), "tab_devices"),
         (_("Testimony"), _("Browse and search all testimony"), "tab_testimony"),
         (_("Export for analysis"), _("JSON Lines or CSV, honouring consent"), "tab_export"),
+        (_("Counts"), _("Incidents by type, month, perpetrator, country"), "tab_counts"),
         (_("Settings"), _("Auto-lock, passphrase, recovery code"), "settings"),
     )
 
@@ -61,7 +65,7 @@ class HqScreen(FieldkitScreen):
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("Folder for receipts (optional)"), id="receipts")
                     yield Button(_("Verify and import"), variant="primary", id="import")
-                yield Log(id="report", highlight=False)
+                yield RichLog(id="report", wrap=True, markup=False, highlight=False)
             with TabPane(_("Devices"), id="tab-devices"), Vertical():
                 yield LiteralTable(id="devices")
                 with Horizontal(classes="line"):
@@ -74,30 +78,55 @@ class HqScreen(FieldkitScreen):
                     yield Select([], prompt=_("All devices"), id="device-filter")
                 yield RecordTable(id="hq-table")
                 yield Static("", id="hq-count", classes="muted")
-            with TabPane(_("Export"), id="tab-export"), Vertical():
+            with TabPane(_("Export"), id="tab-export"), VerticalScroll(id="export-pane"):
                 yield Label(_("Export testimony for analysis (plaintext: keep it encrypted)"))
-                yield Select(
-                    [("JSON Lines", "jsonl"), ("CSV", "csv")],
-                    id="fmt",
-                    allow_blank=False,
-                    value="jsonl",
-                )
-                yield Select(
-                    [
-                        (_("HQ use: all but withdrawn consent"), "hq"),
-                        (_("anonymised publication"), "anonymised"),
-                        (_("named publication"), "named"),
-                    ],
-                    id="scope",
-                    allow_blank=False,
-                    value="hq",
-                )
+                with Horizontal(classes="line"):
+                    yield Select(
+                        [("JSON Lines", "jsonl"), ("CSV", "csv")],
+                        id="fmt",
+                        allow_blank=False,
+                        value="jsonl",
+                    )
+                    yield Select(
+                        [
+                            (_("HQ use: all but withdrawn consent"), "hq"),
+                            (_("anonymised publication"), "anonymised"),
+                            (_("named publication"), "named"),
+                        ],
+                        id="scope",
+                        allow_blank=False,
+                        value="hq",
+                    )
                 yield Checkbox(
                     _("Leave out real names, contacts and exact addresses"), id="omit", value=True
                 )
-                yield Input(id="out")
-                yield Button(_("Export"), variant="primary", id="export")
+                yield Checkbox(_("CSV for Excel (UTF-8 byte order mark)"), id="bom", value=True)
+                yield Label(_("Filters (also for Counts): incidents…"), classes="muted")
+                with Horizontal(classes="line"):
+                    yield Input(placeholder=_("from YYYY-MM-DD"), id="f-from")
+                    yield Input(placeholder=_("to YYYY-MM-DD"), id="f-to")
+                    yield Input(placeholder=_("country (RU)"), id="f-country")
+                with Horizontal(classes="line"):
+                    yield Select(
+                        [(literal(_(label)), code) for code, label in model.INCIDENT_TYPES.items()],
+                        prompt=_("Any type"),
+                        id="f-type",
+                    )
+                    yield Select([], prompt=_("Any device"), id="f-device")
+                with Horizontal(classes="line"):
+                    yield Input(id="out", highlighter=SAFE_INPUT)
+                    yield Button(_("Export"), variant="primary", id="export")
                 yield Static("", id="export-result")
+            with TabPane(_("Counts"), id="tab-counts"), Vertical():
+                with Horizontal(classes="line"):
+                    yield Button(_("Count"), variant="primary", id="count")
+                    yield Input(id="counts-out", highlighter=SAFE_INPUT)
+                    yield Button(_("Save table"), id="save-counts", disabled=True)
+                with VerticalScroll(id="chart-pane"):
+                    yield Static(
+                        _("Press Count: incidents by type, month, perpetrator and country."),
+                        id="chart",
+                    )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,6 +134,10 @@ class HqScreen(FieldkitScreen):
         table.cursor_type = "row"
         table.add_columns(_("Fingerprint"), _("Name"), _("State"), _("Last"), _("Missing"))
         self.query_one("#out", Input).value = str(self.fk.ctx.start_dir / "analysis.jsonl")
+        self.query_one("#counts-out", Input).value = str(self.fk.ctx.start_dir / "counts.csv")
+        self.counts: stats.Stats | None = None
+        self.status(_("Import report"))
+        self.report_lines: list[str] = []
         self.load_devices()
         self.load_records()
 
@@ -123,6 +156,9 @@ class HqScreen(FieldkitScreen):
 
     def action_tab_export(self) -> None:
         self.query_one("#tabs", TabbedContent).active = "tab-export"
+
+    def action_tab_counts(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-counts"
 
     def action_settings(self) -> None:
         from fieldkit.ui.screens.settings import SettingsScreen
@@ -164,26 +200,42 @@ class HqScreen(FieldkitScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_import(self, paths: list[Path], receipts: Path | None) -> None:
-        log = self.query_one("#report", Log)
         conn = self.vault.connect()
         try:
             for path in hq_import.import_order(conn, paths):  # each device's own order
-                self.from_worker(log.write_line, printable(_("Verifying {p}…").format(p=path)))
+                self.from_worker(self.status, _("Verifying {p}…").format(p=path.name))
                 try:
                     rep = hq_import.import_bundle(
                         conn, path, receipts_dir=receipts, now=self.fk.ctx.now
                     )
                 except FieldkitError as exc:
-                    line = _("REFUSED {p}: {why} (nothing was imported)").format(
+                    verdict = _("REFUSED")
+                    line = _("{p}: {why} (nothing was imported)").format(
                         p=path.name, why=error_text(exc).plain
                     )
                 else:
-                    line = report_line(rep)
-                self.from_worker(log.write_line, printable(line))
+                    verdict, line = verdict_of(rep), report_line(rep)
+                self.from_worker(self.report, verdict, line)
         finally:
             conn.close()
+        self.from_worker(self.status, _("Import report"))
         self.from_worker(self.load_devices)
         self.from_worker(self.load_records)
+
+    def status(self, text: str) -> None:
+        self.query_one("#report", RichLog).border_title = printable(text)
+
+    def report(self, verdict: str, line: str) -> None:
+        """One line of the import report, wrapped to the log's width; the verdict first,
+        in bold (readable without colour)."""
+        text = Text(end="")
+        if verdict:
+            refused = verdict == _("REFUSED")
+            text.append(printable(verdict), style="bold reverse" if refused else "bold")
+            text.append(" ")
+        text.append(printable(line))
+        self.report_lines.append(text.plain)
+        self.query_one("#report", RichLog).write(text)
 
     # ---- devices ----------------------------------------------------------------
     def load_devices(self) -> None:
@@ -204,6 +256,9 @@ class HqScreen(FieldkitScreen):
         sel = self.query_one("#device-filter", Select)
         with self.prevent(Select.Changed):
             sel.set_options(options)
+        # The export and count filter selects a device by its name (hq_query.Filters).
+        names = sorted({d.card.name for d in trust.devices(self.db)})
+        self.query_one("#f-device", Select).set_options((literal(n), n) for n in names)
 
     @on(Button.Pressed, "#enroll")
     def enroll(self) -> None:
@@ -283,21 +338,66 @@ class HqScreen(FieldkitScreen):
         if isinstance(event.value, str):
             out.value = str(Path(out.value).with_suffix("." + event.value))
 
+    def filters(self) -> Filters:
+        def text(wid: str) -> str | None:
+            return self.query_one(wid, Input).value.strip() or None
+
+        def choice(wid: str) -> str | None:
+            v = self.query_one(wid, Select).value
+            return v if isinstance(v, str) else None
+
+        return Filters(
+            text("#f-from"), text("#f-to"), choice("#f-device"), text("#f-country"),
+            choice("#f-type"),
+        ).checked()  # fmt: skip
+
     @on(Button.Pressed, "#export")
     def export(self) -> None:
+        result = self.query_one("#export-result", Static)
+        try:
+            filters = self.filters()
+        except FieldkitError as exc:
+            result.update(error_text(exc))
+            return
         fmt, scope = self.query_one("#fmt", Select).value, self.query_one("#scope", Select).value
+        self.query_one("#export", Button).disabled = True
+        result.update(_("Exporting…"))
+        self.run_export(
+            Path(self.query_one("#out", Input).value).expanduser(),
+            str(fmt),
+            str(scope),
+            self.query_one("#omit", Checkbox).value,
+            self.query_one("#bom", Checkbox).value,
+            filters,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def run_export(
+        self, out: Path, fmt: str, scope: str, omit: bool, bom: bool, filters: Filters
+    ) -> None:
+        """In the background, on its own connection: the UI stays usable, and the export
+        reads one snapshot (analysis_export.export)."""
+
+        def progress(n: int) -> None:
+            if n % 500 == 0:
+                self.from_worker(
+                    self.query_one("#export-result", Static).update,
+                    _("Exporting… {n} record(s) written").format(n=n),
+                )
+
+        conn = self.vault.connect()
         try:
             res = analysis_export.export(
-                self.db,
-                Path(self.query_one("#out", Input).value).expanduser(),
-                fmt=str(fmt),
-                scope=str(scope),
-                omit_sensitive=self.query_one("#omit", Checkbox).value,
-            )
+                conn, out, fmt=fmt, scope=scope, omit_sensitive=omit, filters=filters,
+                bom=bom and fmt == "csv", progress=progress,
+            )  # fmt: skip
         except FieldkitError as exc:
-            self.query_one("#export-result", Static).update(error_text(exc))
+            self.from_worker(self.export_done, error_text(exc))
             return
-        self.query_one("#export-result", Static).update(
+        finally:
+            conn.close()
+        self.from_worker(
+            self.export_done,
             fill(
                 _(
                     "{n} record(s) written to {p}; {w} withheld by consent. "
@@ -306,8 +406,62 @@ class HqScreen(FieldkitScreen):
                 n=res.records,
                 p=res.path,
                 w=res.withheld,
-            )
+            ),
         )
+
+    def export_done(self, message: Text) -> None:
+        self.query_one("#export", Button).disabled = False
+        result = self.query_one("#export-result", Static)
+        result.update(message)
+        self.query_one("#export-pane", VerticalScroll).scroll_to_widget(result)
+
+    # ---- counts -----------------------------------------------------------------
+    @on(Button.Pressed, "#count")
+    def count(self) -> None:
+        chart = self.query_one("#chart", Static)
+        try:
+            filters = self.filters()
+        except FieldkitError as exc:
+            chart.update(error_text(exc))
+            return
+        chart.update(_("Counting…"))
+        width = max(40, self.query_one("#chart-pane").size.width - 2)
+        self.run_count(filters, width)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="count")
+    def run_count(self, filters: Filters, width: int) -> None:
+        conn = self.vault.connect()
+        try:
+            st = stats.count(conn, filters)
+        except FieldkitError as exc:
+            self.from_worker(self.query_one("#chart", Static).update, error_text(exc))
+            return
+        finally:
+            conn.close()
+        self.from_worker(self.show_counts, st, width)
+
+    def show_counts(self, st: stats.Stats, width: int) -> None:
+        self.counts = st
+        self.query_one("#chart", Static).update(
+            literal("\n".join(stats.chart_lines(st, width)), multiline=True)
+        )
+        self.query_one("#save-counts", Button).disabled = False
+
+    @on(Button.Pressed, "#save-counts")
+    def save_counts(self) -> None:
+        if self.counts is None:
+            return
+        out = Path(self.query_one("#counts-out", Input).value).expanduser()
+        try:
+            stats.write_csv(self.counts, out, bom=True)
+        except FieldkitError as exc:
+            self.notify(error_text(exc).plain, severity="error")
+            return
+        self.notify(printable(_("Counts written to {p} (not encrypted).").format(p=out)))
+
+
+def verdict_of(rep: hq_import.ImportReport) -> str:
+    return _("ALREADY IMPORTED") if rep.duplicate else _("IMPORTED")
 
 
 def report_line(rep: hq_import.ImportReport) -> str:
@@ -327,25 +481,3 @@ def report_line(rep: hq_import.ImportReport) -> str:
     if rep.receipt:
         text += _("; receipt {r}").format(r=rep.receipt.name)
     return text
-
-
-class RecordViewScreen(FieldkitScreen):
-    """A received record, read-only (HQ does not edit testimony it received)."""
-
-    CSS_PATH = "hq.tcss"
-    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
-
-    def __init__(self, record_id: str) -> None:
-        super().__init__()
-        self.record_id = record_id
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield SafeTextArea(id="view", read_only=True, soft_wrap=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        rec = RecordService(self.db).get(self.record_id)
-        self.sub_title = printable(f"{rec.doc.get('pseudonym', '')} v{rec.version}")
-        view = self.query_one("#view", SafeTextArea)
-        view.text = json.dumps(rec.doc, ensure_ascii=False, indent=2)

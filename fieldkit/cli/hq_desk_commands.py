@@ -1,0 +1,163 @@
+"""HQ at its desk: hq show, hq extract, hq extractions, hq stats, and the filter options
+that hq export and hq stats share."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fieldkit.cli.context import Context
+from fieldkit.cli.record_commands import attachment_json, opened
+from fieldkit.cli.shared import say
+from fieldkit.services import extraction, hq_view, identity, model, stats
+from fieldkit.services.hq_query import SCOPES, Filters
+
+
+def register(hs: Any, common: argparse.ArgumentParser) -> None:
+    sh = hs.add_parser("show", parents=[common], help="read one received record")
+    sh.add_argument("id", help="record id (or a unique prefix of 6+ characters)")
+    sh.add_argument("--version", type=int, help="an earlier version")
+    sh.add_argument("--width", type=int, help="wrap at this many columns (default: terminal)")
+    sh.set_defaults(func=cmd_show)
+
+    x = hs.add_parser(
+        "extract", parents=[common], help="write an attachment out, with a reason that is logged"
+    )
+    x.add_argument("attachment", metavar="ATT", help="attachment id (or a 6+ character prefix)")
+    x.add_argument("--out", required=True, metavar="PATH")
+    x.add_argument(
+        "--reason",
+        required=True,
+        help="why it leaves the vault (kept in the vault's extraction log; no testimony)",
+    )
+    x.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    x.set_defaults(func=cmd_extract)
+
+    lg = hs.add_parser("extractions", parents=[common], help="the log of extracted attachments")
+    lg.set_defaults(func=cmd_extractions)
+
+    st = hs.add_parser("stats", parents=[common], help="incident counts as bar charts")
+    add_filters(st)
+    st.add_argument("--scope", choices=sorted(SCOPES), default="hq")
+    st.add_argument("--csv", metavar="FILE", help="also write the counts as a table (CSV)")
+    st.add_argument("--bom", action="store_true", help="start the CSV with a UTF-8 BOM (Excel)")
+    st.add_argument("--width", type=int, help="chart width in columns (default: terminal)")
+    st.set_defaults(func=cmd_stats)
+
+
+def add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="incidents from")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="incidents until")
+    p.add_argument("--device", metavar="NAME", help="records sent by the device of this name")
+    p.add_argument("--country", metavar="CC", help="incidents in this country (two letters)")
+    p.add_argument(
+        "--type",
+        dest="incident_type",
+        choices=sorted(model.INCIDENT_TYPES),
+        metavar="INCIDENT_TYPE",
+        help="incidents of this type",
+    )
+
+
+def filters_of(args: argparse.Namespace) -> Filters:
+    return Filters(
+        args.date_from, args.date_to, args.device, args.country, args.incident_type
+    ).checked()
+
+
+def _width(ctx: Context) -> int:
+    given = getattr(ctx.args, "width", None)
+    if given:
+        return max(40, min(int(given), 1000))
+    return max(40, min(shutil.get_terminal_size((80, 24)).columns, 120))
+
+
+def cmd_show(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        identity.hq(vault.db)
+        view = hq_view.record_view(vault.db, ctx.args.id, ctx.args.version)
+    secs = hq_view.sections(view)
+    if ctx.as_json:
+        ctx.emit_json(
+            {
+                "id": view.record.id,
+                "version": view.record.version,
+                "latest_version": view.latest_version,
+                "device_name": view.device_name,
+                "device": view.device_code,
+                "sections": [
+                    {"title": s.title, "fields": [asdict(f) for f in s.fields]} for s in secs
+                ],
+                "attachments": [attachment_json(a) for a in view.attachments],
+            }
+        )
+        return 0
+    for line in hq_view.text_lines(secs, _width(ctx)):
+        ctx.out(line)
+    return 0
+
+
+def cmd_extract(ctx: Context) -> int:
+    out = Path(ctx.args.out)
+    reason = extraction.check_reason(ctx.args.reason)  # before the passphrase is asked
+    with opened(ctx) as vault:
+        row = extraction.extract(
+            vault.db, ctx.args.attachment, out, reason, overwrite=ctx.args.force
+        )
+    ctx.info("this copy is NOT encrypted; the extraction and its reason are logged")
+    say(
+        ctx,
+        f"{row.filename} ({row.size} bytes, hash checked) written to {out}",
+        {"path": str(out), **attachment_json(row)},
+    )
+    return 0
+
+
+def cmd_extractions(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        rows = extraction.log(vault.db)
+    if ctx.as_json:
+        ctx.emit_json(
+            [
+                {
+                    "at": e.at,
+                    "attachment_id": e.attachment_id,
+                    "record_id": e.record_id,
+                    "sha256": e.sha256.hex(),
+                    "reason": e.reason,
+                    "outcome": e.outcome,
+                }
+                for e in rows
+            ]
+        )
+        return 0
+    if not rows:
+        ctx.out("No attachment was extracted.")
+    for e in rows:
+        ctx.out(f"{e.at}  {e.attachment_id[:12]}  record {e.record_id[:12]}  {e.outcome}")
+        ctx.out(f"  reason: {e.reason}")
+    return 0
+
+
+def cmd_stats(ctx: Context) -> int:
+    filters = filters_of(ctx.args)
+    with opened(ctx) as vault:
+        st = stats.count(vault.db, filters, ctx.args.scope)
+    if ctx.args.csv:
+        stats.write_csv(st, Path(ctx.args.csv), bom=ctx.args.bom)
+        ctx.info(f"counts written to {ctx.args.csv} (not encrypted)")
+    if ctx.as_json:
+        ctx.emit_json(
+            {
+                "records": st.records,
+                "incidents": st.incidents,
+                **{dim: dict(st.rows(dim)) for dim in stats.DIMENSIONS},
+            }
+        )
+        return 0
+    for line in stats.chart_lines(st, _width(ctx)):
+        ctx.out(line)
+    return 0
