@@ -1,7 +1,8 @@
-"""Regenerate tests/fixtures/vaults/v1, v2, v3: real vaults made by the fieldkit that
+"""Regenerate tests/fixtures/vaults/v1, v2, v3, v6: real vaults made by the fieldkit that
 introduced each schema version, for the migration tests (tests/test_migrations.py).
 
-    .venv/bin/python scripts/make_vault_fixtures.py
+    .venv/bin/python scripts/make_vault_fixtures.py        # all of them
+    .venv/bin/python scripts/make_vault_fixtures.py 6      # only v6
 
 For each version it checks the commit out into a temporary `git worktree`, runs this
 same file inside it (`--inside N OUT`, with PYTHONPATH pointing at the old tree, so
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "vaults"
 PASSPHRASE = "correct horse battery staple mountain"
 # The commit that introduced each schema version (git log -- fieldkit/store/schema.py).
-COMMITS = {1: "54c4141", 2: "492e66d", 3: "47c1acb"}
+COMMITS = {1: "54c4141", 2: "492e66d", 3: "47c1acb", 6: "b68a32a"}
 CLOCK = 1_767_225_600.0  # 2026-01-01T00:00:00Z, so the files say when they claim to be from
 
 
@@ -50,7 +51,11 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--inside":
         _inside(int(sys.argv[2]), Path(sys.argv[3]))
         return
+    # With version numbers as arguments, only those folders are made again.
+    wanted = {int(a) for a in sys.argv[1:]} or set(COMMITS)
     for version, commit in COMMITS.items():
+        if version not in wanted:
+            continue
         tree = Path(tempfile.mkdtemp(prefix=f"fk-v{version}-"))
         tree.rmdir()
         _git("worktree", "add", "--detach", str(tree), commit)

@@ -30,7 +30,7 @@ from scripts.make_vault_fixtures import payload
 from tests.conftest import PASSPHRASE, cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
-VERSIONS = (1, 2, 3)
+VERSIONS = (1, 2, 3, 6)
 
 
 def _expected(version: int) -> dict[str, Any]:
@@ -86,12 +86,15 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         # Attachment bytes still live in SQLite, as they did before schema 4 ...
         chunks = conn.execute("SELECT count(*) FROM attachment_chunks").fetchone()[0]
-        assert chunks == 4  # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
+        # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three; since 4, files
+        assert chunks == (4 if version < 4 else 0)
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     finally:
         conn.close()
     # ... and each schema's own tables are there, and no later one's.
     assert ("identity" in tables) == (version >= 2)
     assert ("drafts" in tables) == (version >= 3)
+    assert "provenance_device" not in indexes  # schema 7's
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -173,7 +176,7 @@ def test_a_vault_that_made_bundles_never_gets_a_new_identity(tmp_path: Path) -> 
             identity.device(v.db)
 
 
-@pytest.mark.parametrize("version", (2, 3))
+@pytest.mark.parametrize("version", (2, 3, 6))
 def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_path: Path) -> None:
     """Bundle 1 went from the old field vault to the old HQ, with a receipt back; after
     both upgrade, the change made since delivery goes out as bundle 2 and links on."""
@@ -201,6 +204,33 @@ def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_pat
     with Vault.unlock(root / "hq", PASSPHRASE) as h:
         _hq_holds(h, version, exp["field"])
     assert cli(["history", "verify", "--attachments", *field]).code == 0
+
+
+def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path: Path) -> None:
+    """Schema 7 adds the provenance index the testimony view's device filter uses; an HQ
+    vault of schema 6 gets it at unlock and its records are found by device."""
+    root = _copy(6, tmp_path) / "hq"
+    assert _user_version(root) == 6
+    with Vault.unlock(root, PASSPHRASE) as h:
+        assert h.db.pragma("user_version") == schema.CURRENT_VERSION == 7
+        indexes = {str(r[0]) for r in h.db.all("SELECT name FROM sqlite_master")}
+        assert "provenance_device" in indexes
+        plan = " ".join(
+            str(r[-1])
+            for r in h.db.all(
+                "EXPLAIN QUERY PLAN SELECT item_id FROM provenance"
+                " WHERE device = ? AND kind = 'record'",
+                (b"x",),
+            )
+        )
+        assert "provenance_device" in plan
+        (device,) = trust.devices(h.db)
+        held = set(_expected(6)["hq"]["records"])
+        recs = RecordService(h.db)
+        assert {s.id for s in recs.list_records(device=device.fingerprint)} == held
+        assert recs.list_records(device=bytes(32)) == []
+        assert history.verify(h.db).ok
+    assert _user_version(root) == 7
 
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:

@@ -102,8 +102,8 @@ def cmd_devices(ctx: Context) -> int:
         ctx.emit_json(
             [
                 {
-                    "name": d.card.name,
-                    "fingerprint": d.card.short_code,
+                    "name": d.name,
+                    "fingerprint": d.short_code,
                     "enrolled_at": d.enrolled_at,
                     "revoked_at": d.revoked_at,
                     "last_seq": d.last_seq,
@@ -119,7 +119,7 @@ def cmd_devices(ctx: Context) -> int:
         state = f"REVOKED {d.revoked_at}" if d.revoked_at else "active"
         missing = ", ".join(map(str, d.missing)) if d.missing else "none"
         ctx.out(
-            f"{d.card.short_code}  {d.card.name:<24} {state:<28} last bundle {d.last_seq}, "
+            f"{d.short_code}  {d.name:<24} {state:<28} last bundle {d.last_seq}, "
             f"missing: {missing}"
         )
     return 0

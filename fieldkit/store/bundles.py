@@ -238,6 +238,17 @@ def device_seqs(db: Database, device: bytes) -> list[int]:
     ]
 
 
+def all_device_seqs(db: Database) -> list[tuple[bytes, int, bool]]:
+    """(device, seq, prev_abandoned) of every bundle imported, by device and seq: one
+    walk of the primary key for the whole roster."""
+    return [
+        (as_bytes(r[0]), int(str(r[1])), bool(r[2]))
+        for r in db.all(
+            "SELECT device, seq, prev_abandoned FROM device_bundles ORDER BY device, seq"
+        )
+    ]
+
+
 def last_device_seq(db: Database, device: bytes) -> int:
     """The highest sequence number imported from this device, 0 for none."""
     return int(
