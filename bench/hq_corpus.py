@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.corpus import testimony
 from fieldkit.formats import cards
@@ -71,13 +72,25 @@ def fill(
     batch: int = 2000,
     seed: int = 1,
     first: int = 0,
+    pool: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """`records` testimonies, spread round-robin over `devices`, newest last; numbered
-    (and dated, a second apart) from `first`, so a later call adds newer ones."""
+    (and dated, a second apart) from `first`, so a later call adds newer ones and
+    continues each device's bundle numbers.
+
+    With `pool`, only that many distinct documents are generated and validated, and
+    record i gets document i mod pool (each its own id, hash and history entry): three
+    times faster, for the 200,000 of the benchmark. Without it every one is new."""
     rng = random.Random(seed)
     per_device: dict[bytes, int] = dict.fromkeys(devices, 0)
-    bundles: set[tuple[bytes, int]] = set()
+    for device, n in db.all(
+        "SELECT device, count(*) FROM provenance WHERE kind='record' GROUP BY device"
+    ):
+        if bytes(device) in per_device:
+            per_device[bytes(device)] = int(n)
+    bundles = {(bytes(r[0]), int(r[1])) for r in db.all("SELECT device, seq FROM device_bundles")}
+    made: dict[int, tuple[dict[str, Any], bytes, str]] = {}
     for start in range(first, first + records, batch):
         with db.transaction():
             for i in range(start, min(first + records, start + batch)):
@@ -89,9 +102,18 @@ def fill(
                     bundles.add((device, seq))
                     if not (seq == 2 and devices.index(device) % 10 == 0):  # a gap
                         _add_bundle(db, device, seq, FIRST + i)
-                _add_record(db, rng, i, device, seq)
+                slot = (i - first) % pool if pool else -1
+                doc = made.get(slot) or _document(rng, i)
+                if pool:
+                    made[slot] = doc
+                _add_record(db, rng, i, device, seq, doc)
         if progress is not None:
             progress(min(first + records, start + batch) - first)
+
+
+def _document(rng: random.Random, i: int) -> tuple[dict[str, Any], bytes, str]:
+    clean = model.validate(testimony(rng, i))
+    return clean, canonical_json(clean), search_text.index_body(clean)
 
 
 def _bundle_id(device: bytes, seq: int) -> bytes:
@@ -114,14 +136,20 @@ def _add_bundle(db: Database, device: bytes, seq: int, at: float) -> None:
     )
 
 
-def _add_record(db: Database, rng: random.Random, i: int, device: bytes, seq: int) -> None:
+def _add_record(
+    db: Database,
+    rng: random.Random,
+    i: int,
+    device: bytes,
+    seq: int,
+    document: tuple[dict[str, Any], bytes, str],
+) -> None:
+    clean, doc, body = document
     rid = ids.new_id("r", rng.randbytes)
-    clean = model.validate(testimony(rng, i))
-    doc = canonical_json(clean)
     doc_hash = history.record_version_hash(rid, 1, doc)
     at = iso_utc(FIRST + i)
     summary = summary_for(rid, 1, clean, at, at, doc_hash)
-    rec_store.receive_version(db, summary, doc, search_text.index_body(clean))
+    rec_store.receive_version(db, summary, doc, body)
     history.append(
         db, at=at, action="record.import", subject=rid, version=1, content_hash=doc_hash
     )
