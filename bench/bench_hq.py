@@ -122,7 +122,7 @@ def bench_reads(root: Path) -> dict[str, Any]:
                 timed(lambda: rs.list_records(status="complete", limit=SHOWN))[0]
             )
             lists["type"].append(
-                timed(lambda: rs.list_records(incident_type="detention", limit=SHOWN))[0]
+                timed(lambda: rs.list_records(incident_type="arbitrary_detention", limit=SHOWN))[0]
             )
             q = qs[i]
             lists["device+search"].append(
@@ -138,10 +138,10 @@ def bench_reads(root: Path) -> dict[str, Any]:
     return out
 
 
-def bench_export(root: Path, tmp: Path) -> dict[str, Any]:
+def bench_export(root: Path, tmp: Path, formats: list[str]) -> dict[str, Any]:
     """Each format in a process of its own, so its peak RSS is the export's."""
     out: dict[str, Any] = {}
-    for fmt in analysis_export.FORMATS:
+    for fmt in formats:
         dest = tmp / f"analysis.{fmt}"
         r = subprocess.run(
             [sys.executable, "-m", "bench.bench_hq", "--export-child", str(root), fmt, str(dest)],
@@ -198,6 +198,10 @@ def main() -> None:
         help="distinct documents generated when building more than this many (hq_corpus.fill)",
     )
     ap.add_argument("--skip-import", action="store_true", help="leave the vault as built")
+    ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument(
+        "--formats", default=",".join(analysis_export.FORMATS), help="analysis export formats"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
         tmp = Path(d)
@@ -211,8 +215,10 @@ def main() -> None:
         if not args.skip_import:
             result["import"] = bench_import(root, tmp, args.bundles, args.per_bundle)
         result["reads"] = bench_reads(root)
-        result["export"] = bench_export(root, tmp)
-        save(f"hq-{args.records}", result)
+        if not args.skip_export:
+            result["export"] = bench_export(root, tmp, args.formats.split(","))
+        skipped = (("import", args.skip_import), ("export", args.skip_export))
+        save(f"hq-{args.records}" + "".join(f"-no-{p}" for p, s in skipped if s), result)
 
 
 if __name__ == "__main__":

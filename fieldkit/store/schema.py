@@ -222,11 +222,16 @@ _V6 = """
 ALTER TABLE device_bundles ADD COLUMN prev_abandoned INTEGER NOT NULL DEFAULT 0;
 """
 
-# Version 7 (HQ side): the testimony view filters by device, and that filter runs on
-# every keystroke; without this index it read the whole provenance table (0.8 s at
-# 200,000 records, docs/performance.md). Field vaults get the index too, empty.
+# Version 7: lists filtered at HQ's scale (docs/performance.md, HQ). The testimony view
+# filters by device on every keystroke; without provenance_device that read the whole
+# provenance table (0.8 s at 200,000 records); field vaults get it too, empty. A list
+# filtered by status or risk, newest first, sorted every matching row (94 ms at 20,000
+# for status): with (status, updated_at) it reads the first rows of the index only.
 _V7 = """
 CREATE INDEX provenance_device ON provenance(device, kind, item_id);
+CREATE INDEX records_status_updated ON records(status, updated_at);
+CREATE INDEX records_risk_updated ON records(risk, updated_at);
+DROP INDEX records_status;
 """
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
