@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_vault
 	$(BIN)/python -m bench.bench_bundles
 	$(BIN)/python -m bench.bench_ui
+	$(BIN)/python -m bench.bench_hq --records 20000
 
 # The translation template (needs GNU gettext's xgettext). Translators copy it to
 # fieldkit/ui/locale/<lang>/LC_MESSAGES/fieldkit.po and compile it to fieldkit.mo.

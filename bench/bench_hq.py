@@ -133,9 +133,34 @@ def bench_reads(root: Path) -> dict[str, Any]:
         roster = [timed(lambda: trust.devices(hq.db))[0] for _ in range(10)]
         out["roster"] = summary_ms(roster)
         out["roster_devices"] = len(devices)
+        out["before"] = _before(hq, devices[:10])
     finally:
         hq.lock()
     return out
+
+
+def _before(hq: Vault, devices: list[bytes]) -> dict[str, Any]:
+    """What the replaced code paths cost on the same vault: the roster parsed (and
+    verified) every card, and the device filter read provenance without an index."""
+    from fieldkit.formats import cards
+    from fieldkit.store import trust as trust_store
+
+    rows = trust_store.list_devices(hq.db)
+    parse = [timed(lambda: [cards.parse(d.card) for d in rows])[0] for _ in range(3)]
+    scan = [
+        timed(
+            lambda dev=dev: hq.db.all(
+                "SELECT DISTINCT item_id FROM provenance NOT INDEXED"
+                " WHERE kind='record' AND device=?",
+                (dev,),
+            )
+        )[0]
+        for dev in devices
+    ]
+    return {
+        "roster_card_parsing_only": summary_ms(parse),
+        "device_ids_without_index": summary_ms(scan),
+    }
 
 
 def bench_export(root: Path, tmp: Path, formats: list[str]) -> dict[str, Any]:
