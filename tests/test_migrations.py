@@ -224,6 +224,8 @@ def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path
             )
         )
         assert "provenance_device" in plan
+        assert "records_device_updated" in indexes
+        assert h.db.scalar("SELECT count(*) FROM records WHERE device IS NULL") == 0  # backfilled
         (device,) = trust.devices(h.db)
         held = set(_expected(6)["hq"]["records"])
         recs = RecordService(h.db)

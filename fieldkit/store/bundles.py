@@ -291,6 +291,10 @@ def add_provenance(
         " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
         (kind, item_id, version, device, bundle_id, seq),
     )
+    if kind == "record":  # the device filter reads it from the record's row (schema 7)
+        db.execute(
+            "UPDATE records SET device = ? WHERE id = ? AND device IS NULL", (device, item_id)
+        )
 
 
 def record_device(db: Database, record_id: str) -> bytes | None:

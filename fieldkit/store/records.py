@@ -206,11 +206,9 @@ def _filters(
         clauses.append(f"instr({prefix}incident_types, ?) > 0")
         params.append(f" {incident_type} ")
     if device is not None:
-        # HQ: records any version of which came from this device (schema 7's index
-        # provenance_device answers it without reading the whole table).
-        clauses.append(
-            f"{prefix}id IN (SELECT item_id FROM provenance WHERE device = ? AND kind = 'record')"
-        )
+        # HQ: the records this device sent (schema 7: records.device, indexed with
+        # updated_at, so the newest of one device are read straight from the index).
+        clauses.append(f"{prefix}device = ?")
         params.append(device)
     return ("WHERE " + " AND ".join(clauses) if clauses else "", params)
 
