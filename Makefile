@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_vault
 	$(BIN)/python -m bench.bench_bundles
 	$(BIN)/python -m bench.bench_ui
+	$(BIN)/python -m bench.bench_hq --records 20000
 
 # Translations (Babel, a test dependency; the .po and .mo files are checked in, so
 # running fieldkit needs neither Babel nor GNU gettext). After changing user-visible

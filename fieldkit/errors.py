@@ -173,6 +173,16 @@ class IntegrityError(FieldkitError):
     )
 
 
+class VaultBusy(FieldkitError):
+    """Another process held the vault's write lock for longer than this one would wait."""
+
+    exit_code = 11
+    hint = (
+        "wait until the other fieldkit command finishes (importing a large bundle can take "
+        "minutes) and run this one again; nothing of it was written"
+    )
+
+
 class Cancelled(FieldkitError):
     """The user declined or interrupted."""
 

@@ -51,9 +51,10 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--inside":
         _inside(int(sys.argv[2]), Path(sys.argv[3]))
         return
-    chosen = {int(a) for a in sys.argv[1:]} or set(COMMITS)
+    # With version numbers as arguments, only those folders are made again.
+    wanted = {int(a) for a in sys.argv[1:]} or set(COMMITS)
     for version, commit in COMMITS.items():
-        if version not in chosen:
+        if version not in wanted:
             continue
         tree = Path(tempfile.mkdtemp(prefix=f"fk-v{version}-"))
         tree.rmdir()

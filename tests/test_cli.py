@@ -246,3 +246,24 @@ def test_real_entry_point_calibrates_and_never_tracebacks(tmp_path: Path) -> Non
     )
     assert bad.returncode == 9 and "Traceback" not in bad.stderr
     assert subprocess.run([str(exe), "--help"], capture_output=True, timeout=60).returncode == 0
+
+
+def test_record_show_json_output_goes_back_into_record_edit(
+    cli_vault: list[str], tmp_path: Path
+) -> None:
+    """Reproduced: `record show --json` output, edited, was refused by `record edit`."""
+    doc = model.template()
+    rid = cli(["record", "add", "--json", "-", *cli_vault], stdin=json.dumps(doc)).out.strip()
+    shown = cli(["record", "show", rid, "--json", *cli_vault]).json()
+    shown["record"]["narrative"] = "Исправлено"
+    edited = cli(["record", "edit", rid, "--json", "-", *cli_vault], stdin=json.dumps(shown))
+    assert edited.code == 0, edited.err
+    assert cli(["record", "show", rid, "--json", *cli_vault]).json()["record"]["narrative"] == (
+        "Исправлено"
+    )
+    # The same output again is version 1 of a record now at version 2: edits would be lost.
+    stale = cli(["record", "edit", rid[:8], "--json", "-", *cli_vault], stdin=json.dumps(shown))
+    assert stale.code == 5 and "it is at version 2 now" in stale.err
+    other = cli(["record", "add", "--json", "-", *cli_vault], stdin=json.dumps(doc)).out.strip()
+    wrong = cli(["record", "edit", other, "--json", "-", *cli_vault], stdin=json.dumps(shown))
+    assert wrong.code == 5 and f"output of record {rid}, not {other}" in wrong.err

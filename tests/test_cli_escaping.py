@@ -103,7 +103,7 @@ def test_hq_devices_escapes_what_it_shows(tmp_path: Path) -> None:
     hq, _ = Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq", name="HQ")
     field, _ = Vault.create(tmp_path / "f", PASSPHRASE, kdf_params=WEAK)
     trust.enroll(hq.db, identity.device(field.db).card_text())
-    fp = trust.devices(hq.db)[0].card.fingerprint
+    fp = trust.devices(hq.db)[0].fingerprint
     with hq.db.transaction():
         hq.db.execute("UPDATE devices SET enrolled_at=?", (EVIL,))
         trust_store.revoke(hq.db, fp, EVIL)

@@ -76,4 +76,8 @@ def test_record_prefixes_refuse_ambiguous_and_short_the_same_way(
     assert ambiguous.code == 6 and "more than one record" in ambiguous.err
     short = cli(["record", "show", "r3333", *cli_vault])
     assert short.code == 6 and "at least 6" in short.err
+    assert short.err.splitlines()[0] == (
+        "fieldkit: error: 'r3333' is too short for a record id: use 6 or more characters"
+    )
+    assert "no record" not in short.err
     assert cli(["record", "show", r2, "--json", *cli_vault]).json()["id"] == r2

@@ -90,6 +90,7 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
         # 0 bytes: no chunk; 3,000 bytes: one; 1 MiB + 4,321: three
         assert chunks == (4 if version < 4 else 0)
         keys = _primary_key(conn.execute("PRAGMA table_info(export_items)").fetchall())
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     finally:
         conn.close()
     # ... and each schema's own tables are there, and no later one's.
@@ -97,6 +98,7 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
     assert ("drafts" in tables) == (version >= 3)
     # Before schema 7 the export log is keyed without the version.
     assert keys == ([] if version < 2 else ["seq", "kind", "item_id"])
+    assert "provenance_device" not in indexes  # schema 7's
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -249,6 +251,35 @@ def _primary_key(table_info: list[Any]) -> list[str]:
 def _versions_held(h: Vault, rid: str) -> set[int]:
     rows = h.db.all("SELECT version FROM record_versions WHERE record_id=?", (rid,))
     return {int(str(r[0])) for r in rows}
+
+
+def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path: Path) -> None:
+    """Schema 7 adds the provenance index the testimony view's device filter uses; an HQ
+    vault of schema 6 gets it at unlock and its records are found by device."""
+    root = _copy(6, tmp_path) / "hq"
+    assert _user_version(root) == 6
+    with Vault.unlock(root, PASSPHRASE) as h:
+        assert h.db.pragma("user_version") == schema.CURRENT_VERSION == 7
+        indexes = {str(r[0]) for r in h.db.all("SELECT name FROM sqlite_master")}
+        assert "provenance_device" in indexes
+        plan = " ".join(
+            str(r[-1])
+            for r in h.db.all(
+                "EXPLAIN QUERY PLAN SELECT item_id FROM provenance"
+                " WHERE device = ? AND kind = 'record'",
+                (b"x",),
+            )
+        )
+        assert "provenance_device" in plan
+        assert "records_device_updated" in indexes
+        assert h.db.scalar("SELECT count(*) FROM records WHERE device IS NULL") == 0  # backfilled
+        (device,) = trust.devices(h.db)
+        held = set(_expected(6)["hq"]["records"])
+        recs = RecordService(h.db)
+        assert {s.id for s in recs.list_records(device=device.fingerprint)} == held
+        assert recs.list_records(device=bytes(32)) == []
+        assert history.verify(h.db).ok
+    assert _user_version(root) == 7
 
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:

@@ -99,3 +99,14 @@ def test_generate_passphrase_needs_a_terminal_and_no_file(tmp_path: Path, pass_f
     both = cli(["init", "--generate-passphrase", "--passphrase-file", str(pass_file), *v])
     assert both.code == 2
     assert not vault_exists(tmp_path / "v")
+
+
+def test_init_at_terminal_judges_the_passphrase_before_asking_it_again(tmp_path: Path) -> None:
+    """Reproduced: a weak passphrase was refused only after it was typed twice."""
+    p = PtyProcess(["init", "--vault", str(tmp_path / "v")])
+    p.expect("Choose a passphrase:")
+    p.send("qwerty123456")
+    assert p.finish() == 7, p.output
+    assert "Repeat to confirm" not in p.output
+    assert policy.strength_problem("qwerty123456") in p.output.replace("\r\n", " ")
+    assert not vault_exists(tmp_path / "v")

@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -110,9 +111,16 @@ class Context:
         return True
 
     def read_secret(
-        self, what: str, source: str | None, *, prompt: str, confirm: bool = False
+        self,
+        what: str,
+        source: str | None,
+        *,
+        prompt: str,
+        confirm: bool = False,
+        check: Callable[[str], None] | None = None,
     ) -> str:
-        """A secret from a file, from stdin ('-'), or typed on the TTY (no echo)."""
+        """A secret from a file, from stdin ('-'), or typed on the TTY (no echo). On the
+        TTY, `check` judges the first entry before it is asked for again."""
         if source == "-":
             self._claim_stdin("passphrase" if "pass" in what else what)
             line = self.stdin.readline(MAX_SECRET_FILE)
@@ -128,6 +136,8 @@ class Context:
             )
         try:
             first = getpass.getpass(prompt)
+            if check is not None:
+                check(first)
             if confirm:
                 again = getpass.getpass(_("Repeat to confirm: "))
                 if again != first:

@@ -20,9 +20,12 @@ from fieldkit.cli.shared import (
     unknown_recipients_note,
     write_card,
 )
-from fieldkit.errors import FieldkitError, FileAccessError
+from fieldkit.errors import FieldkitError, FileAccessError, UsageError, VaultBusy
 from fieldkit.formats import text as text_rules
 from fieldkit.services import analysis_export, fsio, hq_import, identity, receipts, trust
+
+# Seconds `hq import` waits for another process's write (another import) before exit 11.
+IMPORT_WAIT = 300
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -63,6 +66,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     im = hs.add_parser("import", parents=[common], help="verify and import bundles")
     im.add_argument("bundles", nargs="+", metavar="BUNDLE")
     im.add_argument("--receipts", metavar="DIR", help="write a signed receipt per bundle here")
+    im.add_argument(
+        "--wait",
+        type=int,
+        default=IMPORT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait while another fieldkit process writes to the vault "
+        f"(default {IMPORT_WAIT})",
+    )
     im.set_defaults(func=cmd_import)
 
     ex = hs.add_parser("export", parents=[common], help="export testimony for analysis")
@@ -111,8 +122,8 @@ def cmd_devices(ctx: Context) -> int:
         ctx.emit_json(
             [
                 {
-                    "name": d.card.name,
-                    "fingerprint": d.card.short_code,
+                    "name": d.name,
+                    "fingerprint": d.short_code,
                     "enrolled_at": d.enrolled_at,
                     "revoked_at": d.revoked_at,
                     "last_seq": d.last_seq,
@@ -128,7 +139,7 @@ def cmd_devices(ctx: Context) -> int:
         state = f"REVOKED {d.revoked_at}" if d.revoked_at else "active"
         missing = ", ".join(map(str, d.missing)) if d.missing else "none"
         ctx.out(
-            f"{d.card.short_code}  {d.card.name:<24} {state:<28} last bundle {d.last_seq}, "
+            f"{d.short_code}  {d.name:<24} {state:<28} last bundle {d.last_seq}, "
             f"missing: {missing}"
         )
     return 0
@@ -167,12 +178,24 @@ def cmd_import(ctx: Context) -> int:
     receipts_dir = Path(ctx.args.receipts) if ctx.args.receipts else None
     if receipts_dir is not None:
         receipts.check_folder(receipts_dir)  # before any bundle is imported
+    if not 0 <= ctx.args.wait <= 24 * 3600:
+        raise UsageError("--wait takes 0 to 86400 seconds")
     first_failure = 0
     results: list[dict[str, Any]] = []
     with opened(ctx) as vault:
+        vault.db.patience = ctx.args.wait
+
+        def waiting(seconds: float) -> None:
+            ctx.info(
+                f"fieldkit: waiting: another fieldkit process is writing to this vault "
+                f"({int(seconds)} s so far, up to {ctx.args.wait} s)"
+            )
+
+        vault.db.on_wait = waiting
         paths = [Path(n) for n in ctx.args.bundles]
         names = dict(zip(paths, ctx.args.bundles, strict=True))
-        for path in hq_import.import_order(vault.db, paths):
+        order = hq_import.import_order(vault.db, paths)
+        for n, path in enumerate(order):
             name = names[path]
             try:
                 rep = hq_import.import_bundle(
@@ -181,6 +204,17 @@ def cmd_import(ctx: Context) -> int:
                     receipts_dir=receipts_dir,
                     progress=reporter(ctx, "import"),
                 )
+            except VaultBusy as exc:
+                # Every later bundle would wait as long again: stop, and name what is left.
+                left = [names[p] for p in order[n:]]
+                ctx.info(f"fieldkit: error: {exc.message}; not imported: {', '.join(left)}")
+                ctx.info(f"fieldkit: hint: {exc.hint}")
+                results += [
+                    {"bundle": b, "ok": False, "error": exc.message, "exit_code": exc.exit_code}
+                    for b in left
+                ]
+                first_failure = first_failure or exc.exit_code
+                break
             except FieldkitError as exc:
                 if not ctx.as_json:
                     for line in _refused(name, exc):

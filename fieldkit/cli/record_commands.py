@@ -138,12 +138,37 @@ def cmd_edit(ctx: Context) -> int:
     with opened(ctx) as vault:
         service = RecordService(vault.db)
         record_id = service.resolve(ctx.args.id)
+        doc = _unwrap_shown(doc, record_id, service.summary(record_id).version)
         version = service.edit(record_id, doc)
     if ctx.as_json:
         ctx.emit_json({"id": record_id, "version": version})
     else:
         ctx.out(_("{id} version {version}").format(id=record_id, version=version))
     return 0
+
+
+# The keys of `record show --json`: its output, edited, can be given back to `record edit`.
+_SHOWN_KEYS = frozenset({"id", "version", "latest_version", "record"})
+
+
+def _unwrap_shown(doc: Any, record_id: str, latest: int) -> Any:
+    """The record document inside `record show --json` output (a bare document is taken
+    as it is). That output names its record and version: another record's, or an older
+    version than the latest (saving it would undo the edits made since), is refused."""
+    if not (isinstance(doc, dict) and _SHOWN_KEYS <= doc.keys()):
+        return doc
+    if doc["id"] != record_id:
+        raise InvalidInput(
+            f"this is 'record show' output of record {doc['id']}, not {record_id}",
+            hint="edit the record it came from, or show this one",
+        )
+    if doc["version"] != latest:
+        raise InvalidInput(
+            f"this is version {doc['version']} of the record; it is at version {latest} now",
+            hint=f"show the record again ('fieldkit record show {record_id} --json') and "
+            "make the change there, so the edits since are kept",
+        )
+    return doc["record"]
 
 
 def cmd_list(ctx: Context) -> int:

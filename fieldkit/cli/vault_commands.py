@@ -79,8 +79,10 @@ def choose_passphrase(ctx: Context, source: str | None, *, prompt: str) -> str:
     --generate-passphrase, suggested, shown once on the terminal and typed back."""
     if getattr(ctx.args, "generate_passphrase", False):
         return _generated(ctx, source)
-    value = ctx.read_secret("new passphrase", source, prompt=prompt, confirm=True)
-    passphrase_policy.check(value)
+    value = ctx.read_secret(
+        "new passphrase", source, prompt=prompt, confirm=True, check=passphrase_policy.check
+    )
+    passphrase_policy.check(value)  # from a file or stdin: checked here
     return value
 
 

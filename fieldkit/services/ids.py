@@ -30,8 +30,9 @@ def match_prefix(
     Too short, ambiguous and unknown each get their own message (all exit 6); `hint`
     goes with "unknown"."""
     if len(given) < MIN_PREFIX:
+        # Said as such: "no record" made people look for a record that may well exist.
         raise NotFound(
-            f"no {what} {given!r} in this vault",
+            f"{given!r} is too short for a {what} id: use {MIN_PREFIX} or more characters",
             hint=f"type the whole id, or at least {MIN_PREFIX} of its first characters",
         )
     matches = starting_with(given, 2)

@@ -163,16 +163,20 @@ class RecordService:
         status: str | None = None,
         incident_type: str | None = None,
         risk: str | None = None,
+        device: bytes | None = None,
         sort: str = "updated",
         limit: int = 1000,
         offset: int = 0,
     ) -> list[RecordSummary]:
+        """Newest first by default; `device` (a fingerprint, HQ) keeps the records that
+        device sent. Filters apply before `limit`."""
         self._check_filters(status, incident_type, risk, sort)
         return rec_store.list_summaries(
             self._db,
             status=status,
             incident_type=incident_type,
             risk=risk,
+            device=device,
             sort=sort,
             limit=limit,
             offset=offset,
@@ -185,6 +189,7 @@ class RecordService:
         status: str | None = None,
         incident_type: str | None = None,
         risk: str | None = None,
+        device: bytes | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[RecordSummary]:
@@ -198,6 +203,7 @@ class RecordService:
             status=status,
             incident_type=incident_type,
             risk=risk,
+            device=device,
             limit=limit,
             offset=offset,
         )

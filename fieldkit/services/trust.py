@@ -70,7 +70,8 @@ def trusted_hq_cards(db: Database) -> list[Card]:
 
 def find_trusted_hq(db: Database, code: str) -> Card:
     """The one trusted HQ card whose fingerprint starts with `code` (4+ characters)."""
-    return _unique([c for c in trusted_hq_cards(db) if _matches(c, code)], code, "trusted HQ card")
+    found = [c for c in trusted_hq_cards(db) if _matches(c.fingerprint, code)]
+    return _unique(found, code, "trusted HQ card")
 
 
 def untrust_hq(db: Database, code: str) -> Card:
@@ -95,11 +96,19 @@ def check_expected_code(card: Card, expected: str) -> None:
 
 @dataclass(frozen=True)
 class DeviceStatus:
-    card: Card
+    """One line of the roster, from the columns stored at enrolment (the card was
+    verified then; listing never parses a card again)."""
+
+    fingerprint: bytes
+    name: str
     enrolled_at: str
     revoked_at: str | None
     last_seq: int
     missing: list[int]
+
+    @property
+    def short_code(self) -> str:
+        return cards.short_code(self.fingerprint)
 
 
 def enroll(db: Database, card_text: str, *, now: Callable[[], float] = time.time) -> Card:
@@ -128,7 +137,7 @@ def find_device(db: Database, code: str | None = None, *, name: str | None = Non
         found = [d for d in rows if d.name == name]
         wanted = f"named {name!r}"
     else:
-        found = [d for d in rows if code is not None and _matches(cards.parse(d.card), code)]
+        found = [d for d in rows if code is not None and _matches(d.fingerprint, code)]
         wanted = repr(code)
     return _unique(found, wanted, "enrolled device")
 
@@ -161,13 +170,21 @@ def revoke(
 
 
 def devices(db: Database) -> list[DeviceStatus]:
+    """The roster in two queries, whatever the number of devices and bundles: the
+    devices, then every (device, seq) imported, grouped here."""
     identity.hq(db)
+    chains: dict[bytes, tuple[list[int], set[int]]] = {}
+    for device, seq, abandoned_before in bundle_store.all_device_seqs(db):
+        seqs, abandoned = chains.setdefault(device, ([], set()))
+        seqs.append(seq)
+        if abandoned_before:
+            abandoned.add(seq - 1)
     out = []
     for d in trust_store.list_devices(db):
-        seqs = bundle_store.device_seqs(db, d.fingerprint)
+        seqs, abandoned = chains.get(d.fingerprint, ([], set()))
+        missing = [s for s in gaps(seqs) if s not in abandoned]
         last = seqs[-1] if seqs else 0
-        missing = missing_bundles(db, d.fingerprint)
-        out.append(DeviceStatus(cards.parse(d.card), d.enrolled_at, d.revoked_at, last, missing))
+        out.append(DeviceStatus(d.fingerprint, d.name, d.enrolled_at, d.revoked_at, last, missing))
     return out
 
 
@@ -189,9 +206,9 @@ def gaps(seqs: list[int]) -> list[int]:
     return out
 
 
-def _matches(card: Card, code: str) -> bool:
+def _matches(fingerprint: bytes, code: str) -> bool:
     wanted = _normal_code(code)
-    return len(wanted) >= 4 and _normal_code(card.short_code).startswith(wanted)
+    return len(wanted) >= 4 and _normal_code(cards.short_code(fingerprint)).startswith(wanted)
 
 
 def _normal_code(code: str) -> str:

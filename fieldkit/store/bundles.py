@@ -249,6 +249,17 @@ def device_seqs(db: Database, device: bytes) -> list[int]:
     ]
 
 
+def all_device_seqs(db: Database) -> list[tuple[bytes, int, bool]]:
+    """(device, seq, prev_abandoned) of every bundle imported, by device and seq: one
+    walk of the primary key for the whole roster."""
+    return [
+        (as_bytes(r[0]), int(str(r[1])), bool(r[2]))
+        for r in db.all(
+            "SELECT device, seq, prev_abandoned FROM device_bundles ORDER BY device, seq"
+        )
+    ]
+
+
 def last_device_seq(db: Database, device: bytes) -> int:
     """The highest sequence number imported from this device, 0 for none."""
     return int(
@@ -291,6 +302,10 @@ def add_provenance(
         " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
         (kind, item_id, version, device, bundle_id, seq),
     )
+    if kind == "record":  # the device filter reads it from the record's row (schema 7)
+        db.execute(
+            "UPDATE records SET device = ? WHERE id = ? AND device IS NULL", (device, item_id)
+        )
 
 
 def record_device(db: Database, record_id: str) -> bytes | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3
 
-from fieldkit.errors import CorruptVault, FileAccessError
+from fieldkit.errors import CorruptVault, FileAccessError, VaultBusy
 from fieldkit.store import schema
 
 KEY_SIZE = 32
@@ -76,6 +77,10 @@ class Database:
         # in the app closes a worker's connection from the UI thread, and closing a
         # connection while another thread is inside it crashes the process.
         self._lock = threading.RLock()
+        # How long a write waits for another process's write lock before VaultBusy, and
+        # what it says meanwhile (called every BUSY_TIMEOUT_MS with the seconds waited).
+        self.patience = BUSY_TIMEOUT_MS / 1000
+        self.on_wait: Callable[[float], None] | None = None
 
     @classmethod
     def open(cls, path: Path, key: bytes | bytearray, *, create: bool = False) -> Database:
@@ -112,7 +117,12 @@ class Database:
     def close(self) -> None:
         """Close the connection. From another thread too: a statement running on it is
         interrupted (sqlite3_interrupt is safe from any thread) and the close waits for
-        it to return; the owner's next call then fails and its transaction is gone."""
+        it to return; the owner's next call then fails and its transaction is gone.
+
+        A connection that wrote checkpoints first, so what it deleted or overwrote leaves
+        the WAL when the vault locks (SECURITY.md, guarantee 8). One that only read does
+        not: a TRUNCATE checkpoint waits for every other reader and writer of the vault
+        (10-13 s behind a large import), and a reader has put nothing in the WAL."""
         conn = self._conn
         if conn is None:
             return
@@ -120,15 +130,19 @@ class Database:
         with self._lock:
             if self._conn is None:
                 return
-            with contextlib.suppress(sqlcipher3.Error):
-                self.checkpoint()
+            # total_changes: rows this connection inserted, updated or deleted (an
+            # empty transaction, as the unlock's file sweep takes, is not a write).
+            if self._conn.total_changes:
+                with contextlib.suppress(sqlcipher3.Error):
+                    self.checkpoint()
             self._conn.close()
             self._conn = None
 
     def checkpoint(self) -> bool:
         """Copy every committed page from the WAL into the database and truncate the WAL
         to zero bytes. False if another connection's reader or writer kept it from
-        completing (the WAL is then truncated at a later checkpoint, at the latest at lock)."""
+        completing (the WAL is then truncated at a later checkpoint, at the latest when
+        a connection that wrote closes)."""
         with self._lock:
             row = self._c().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return row is not None and int(row[0]) == 0
@@ -170,7 +184,7 @@ class Database:
         With wait=False, raise Busy at once if another connection is writing, instead
         of waiting up to the busy timeout (for housekeeping that can run another time)."""
         if wait:
-            self.execute("BEGIN IMMEDIATE")
+            self._begin_waiting()
         else:
             self.execute("PRAGMA busy_timeout = 0")
             try:
@@ -191,7 +205,39 @@ class Database:
             problem = _disk_problem(exc)
             if problem is not None:
                 raise problem from None
+            if isinstance(exc, sqlcipher3.OperationalError) and _is_busy(exc):
+                raise VaultBusy(
+                    "the vault is busy: another fieldkit process is writing to it"
+                ) from None
             raise
+
+    def _begin_waiting(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to `patience` seconds for another process's write
+        lock, then VaultBusy: one clear error instead of SQLite's "database is locked".
+        on_wait hears of it at once and after every BUSY_TIMEOUT_MS waited (SQLite's
+        busy handler does the waiting within each attempt)."""
+        start = time.monotonic()
+        first = True  # a first try that does not wait, so the waiting is said at once
+        while True:
+            left_ms = int((self.patience - (time.monotonic() - start)) * 1000)
+            step_ms = 0 if first else max(0, min(BUSY_TIMEOUT_MS, left_ms))
+            first = False
+            if step_ms != BUSY_TIMEOUT_MS:
+                self.execute(f"PRAGMA busy_timeout = {step_ms}")
+            try:
+                self.execute("BEGIN IMMEDIATE")
+                return
+            except sqlcipher3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            finally:
+                if step_ms != BUSY_TIMEOUT_MS:
+                    self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            waited = time.monotonic() - start
+            if waited >= self.patience - 0.01:
+                raise VaultBusy("the vault is busy: another fieldkit process is writing to it")
+            if self.on_wait is not None:
+                self.on_wait(waited)
 
     def integrity_problems(self) -> list[str]:
         """Both SQLite's and SQLCipher's integrity checks; empty when clean."""
@@ -234,6 +280,10 @@ _DISK_PROBLEMS = {
         "check the folder's permissions, or move the vault to a writable disk",
     ),
 }
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return str(exc) in ("database is locked", "database is busy")
 
 
 def _disk_problem(exc: BaseException) -> FileAccessError | None:

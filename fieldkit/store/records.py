@@ -159,11 +159,12 @@ def list_summaries(
     status: str | None = None,
     incident_type: str | None = None,
     risk: str | None = None,
+    device: bytes | None = None,
     sort: str = "updated",
     limit: int = 1000,
     offset: int = 0,
 ) -> list[RecordSummary]:
-    where, params = _filters(status, incident_type, risk)
+    where, params = _filters(status, incident_type, risk, device)
     order = SORT_COLUMNS[sort]
     sql = f"SELECT {_SUMMARY_COLS} FROM records {where} ORDER BY {order} LIMIT ? OFFSET ?"
     return [_summary(r) for r in db.all(sql, (*params, limit, offset))]
@@ -176,13 +177,14 @@ def search(
     status: str | None = None,
     incident_type: str | None = None,
     risk: str | None = None,
+    device: bytes | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[RecordSummary]:
     # Newest first. FTS5 walks its index in rowid order and stops at LIMIT, so a
     # word found in every record costs no more than a rare one; ordering by bm25
     # rank would score every match first (measured in docs/performance.md).
-    where, params = _filters(status, incident_type, risk, prefix="r.")
+    where, params = _filters(status, incident_type, risk, device, prefix="r.")
     extra = where.replace("WHERE", "AND", 1) if where else ""
     cols = ", ".join("r." + c.strip() for c in _SUMMARY_COLS.split(","))
     sql = (
@@ -193,8 +195,14 @@ def search(
 
 
 def _filters(
-    status: str | None, incident_type: str | None, risk: str | None, prefix: str = ""
+    status: str | None,
+    incident_type: str | None,
+    risk: str | None,
+    device: bytes | None,
+    prefix: str = "",
 ) -> tuple[str, list[object]]:
+    """WHERE clauses for the filters given; every filter runs in SQL before LIMIT, so a
+    page holds the first matching rows, not the matches among the first rows."""
     clauses: list[str] = []
     params: list[object] = []
     if status:
@@ -206,6 +214,11 @@ def _filters(
     if incident_type:
         clauses.append(f"instr({prefix}incident_types, ?) > 0")
         params.append(f" {incident_type} ")
+    if device is not None:
+        # HQ: the records this device sent (schema 7: records.device, indexed with
+        # updated_at, so the newest of one device are read straight from the index).
+        clauses.append(f"{prefix}device = ?")
+        params.append(device)
     return ("WHERE " + " AND ".join(clauses) if clauses else "", params)
 
 

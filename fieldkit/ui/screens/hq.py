@@ -245,19 +245,19 @@ class HqScreen(FieldkitScreen):
         for d in trust.devices(self.db):
             state = _("revoked {at}").format(at=d.revoked_at) if d.revoked_at else _("active")
             table.add_row(
-                d.card.short_code,
-                d.card.name,
+                d.short_code,
+                d.name,
                 state,
                 str(d.last_seq),
                 ", ".join(map(str, d.missing)) or "—",
-                key=d.card.short_code,
+                key=d.short_code,
             )
-            options.append((literal(d.card.name), d.card.fingerprint.hex()))
+            options.append((literal(d.name), d.fingerprint.hex()))
         sel = self.query_one("#device-filter", Select)
         with self.prevent(Select.Changed):
             sel.set_options(options)
         # The export and count filter selects a device by its name (hq_query.Filters).
-        names = sorted({d.card.name for d in trust.devices(self.db)})
+        names = sorted({d.name for d in trust.devices(self.db)})
         self.query_one("#f-device", Select).set_options((literal(n), n) for n in names)
 
     @on(Button.Pressed, "#enroll")
@@ -316,11 +316,12 @@ class HqScreen(FieldkitScreen):
     def load_records(self) -> None:
         rs = RecordService(self.db)
         query = self.query_one("#hq-search", Input).value.strip()
-        rows = rs.search(query, limit=SHOWN) if query else rs.list_records(limit=SHOWN)
-        device = self.query_one("#device-filter", Select).value
-        if isinstance(device, str):
-            ids = hq_import.record_ids_of_device(self.db, bytes.fromhex(device))
-            rows = [r for r in rows if r.id in ids]
+        picked = self.query_one("#device-filter", Select).value
+        device = bytes.fromhex(picked) if isinstance(picked, str) else None
+        if query:
+            rows = rs.search(query, device=device, limit=SHOWN)
+        else:
+            rows = rs.list_records(device=device, limit=SHOWN)
         self.query_one("#hq-table", RecordTable).show(rows)
         self.query_one("#hq-count", Static).update(
             _("{n} shown of {t} records").format(n=len(rows), t=rs.count())
