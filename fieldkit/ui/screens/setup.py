@@ -158,6 +158,10 @@ class SetupScreen(FieldkitScreen):
             return
         self.app.call_from_thread(self.created, vault, code, params)
 
+    def held_vault(self) -> Vault | None:
+        """The vault made here and not yet handed to the app (a quick wipe locks it)."""
+        return self._vault
+
     def failed(self, message: str) -> None:
         self.query_one("#pass-error", Static).update(literal(message))
         self.query_one("#create", Button).disabled = False

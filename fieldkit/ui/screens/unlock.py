@@ -60,7 +60,7 @@ class UnlockScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.from_worker(self.failed, error_text(exc).plain)
             return
-        self.app.call_from_thread(self.fk.unlocked, vault)
+        self.app.call_from_thread(hand_over, self, vault)
 
     def failed(self, message: str) -> None:
         msg = self.query_one("#message", Static)
@@ -125,11 +125,20 @@ class RecoverScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.from_worker(self.failed, error_text(exc).plain)
             return
-        self.app.call_from_thread(self.fk.unlocked, vault)
+        self.app.call_from_thread(hand_over, self, vault)
 
     def failed(self, message: str) -> None:
         self.query_one("#message", Static).update(literal(message))
         self.query_one("#progress").add_class("hidden")
+
+
+def hand_over(screen: FieldkitScreen, vault: Vault) -> None:
+    """Give a vault opened in a worker to the app, unless its screen is gone by then (a
+    quick wipe or the app closing came first): then nothing stays open."""
+    if screen.is_attached and screen in screen.app.screen_stack:
+        screen.fk.unlocked(vault)
+    else:
+        vault.lock()
 
 
 def strength_text(value: str) -> Text:
