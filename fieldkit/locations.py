@@ -37,6 +37,11 @@ class VaultPaths:
     def keyslots(self) -> Path:
         return self.root / "keyslots"
 
+    @property
+    def attempts(self) -> Path:
+        """The failed-unlock counter (docs/vault-format.md), read before unlock."""
+        return self.root / "attempts"
+
     def database_sidecars(self) -> tuple[Path, ...]:
         db = self.database
         return (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))

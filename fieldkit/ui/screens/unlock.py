@@ -10,7 +10,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, ProgressBar, S
 
 from fieldkit.errors import AuthenticationFailed, FieldkitError
 from fieldkit.services import passphrase_policy
-from fieldkit.services.vault import Vault
+from fieldkit.services.vault import Vault, vault_exists
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.text import literal
@@ -52,6 +52,9 @@ class UnlockScreen(FieldkitScreen):
         try:
             vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase)
         except AuthenticationFailed:
+            if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
+                self.from_worker(self.fk.first_run)
+                return
             self.from_worker(
                 self.failed,
                 _("Wrong passphrase. Check the keyboard layout and Caps Lock, then try again."),
@@ -123,6 +126,9 @@ class RecoverScreen(FieldkitScreen):
             vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
             vault.change_passphrase(new)
         except FieldkitError as exc:
+            if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
+                self.from_worker(self.fk.first_run)
+                return
             self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(hand_over, self, vault)
