@@ -189,3 +189,20 @@ async def test_an_unlock_finishing_during_the_countdown_does_not_stop_it(tmp_pat
         await _settled_first_run(pilot, app)
         assert app.vault is None
     assert not root.exists()
+
+
+async def test_a_vault_whose_creation_ends_after_the_wipe_is_wiped_too(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled_first_run(pilot, app)
+        setup = app.screen
+        assert isinstance(setup, SetupScreen)
+        app.wipe_now()  # nothing to wipe yet: the screen is reset all the same
+        await _settled_first_run(pilot, app)
+        assert app.screen is not setup
+        made, _code = Vault.create(root, PASSPHRASE, kdf_params=WEAK)  # the late worker
+        setup._made(made, _code, WEAK)
+        await pilot.pause()
+        assert made.is_locked and not root.exists()
+        assert isinstance(app.screen, SetupScreen)

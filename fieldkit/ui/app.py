@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 
@@ -15,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from fieldkit.errors import FieldkitError, VaultNotFound, WipeIncomplete
 from fieldkit.locations import VaultPaths
 from fieldkit.services import settings
-from fieldkit.services.vault import Vault, vault_exists
+from fieldkit.services.vault import Vault, read_keyslots, vault_exists
 from fieldkit.services.wipe import wipe
 from fieldkit.ui.context import AppContext
 from fieldkit.ui.i18n import _
@@ -191,6 +192,17 @@ class FieldkitApp(App[None]):
         except FieldkitError:
             pass
         self.first_run()
+
+    def wipe_made_after_quick_wipe(self, made: Vault) -> None:
+        """A vault whose creation finished after a quick wipe is wiped too (only that
+        one: the keyslot file on disk must still be the one it wrote)."""
+        try:
+            on_disk = read_keyslots(made.paths)
+        except FieldkitError:
+            return
+        if on_disk.vault_id == made.keyslot_file.vault_id:
+            with contextlib.suppress(FieldkitError):
+                wipe(made.paths.root)
 
     # ---- auto-lock --------------------------------------------------------------
     def note_activity(self) -> None:
