@@ -1,7 +1,11 @@
 """Every filesystem location fieldkit uses, in one place.
 
-The default vault lives in the platform's user data folder; the environment
-variable FIELDKIT_VAULT overrides it, and --vault overrides both.
+The default vault is a folder named `vault` in the platform's user data folder
+(`~/.local/share/vault` on Linux): no folder or file of a vault says "fieldkit". A vault
+made by an earlier release at `<user data>/fieldkit/vault` is still found there, as long as
+there is no vault at the new place. The environment variable FIELDKIT_VAULT overrides
+both, and --vault overrides everything; the vault can be anywhere (a USB stick, an
+encrypted volume).
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ def default_vault_dir() -> Path:
     override = os.environ.get(ENV_VAULT)
     if override:
         return Path(override).expanduser()
+    neutral = Path(platformdirs.user_data_dir(appauthor=False)) / "vault"
+    older = legacy_vault_dir()
+    if not VaultPaths(neutral).keyslots.exists() and VaultPaths(older).keyslots.exists():
+        return older  # never lose a vault made before the default changed
+    return neutral
+
+
+def legacy_vault_dir() -> Path:
+    """Where releases before issue 11 put the vault by default (its path says fieldkit)."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "vault"
 
 
@@ -51,6 +64,11 @@ class VaultPaths:
     @property
     def keyslots(self) -> Path:
         return self.root / "keyslots"
+
+    @property
+    def attempts(self) -> Path:
+        """The failed-unlock counter (docs/vault-format.md), read before unlock."""
+        return self.root / "attempts"
 
     def database_sidecars(self) -> tuple[Path, ...]:
         db = self.database

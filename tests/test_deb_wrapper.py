@@ -44,7 +44,7 @@ def _run(tmp_path: Path, *, tails: bool, persistent: bool, vault: str | None) ->
 
 def test_on_tails_the_vault_goes_to_the_persistent_storage(tmp_path: Path) -> None:
     out, err = _run(tmp_path, tails=True, persistent=True, vault=None)
-    assert out == f"vault={tmp_path}/home/Persistent/fieldkit/vault args=-I -m fieldkit record list"
+    assert out == f"vault={tmp_path}/home/Persistent/vault args=-I -m fieldkit record list"
     assert err == ""
 
 

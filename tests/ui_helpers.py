@@ -50,6 +50,7 @@ def make_app(
             start_dir=start_dir,
             autosave_seconds=0.2,
             idle_check_seconds=0.1,
+            wipe_tick_seconds=0.05,
             **kwargs,
         )
     )  # type: ignore[arg-type]

@@ -57,6 +57,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     w.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     w.set_defaults(func=cmd_wipe)
 
+    wa = sub.add_parser(
+        "wipe-after",
+        parents=[common],
+        help="wipe the vault after this many failed unlocks in a row (off by default)",
+    )
+    wa.add_argument(
+        "limit",
+        nargs="?",
+        choices=("off", "5", "10", "20"),
+        help="off, 5, 10 or 20; leave out to see the current setting",
+    )
+    wa.set_defaults(func=cmd_wipe_after)
+
 
 def add_generate_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -213,6 +226,28 @@ def cmd_wipe(ctx: Context) -> int:
         f"Vault wiped in {time.perf_counter() - start:.2f} s: {root} and every file in it"
         " are gone. It cannot be opened again.",
     )
+    return 0
+
+
+def cmd_wipe_after(ctx: Context) -> int:
+    """A security setting: it needs the passphrase, like `passphrase change`."""
+    choice = ctx.args.limit
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt="Current passphrase: "))
+    try:
+        if choice is not None:
+            vault.set_wipe_after_failures(0 if choice == "off" else int(choice))
+        limit = vault.wipe_after_failures()
+    finally:
+        vault.lock()
+    if ctx.as_json:
+        ctx.emit_json({"wipe_after_failures": limit or None})
+    elif limit:
+        ctx.out(
+            f"The vault wipes itself after {limit} failed unlocks in a row (passphrase or"
+            " recovery code). This does not protect a copy of the disk: see SECURITY.md."
+        )
+    else:
+        ctx.out("Failed unlocks never wipe the vault (off).")
     return 0
 
 

@@ -24,9 +24,17 @@ from fieldkit.errors import (
     VaultNotFound,
 )
 from fieldkit.formats import keyslots, recovery_code
+from fieldkit.formats.attempts import Attempts
 from fieldkit.formats.keyslots import KeyslotFile, SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import attachments, fsio, identity, keyring, passphrase_policy
+from fieldkit.services import (
+    attachments,
+    attempts,
+    fsio,
+    identity,
+    keyring,
+    passphrase_policy,
+)
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.wipe import sweep_temp_files
 from fieldkit.services.wipe import wipe as wipe
@@ -115,6 +123,7 @@ class Vault:
             meta.put(db, "vault_id", vault_id.hex())
             meta.put(db, "created_at", iso_utc(now()))
             meta.put(db, "kdf", kdf_params.describe())
+        attempts.write(paths, Attempts())
         fsio.atomic_write(paths.keyslots, keyslots.serialise(slot_file))
         return cls(paths, db, slot_file, master_key), code
 
@@ -133,10 +142,13 @@ class Vault:
         slot = slot_file.slot(kind)
         if slot is None:
             raise AuthenticationFailed("this vault has no recovery code slot")
+        # Counted as a failure on disk before Argon2id runs (services/attempts.py).
+        counted = attempts.before_attempt(paths)
         t0 = time.perf_counter()
         try:
             master_key = keyring.unwrap(slot, secret, slot_file.vault_id)
         except AuthenticationFailed:
+            attempts.after_failure(root, counted)  # wipes if this reached the limit
             what = "passphrase" if kind == SlotKind.PASSPHRASE else "recovery code"
             raise AuthenticationFailed(f"wrong {what}") from None
         except MalformedData as exc:  # Argon2id could not get its memory
@@ -160,6 +172,7 @@ class Vault:
             name = DEFAULT_NAMES[vault_kind]
             identity.create_if_never_had_one(db, vault_kind, name, iso_utc(time.time()))
         attachments.tidy_storage(db)
+        attempts.after_success(paths, db)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
 
@@ -258,6 +271,16 @@ class Vault:
         )
         self._write_keyslots(self.keyslot_file.with_slot(slot))
         return recovery_code.encode(raw)
+
+    def wipe_after_failures(self) -> int:
+        """After how many failed unlocks in a row the vault wipes itself (0: never)."""
+        return attempts.stored_limit(self.db)
+
+    def set_wipe_after_failures(self, limit: int) -> None:
+        """0 (off), 5, 10 or 20. Ask for the passphrase again before calling this."""
+        if self.is_locked:
+            raise CorruptVault("the vault is locked")
+        attempts.set_limit(self.paths, self.db, limit)
 
     def _write_keyslots(self, new: KeyslotFile) -> None:
         fsio.atomic_write(self.paths.keyslots, keyslots.serialise(new))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable
 
 from textual import events
@@ -11,8 +13,11 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from fieldkit.errors import FieldkitError, VaultNotFound, WipeIncomplete
+from fieldkit.locations import VaultPaths
 from fieldkit.services import settings
-from fieldkit.services.vault import Vault, vault_exists
+from fieldkit.services.vault import Vault, read_keyslots, vault_exists
+from fieldkit.services.wipe import wipe
 from fieldkit.ui.context import AppContext
 from fieldkit.ui.i18n import N_, _, translate_bindings
 from fieldkit.ui.text import printable
@@ -33,6 +38,9 @@ class FieldkitApp(App[None]):
     BINDINGS = [
         Binding("ctrl+l", "lock", N_("Lock"), priority=True),
         Binding("ctrl+q", "quit", N_("Quit"), priority=True),
+        # Quick wipe, from every screen. Ctrl+\\ sits away from the keys people use
+        # (and is the same key in Russian and Tajik layouts); a countdown follows.
+        Binding("ctrl+backslash", "quick_wipe", N_("Wipe"), priority=True, show=False),
     ]
 
     def __init__(self, ctx: AppContext) -> None:
@@ -83,13 +91,32 @@ class FieldkitApp(App[None]):
         else:
             self.push_screen(SetupScreen())
 
+    def first_run(self) -> None:
+        """Show the first-run screen exactly as on a machine that never had a vault: the
+        whole stack replaced, no notification left over."""
+        from fieldkit.ui.screens.setup import SetupScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.clear_notifications()
+        self.push_screen(SetupScreen())
+
     def unlocked(self, vault: Vault, *, then: Screen[object] | None = None) -> None:
         self.vault = vault
         self.autolock_seconds = settings.autolock_seconds(vault.db)
         self.note_activity()
+        if self._wipe_countdown():
+            # An unlock that ends during the countdown must not replace the countdown:
+            # the wipe locks this vault too, and a cancel goes home (action_quick_wipe).
+            return
         self.go_home()
         if then is not None:
             self.push_screen(then)
+
+    def _wipe_countdown(self) -> bool:
+        from fieldkit.ui.screens.quick_wipe import QuickWipeScreen
+
+        return any(isinstance(s, QuickWipeScreen) for s in self.screen_stack)
 
     def home_screen(self) -> Screen[object]:
         from fieldkit.ui.screens.hq import HqScreen
@@ -128,6 +155,62 @@ class FieldkitApp(App[None]):
 
         self._replace_stack(UnlockScreen())
         self.notify(_("Locked."), timeout=3)
+
+    # ---- quick wipe ----------------------------------------------------------------
+    def action_quick_wipe(self) -> None:
+        from fieldkit.ui.screens.quick_wipe import QuickWipeScreen
+
+        if self._wipe_countdown():
+            return
+        locked = self.vault is None
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.wipe_now()
+            elif locked and self.vault is not None:
+                self.go_home()  # the unlock finished during the countdown
+
+        self.push_screen(QuickWipeScreen(tick_seconds=self.ctx.wipe_tick_seconds), answered)
+
+    def wipe_now(self) -> None:
+        """Crypto-shred the vault the way `fieldkit wipe` does (services/wipe.py), then
+        look like a machine that never had one. Drafts are not saved (they would be
+        wiped), the clipboard is emptied, every connection closed, every key zeroed."""
+        self.workers.cancel_all()
+        if self.vault is not None:
+            vault, self.vault = self.vault, None
+            vault.lock()
+        for screen in self.screen_stack:
+            held = getattr(screen, "held_vault", None)
+            if callable(held):
+                v = held()
+                if v is not None:
+                    v.lock()
+        self.copy_to_clipboard("")
+        try:
+            wipe(self.ctx.vault_dir)
+        except VaultNotFound:
+            pass  # nothing to wipe (first run): the screen is reset all the same
+        except WipeIncomplete as exc:
+            if os.path.lexists(VaultPaths(self.ctx.vault_dir).keyslots):
+                # The one case the screen must say something: the vault may still open.
+                self.first_run()
+                self.notify(f"{exc.message}. {exc.hint}", severity="error", timeout=30)
+                return
+        except FieldkitError:
+            pass
+        self.first_run()
+
+    def wipe_made_after_quick_wipe(self, made: Vault) -> None:
+        """A vault whose creation finished after a quick wipe is wiped too (only that
+        one: the keyslot file on disk must still be the one it wrote)."""
+        try:
+            on_disk = read_keyslots(made.paths)
+        except FieldkitError:
+            return
+        if on_disk.vault_id == made.keyslot_file.vault_id:
+            with contextlib.suppress(FieldkitError):
+                wipe(made.paths.root)
 
     # ---- auto-lock --------------------------------------------------------------
     def note_activity(self) -> None:

@@ -23,4 +23,6 @@ class AppContext:
     random_bytes: Callable[[int], bytes] = os.urandom
     autosave_seconds: float = 3.0
     idle_check_seconds: float = 1.0
+    # One step of the quick-wipe countdown (five steps); tests shorten it.
+    wipe_tick_seconds: float = 1.0
     start_dir: Path = field(default_factory=Path.home)

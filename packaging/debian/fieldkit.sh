@@ -7,7 +7,7 @@ set -e
 # unless FIELDKIT_VAULT or --vault says otherwise (docs/install.md).
 if [ -z "${FIELDKIT_VAULT:-}" ] && [ -e /etc/amnesia/version ]; then
     if [ -d "$HOME/Persistent" ]; then
-        FIELDKIT_VAULT="$HOME/Persistent/fieldkit/vault"
+        FIELDKIT_VAULT="$HOME/Persistent/vault"
         export FIELDKIT_VAULT
     else
         echo "fieldkit: warning: Tails without Persistent Storage: a vault made now is lost at shutdown" >&2

@@ -23,6 +23,7 @@ from fieldkit.ui.screens.dialogs import (
     SecretOnceScreen,
 )
 from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.screens.wipe_after import WipeAfterSection
 from fieldkit.ui.text import LiteralTable, literal
 
 
@@ -46,6 +47,7 @@ class SettingsScreen(FieldkitScreen):
             yield Static("", id="pass-result")
             yield Label(_("Recovery code"), classes="title")
             yield Button(_("Make a new recovery code…"), id="new-code")
+            yield WipeAfterSection()
             if self.vault.kind == "field":
                 yield Label(_("Trusted HQ cards"), classes="title")
                 yield LiteralTable(id="hq-cards")

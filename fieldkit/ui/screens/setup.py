@@ -156,7 +156,18 @@ class SetupScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.from_worker(self.failed, error_text(exc).plain)
             return
-        self.app.call_from_thread(self.created, vault, code, params)
+        self.app.call_from_thread(self._made, vault, code, params)
+
+    def _made(self, vault: Vault, code: str, params: kdf.Argon2Params) -> None:
+        if self.is_attached and self in self.app.screen_stack:
+            self.created(vault, code, params)
+        else:  # a quick wipe came first: the screen that asked for this vault is gone
+            vault.lock()
+            self.fk.wipe_made_after_quick_wipe(vault)
+
+    def held_vault(self) -> Vault | None:
+        """The vault made here and not yet handed to the app (a quick wipe locks it)."""
+        return self._vault
 
     def failed(self, message: str) -> None:
         self.query_one("#pass-error", Static).update(literal(message))

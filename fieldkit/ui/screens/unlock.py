@@ -10,7 +10,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, ProgressBar, S
 
 from fieldkit.errors import AuthenticationFailed, FieldkitError
 from fieldkit.services import passphrase_policy
-from fieldkit.services.vault import Vault
+from fieldkit.services.vault import Vault, vault_exists
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import literal
@@ -52,6 +52,9 @@ class UnlockScreen(FieldkitScreen):
         try:
             vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase)
         except AuthenticationFailed:
+            if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
+                self.from_worker(self.fk.first_run)
+                return
             self.from_worker(
                 self.failed,
                 _("Wrong passphrase. Check the keyboard layout and Caps Lock, then try again."),
@@ -60,7 +63,7 @@ class UnlockScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.from_worker(self.failed, error_text(exc).plain)
             return
-        self.app.call_from_thread(self.fk.unlocked, vault)
+        self.app.call_from_thread(hand_over, self, vault)
 
     def failed(self, message: str) -> None:
         msg = self.query_one("#message", Static)
@@ -123,13 +126,25 @@ class RecoverScreen(FieldkitScreen):
             vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
             vault.change_passphrase(new)
         except FieldkitError as exc:
+            if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
+                self.from_worker(self.fk.first_run)
+                return
             self.from_worker(self.failed, error_text(exc).plain)
             return
-        self.app.call_from_thread(self.fk.unlocked, vault)
+        self.app.call_from_thread(hand_over, self, vault)
 
     def failed(self, message: str) -> None:
         self.query_one("#message", Static).update(literal(message))
         self.query_one("#progress").add_class("hidden")
+
+
+def hand_over(screen: FieldkitScreen, vault: Vault) -> None:
+    """Give a vault opened in a worker to the app, unless its screen is gone by then (a
+    quick wipe or the app closing came first): then nothing stays open."""
+    if screen.is_attached and screen in screen.app.screen_stack:
+        screen.fk.unlocked(vault)
+    else:
+        vault.lock()
 
 
 def strength_text(value: str) -> Text:
