@@ -58,9 +58,7 @@ def _field_vault(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("button", ["save-autolock", "trust", "untrust"])
-async def test_settings_buttons_are_on_screen_and_take_a_click(
-    tmp_path: Path, button: str
-) -> None:
+async def test_settings_buttons_are_on_screen_and_take_a_click(tmp_path: Path, button: str) -> None:
     app = make_app(_field_vault(tmp_path), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _unlocked(pilot, app)

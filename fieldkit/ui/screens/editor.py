@@ -24,11 +24,14 @@ from textual.widgets import (
     OptionList,
     ProgressBar,
     Select,
+    SelectionList,
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
     TextArea,
 )
+from textual.widgets.selection_list import Selection
 
 from fieldkit.errors import FieldkitError, InvalidInput
 from fieldkit.services import model
@@ -40,6 +43,7 @@ from fieldkit.ui.i18n import _
 from fieldkit.ui.screens import editor_form as form
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
+from fieldkit.ui.widgets import MarkedCheckbox, MarkedSelectionList
 
 # Simple fields: widget id -> path in the record document.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -61,7 +65,6 @@ PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "p-role": ("role",),
     "p-pseudonym": ("pseudonym",),
     "p-relationship": ("relationship",),
-    "p-related": ("related_to",),
     "p-gender": ("gender",),
     "p-birth": ("birth_year",),
     "p-nationality": ("nationality",),
@@ -72,7 +75,6 @@ PERSON_FIELDS: dict[str, tuple[str, ...]] = {
 INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
     "i-type": ("type",),
     "i-type-other": ("type_other",),
-    "i-victims": ("victims",),
     "i-country": ("place", "country"),
     "i-locality": ("place", "locality"),
     "i-detail": ("place", "detail"),
@@ -150,7 +152,16 @@ class EditorScreen(FieldkitScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", _("Save"), priority=True),
         Binding("escape", "close", _("Close")),
-        Binding("f8", "discard", _("Discard draft")),
+        Binding("f8", "discard", _("Discard")),
+        # One key per tab, so Tab itself only walks the fields of the tab shown. One entry
+        # in the footer stands for all seven (they follow the tabs from left to right).
+        Binding("alt+1", "show_tab('tab-interview')", _("Tabs"), key_display="alt+1…7"),
+        Binding("alt+2", "show_tab('tab-persons')", _("Persons"), show=False),
+        Binding("alt+3", "show_tab('tab-incidents')", _("Incidents"), show=False),
+        Binding("alt+4", "show_tab('tab-consent')", _("Consent"), show=False),
+        Binding("alt+5", "show_tab('tab-narrative')", _("Narrative"), show=False),
+        Binding("alt+6", "show_tab('tab-attachments')", _("Attachments"), show=False),
+        Binding("alt+7", "show_tab('tab-history')", _("History"), show=False),
     ]
     PALETTE = (
         (_("Save record"), _("Validate and save a new version"), "save"),
@@ -219,8 +230,10 @@ class EditorScreen(FieldkitScreen):
                         "e-p-relationship",
                         placeholder=_("e.g. mother"),
                     )
-                    yield from text_row(
-                        _("Relative of"), "p-related", "e-p-related-to", placeholder="p1"
+                    yield from row(
+                        _("Relative of"),
+                        Select[str]([], compact=True, id="p-related", prompt="—"),
+                        "e-p-related-to",
                     )
                     yield from text_row(_("Gender"), "p-gender", "e-p-gender")
                     yield from text_row(_("Birth year"), "p-birth", "e-p-birth-year", integer=True)
@@ -258,8 +271,11 @@ class EditorScreen(FieldkitScreen):
                         "arbitrary_detention",
                     )
                     yield from text_row(_("If other"), "i-type-other", "e-i-type-other")
-                    yield from text_row(
-                        _("Victims"), "i-victims", "e-i-victims", placeholder="p1, p2"
+                    yield from row(_("Victims"), MarkedSelectionList(id="i-victims"), "e-i-victims")
+                    yield Static(
+                        _("Add the persons on the Persons tab, then tick the victims here."),
+                        id="i-victims-none",
+                        classes="muted hint",
                     )
                     yield from text_row(
                         _("Date"),
@@ -301,7 +317,7 @@ class EditorScreen(FieldkitScreen):
                         "e-i-legal-fine-currency",
                         placeholder="RUB",
                     )
-                    yield Checkbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
+                    yield MarkedCheckbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
             with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
                 yield from choice_row(
                     _("Scope"),
@@ -314,8 +330,8 @@ class EditorScreen(FieldkitScreen):
                     ],
                     "hq_only",
                 )
-                yield Checkbox(_("Contact allowed"), compact=True, id="f-contact")
-                yield Checkbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
+                yield MarkedCheckbox(_("Contact allowed"), compact=True, id="f-contact")
+                yield MarkedCheckbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
                 yield from text_row(
                     _("Withdrawn on"),
                     "f-withdrawn-on",
@@ -366,6 +382,9 @@ class EditorScreen(FieldkitScreen):
         self.load_attachments()
         self.load_history()
         self.set_interval(self.fk.ctx.autosave_seconds, self.autosave)
+        # The tab bar is for the mouse; the keyboard has Alt+1…7 (Tab would otherwise
+        # stop on the bar and move on to the wrong field).
+        self.query_one("#tabs", TabbedContent).query_one(Tabs).can_focus = False
         self.query_one("#f-pseudonym", Input).focus()
         self._subtitle()
 
@@ -400,19 +419,39 @@ class EditorScreen(FieldkitScreen):
             w.value = bool(value)
 
     def refresh_lists(self) -> None:
+        """Rebuild the side lists and every choice of a person, after a person or an
+        incident was added or removed."""
         persons = self.query_one("#persons", OptionList)
-        persons.clear_options()
-        for p in self.doc["persons"]:
-            persons.add_option(
-                literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
-            )
+        persons.set_options(_person_label(p) for p in self.doc["persons"])
         incidents = self.query_one("#incidents", OptionList)
-        incidents.clear_options()
-        for i in self.doc["incidents"]:
-            label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
-            incidents.add_option(literal(f"{i.get('id')}: {_(label)}"))
+        incidents.set_options(_incident_label(i) for i in self.doc["incidents"])
         self._select_person(self.person_index if self.doc["persons"] else None)
         self._select_incident(self.incident_index if self.doc["incidents"] else None)
+
+    def _relabel(self, kind: str) -> None:
+        """A side list follows what is typed: a person's name or role, an incident's type."""
+        if kind == "persons" and self.person_index is not None:
+            label = _person_label(self.doc["persons"][self.person_index])
+            self.query_one("#persons", OptionList).replace_option_prompt_at_index(
+                self.person_index, label
+            )
+            self._fill_victims()
+        elif kind == "incidents" and self.incident_index is not None:
+            label = _incident_label(self.doc["incidents"][self.incident_index])
+            self.query_one("#incidents", OptionList).replace_option_prompt_at_index(
+                self.incident_index, label
+            )
+
+    def action_show_tab(self, pane: str) -> None:
+        """Show a tab and put the cursor on its first field."""
+        self.query_one("#tabs", TabbedContent).active = pane
+        self.call_after_refresh(self._focus_first, pane)
+
+    def _focus_first(self, pane: str) -> None:
+        for widget in self.query_one(f"#{pane}").query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     # ---- editing ---------------------------------------------------------------------
     def _changed(self) -> None:
@@ -424,6 +463,11 @@ class EditorScreen(FieldkitScreen):
     def field_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
         wid = event.control.id or ""
         value: Any = event.value
+        if wid == "p-related" and self.person_index is not None:
+            person = self.doc["persons"][self.person_index]
+            person["related_to"] = value if isinstance(value, str) else None
+            self._changed()
+            return
         if isinstance(event, Select.Changed) and not isinstance(value, str):
             return
         if wid in FIELDS:
@@ -436,14 +480,14 @@ class EditorScreen(FieldkitScreen):
             person = self.doc["persons"][self.person_index]
             if wid == "p-birth":
                 value = int(value) if str(value).strip().lstrip("-").isdigit() else None
-            if wid == "p-related" and value == "":
-                value = None
             _set(person, PERSON_FIELDS[wid], value)
+            if wid in ("p-pseudonym", "p-role"):
+                self._relabel("persons")
         elif wid in INCIDENT_FIELDS and self.incident_index is not None:
             inc = self.doc["incidents"][self.incident_index]
-            if wid == "i-victims":
-                value = form.split_list(str(value))
             _set(inc, INCIDENT_FIELDS[wid], value)
+            if wid == "i-type":
+                self._relabel("incidents")
         elif wid in ("i-date", "i-date-text") and self.incident_index is not None:
             inc = self.doc["incidents"][self.incident_index]
             inc["date"] = form.date_from_input(
@@ -458,6 +502,15 @@ class EditorScreen(FieldkitScreen):
             )
         else:
             return
+        self._changed()
+
+    @on(SelectionList.SelectedChanged, "#i-victims")
+    def victims_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        if self.incident_index is None:
+            return
+        chosen = set(event.selection_list.selected)
+        inc = self.doc["incidents"][self.incident_index]
+        inc["victims"] = [p["id"] for p in self.doc["persons"] if p.get("id") in chosen]
         self._changed()
 
     @on(TextArea.Changed, "#f-narrative")
@@ -486,6 +539,13 @@ class EditorScreen(FieldkitScreen):
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for wid, path in PERSON_FIELDS.items():
                 self._put(wid, _get(p, path))
+            related = self.query_one("#p-related", Select)
+            others = [o for o in persons if o is not p and o.get("id")]
+            related.set_options((_person_label(o), str(o["id"])) for o in others)
+            if any(o["id"] == p.get("related_to") for o in others):
+                related.value = p["related_to"]
+            else:
+                related.clear()
 
     def _select_incident(self, index: int | None) -> None:
         incs = self.doc["incidents"]
@@ -496,16 +556,35 @@ class EditorScreen(FieldkitScreen):
         if self.incident_index is None:
             return
         inc = incs[self.incident_index]
+        self._fill_victims()
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for wid, path in INCIDENT_FIELDS.items():
-                value = _get(inc, path)
-                self._put(wid, ", ".join(value) if wid == "i-victims" and value else value)
+                self._put(wid, _get(inc, path))
             date_value, date_text = form.date_to_input(inc.get("date"))
             self._put("i-date", date_value)
             self._put("i-date-text", date_text)
             fine = (inc.get("legal") or {}).get("fine") or {}
             self._put("i-fine-amount", fine.get("amount", ""))
             self._put("i-fine-currency", fine.get("currency", ""))
+
+    def _fill_victims(self) -> None:
+        """The victims of the incident shown: one tick box per person of the record."""
+        if self.incident_index is None:
+            return
+        victims = set(self.doc["incidents"][self.incident_index].get("victims") or [])
+        persons = [p for p in self.doc["persons"] if p.get("id")]
+        chooser = self.query_one("#i-victims", MarkedSelectionList)
+        highlighted = chooser.highlighted
+        with self.prevent(SelectionList.SelectedChanged):
+            chooser.clear_options()
+            chooser.add_options(
+                Selection(_person_label(p), str(p["id"]), p["id"] in victims) for p in persons
+            )
+        if persons:  # the cursor on a person, so Space ticks one at once
+            keep = highlighted is not None and highlighted < len(persons)
+            chooser.highlighted = highlighted if keep else 0
+        chooser.display = bool(persons)
+        self.query_one("#i-victims-none").display = not persons
 
     @on(Button.Pressed, "#add-person")
     def action_add_person(self) -> None:
@@ -520,7 +599,13 @@ class EditorScreen(FieldkitScreen):
     @on(Button.Pressed, "#remove-person")
     def remove_person(self) -> None:
         if self.person_index is not None:
-            del self.doc["persons"][self.person_index]
+            gone = self.doc["persons"].pop(self.person_index).get("id")
+            # Nothing may point at a person who is no longer in the record.
+            for inc in self.doc["incidents"]:
+                inc["victims"] = [v for v in inc.get("victims") or [] if v != gone]
+            for p in self.doc["persons"]:
+                if p.get("related_to") == gone:
+                    p["related_to"] = None
             self.person_index = None
             self.refresh_lists()
             self._changed()
@@ -761,6 +846,15 @@ class EditorScreen(FieldkitScreen):
             return
         for e in RecordService(self.db).history(self.record_id):
             table.add_row(str(e.seq), e.at, _(e.action), str(e.version), e.entry_hash.hex()[:16])
+
+
+def _person_label(p: dict[str, Any]) -> Text:
+    return literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
+
+
+def _incident_label(i: dict[str, Any]) -> Text:
+    label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
+    return literal(f"{i.get('id')}: {_(label)}")
 
 
 def _show(widget: Static, text: str) -> None:
