@@ -24,3 +24,5 @@ class AppContext:
     autosave_seconds: float = 3.0
     idle_check_seconds: float = 1.0
     start_dir: Path = field(default_factory=Path.home)
+    # "/" as far as finding mounted USB drives goes (tests hand a fake one).
+    removable_root: Path = Path("/")
