@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Select
+from textual.widgets import (
+    Checkbox,
+    Label,
+    OptionList,
+    RadioButton,
+    Select,
+    TabbedContent,
+    Tabs,
+)
 
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
@@ -128,3 +136,52 @@ async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
         # The victims chooser names persons as they are now.
         victims = editor.query_one("#i-victims", MarkedSelectionList)
         assert str(victims.get_option_at_index(1).prompt) == "p2: B-1 (witness)"
+
+
+async def test_state_and_focus_read_without_colour(tmp_path: Path) -> None:
+    """A ticked box shows X and an unticked one a blank; the focused field's label is
+    reversed; Tab does not stop on the tab bar, and Alt+digits reach every tab."""
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_record(pilot, app)
+        await pilot.press("alt+4")
+        await pilot.pause()
+        contact = editor.query_one("#f-contact", Checkbox)
+        assert "▐ ▌ Contact allowed" in screen_text(app)
+        contact.value = True
+        await pilot.pause()
+        assert "▐X▌ Contact allowed" in screen_text(app)
+        # Alt+4 put the cursor on the Consent tab's first field; its label is reversed.
+        await pilot.press("alt+1")
+        await pilot.pause()
+        assert app.focused is editor.query_one("#f-pseudonym")
+        label = editor.query_one("#f-pseudonym").parent.query_one(Label)  # type: ignore[union-attr]
+        assert label.rich_style.reverse
+        status_label = editor.query_one("#f-status").parent.query_one(Label)  # type: ignore[union-attr]
+        assert not status_label.rich_style.reverse
+        # Tab walks the fields of the shown tab and never lands on the tab bar.
+        seen = []
+        for _ in range(12):
+            await pilot.press("tab")
+            await pilot.pause()
+            assert app.focused is not None
+            seen.append(app.focused)
+            assert not isinstance(app.focused, Tabs)
+        assert all(editor.query_one("#tab-interview") in w.ancestors for w in seen)
+        for key, pane in (("alt+2", "tab-persons"), ("alt+7", "tab-history")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert editor.query_one("#tabs", TabbedContent).active == pane
+
+
+async def test_radio_buttons_show_the_choice_without_colour(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "▐●▌ fieldwork" in shown and "▐ ▌ HQ" in shown
+        app.screen.query_one("#kind-hq", RadioButton).value = True
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "▐ ▌ fieldwork" in shown and "▐●▌ HQ" in shown

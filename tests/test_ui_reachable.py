@@ -93,3 +93,64 @@ async def test_receipts_import_button_is_on_screen_and_takes_a_click(tmp_path: P
         await bring_into_view(pilot, "#browse")
         assert await pilot.click("#browse")
         await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
+
+
+# ---- below 80x24 the screens scroll, they do not cut buttons off ----------------------
+SMALL = [(60, 20), (80, 24)]
+
+
+@pytest.mark.parametrize("size", SMALL)
+async def test_first_run_buttons_reachable_when_small(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    from fieldkit.ui.screens.setup import SetupScreen
+
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=size) as pilot:
+        assert isinstance(app.screen, SetupScreen)
+        await type_into(pilot, "#name", "FW-03 laptop")
+        await bring_into_view(pilot, "#to-passphrase")
+        assert await pilot.click("#to-passphrase")
+        await wait_for(pilot, lambda: app.screen.query_one("#pass1").region.height > 0)
+        for button in ("create", "suggest"):
+            await bring_into_view(pilot, f"#{button}")
+        assert await pilot.click("#suggest")
+        await wait_for(pilot, lambda: bool(app.screen.query_one("#pass1").value))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", SMALL)
+async def test_unlock_and_recover_buttons_reachable_when_small(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    from fieldkit.ui.screens.unlock import RecoverScreen
+
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await bring_into_view(pilot, "#unlock")
+        await bring_into_view(pilot, "#recover")
+        assert await pilot.click("#recover")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecoverScreen))
+        await pilot.pause()
+        await bring_into_view(pilot, "#go")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RecoverScreen))
+        await pilot.pause()
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await bring_into_view(pilot, "#unlock")
+        assert await pilot.click("#unlock")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await pilot.pause()  # let the new screen's header mount before the app exits
+
+
+@pytest.mark.parametrize("key", ["ctrl+o", "ctrl+t", "ctrl+r"])
+async def test_field_screens_scroll_to_every_button_at_60x20(tmp_path: Path, key: str) -> None:
+    app = make_app(_field_vault(tmp_path), tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await _unlocked(pilot, app)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: len(app.screen_stack) == 3)
+        await pilot.pause()
+        for button in app.screen.query("Button"):
+            if button.display and not button.has_class("hidden"):
+                await bring_into_view(pilot, f"#{button.id}")

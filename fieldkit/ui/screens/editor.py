@@ -101,6 +101,10 @@ TAB_OF = {
 }
 
 
+class _Form(VerticalScroll, can_focus=False):
+    """A form scrolls to the field that has the cursor; it is no stop for Tab itself."""
+
+
 def row(label: str, widget: Widget, err: str, *, sensitive: bool = False) -> ComposeResult:
     """A labelled field with the line under it where its validation message goes."""
     with Horizontal(classes="form-row"):
@@ -187,7 +191,7 @@ class EditorScreen(FieldkitScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="tab-interview", id="tabs"):
-            with TabPane(_("Interview"), id="tab-interview"), VerticalScroll():
+            with TabPane(_("Interview"), id="tab-interview"), _Form():
                 yield from text_row(_("Pseudonym"), "f-pseudonym", "e-pseudonym")
                 yield from choice_row(
                     _("Status"),
@@ -215,7 +219,7 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Add person"), compact=True, id="add-person")
                     yield Button(_("Remove"), compact=True, id="remove-person", variant="error")
                     yield Static("", id="e-persons", classes="field-error list-errors")
-                with VerticalScroll(id="person-form", classes="item-form"):
+                with _Form(id="person-form", classes="item-form"):
                     yield from choice_row(
                         _("Role"),
                         "p-role",
@@ -262,7 +266,7 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Add incident"), compact=True, id="add-incident")
                     yield Button(_("Remove"), compact=True, id="remove-incident", variant="error")
                     yield Static("", id="e-incidents", classes="field-error list-errors")
-                with VerticalScroll(id="incident-form", classes="item-form"):
+                with _Form(id="incident-form", classes="item-form"):
                     yield from choice_row(
                         _("Type"),
                         "i-type",
@@ -318,7 +322,7 @@ class EditorScreen(FieldkitScreen):
                         placeholder="RUB",
                     )
                     yield MarkedCheckbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
-            with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
+            with TabPane(_("Consent"), id="tab-consent"), _Form():
                 yield from choice_row(
                     _("Scope"),
                     "f-scope",
