@@ -8,6 +8,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import (
     Checkbox,
+    DataTable,
+    Input,
     Label,
     OptionList,
     RadioButton,
@@ -19,6 +21,7 @@ from textual.widgets import (
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.ui.app import FieldkitApp
+from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.editor import EditorScreen
 from fieldkit.ui.screens.records import RecordsScreen
 from fieldkit.ui.widgets import MarkedSelectionList
@@ -185,3 +188,54 @@ async def test_radio_buttons_show_the_choice_without_colour(tmp_path: Path) -> N
         await pilot.pause()
         shown = screen_text(app)
         assert "▐ ▌ fieldwork" in shown and "▐●▌ HQ" in shown
+
+
+async def test_attachments_before_the_first_save_offer_to_save(tmp_path: Path) -> None:
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    (tmp_path / "a.jpg").write_bytes(b"\xff\xd8" + bytes(100))
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8" + bytes(200))
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_record(pilot, app)
+        await type_into(pilot, "#f-pseudonym", "Witness K-9")
+        await pilot.press("alt+6")
+        await pilot.pause()
+        assert "Save this one now?" in screen_text(app)
+        assert await pilot.click("#att-save")
+        await wait_for(pilot, lambda: editor.record_id is not None)
+        await pilot.pause()
+        assert "Save this one now?" not in screen_text(app)
+        assert editor.query_one("#att-unsaved").display is False
+
+        async def attach(name: str) -> None:
+            await pilot.click("#add-attachment")
+            await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
+            await type_into(pilot, "#path", str(tmp_path / name))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: name in str(editor.query_one("#att-result").render()))
+            await pilot.pause()
+
+        await attach("a.jpg")
+        await type_into(pilot, "#att-description", "Expulsion order, page 1")
+        await pilot.click("#describe-attachment")
+        await pilot.pause()
+        await attach("b.jpg")
+        # The new file's description box starts empty, not with the last file's text.
+        assert editor.query_one("#att-description", Input).value == ""
+        table = editor.query_one("#attachments", DataTable)
+        assert str(table.get_row_at(table.cursor_row)[0]) == "b.jpg"
+
+
+async def test_add_file_on_an_unsaved_record_asks_to_save(tmp_path: Path) -> None:
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_record(pilot, app)
+        await type_into(pilot, "#f-pseudonym", "Witness K-9")
+        await pilot.press("alt+6")
+        await pilot.pause()
+        await pilot.click("#add-attachment")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
+        assert editor.record_id is not None

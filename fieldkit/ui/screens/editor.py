@@ -347,7 +347,12 @@ class EditorScreen(FieldkitScreen):
                 yield SafeTextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="e-narrative", classes="field-error")
             with TabPane(_("Attachments"), id="tab-attachments"), Vertical():
-                yield Static("", id="att-note", classes="muted")
+                with Horizontal(id="att-unsaved", classes="buttons"):
+                    yield Static(
+                        _("Files are kept with a saved record. Save this one now?"),
+                        classes="muted",
+                    )
+                    yield Button(_("Save now"), id="att-save", variant="primary", compact=True)
                 yield LiteralTable(id="attachments")
                 with Horizontal(classes="buttons"):
                     yield Button(_("Add file…"), id="add-attachment")
@@ -740,11 +745,9 @@ class EditorScreen(FieldkitScreen):
     def load_attachments(self) -> None:
         table = self.query_one("#attachments", DataTable)
         table.clear()
-        note = self.query_one("#att-note", Static)
+        self.query_one("#att-unsaved").display = self.record_id is None
         if self.record_id is None:
-            note.update(_("Save the record first to add attachments."))
             return
-        note.update("")
         for a in AttachmentService(self.db).for_record(self.record_id):
             table.add_row(
                 a.filename,
@@ -757,7 +760,20 @@ class EditorScreen(FieldkitScreen):
 
     def action_add_attachment(self) -> None:
         if self.record_id is None:
-            self.notify(_("Save the record first."), severity="warning")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.action_save()
+                    if self.record_id is not None:
+                        self.action_add_attachment()
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    _("A file is kept with a saved record. Save this record now?"),
+                    yes=_("Save now"),
+                ),
+                answered,
+            )
             return
         self.app.push_screen(
             FilePickerScreen(self.fk.ctx.start_dir, _("Add a file")), self.attach_picked
@@ -767,9 +783,27 @@ class EditorScreen(FieldkitScreen):
     def add_pressed(self) -> None:
         self.action_add_attachment()
 
+    @on(Button.Pressed, "#att-save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(DataTable.RowHighlighted, "#attachments")
+    def attachment_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The description box edits the highlighted file's description."""
+        key = event.row_key.value
+        if key is None:
+            return
+        for a in AttachmentService(self.db).for_record(self.record_id or ""):
+            if a.id == key:
+                self.query_one("#att-description", Input).value = a.description
+                return
+
     def attach_picked(self, path: Path | None) -> None:
         if path is None or self.record_id is None:
             return
+        # A new file starts with no description: the last one's text must not be given
+        # to it by a press of Describe.
+        self.query_one("#att-description", Input).value = ""
         bar = self.query_one("#att-progress", ProgressBar)
         bar.remove_class("hidden")
         bar.update(total=max(1, path.stat().st_size), progress=0)
@@ -797,16 +831,20 @@ class EditorScreen(FieldkitScreen):
                 size=_size(row.size),
                 h=row.sha256.hex(),
             ),
+            row.id,
         )
 
     def _progress(self, done: int) -> None:
         self.query_one("#att-progress", ProgressBar).update(progress=done)
 
-    def _attach_done(self, message: Text) -> None:
+    def _attach_done(self, message: Text, new_id: str | None = None) -> None:
         self.query_one("#att-progress").add_class("hidden")
         self.query_one("#att-result", Static).update(message)
         self.load_attachments()
         self.load_history()
+        if new_id is not None:  # the cursor on the new file, ready for its description
+            table = self.query_one("#attachments", DataTable)
+            table.move_cursor(row=table.get_row_index(new_id))
 
     def _selected_attachment(self) -> str | None:
         table = self.query_one("#attachments", DataTable)
