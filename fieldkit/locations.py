@@ -73,3 +73,34 @@ class VaultPaths:
     def database_sidecars(self) -> tuple[Path, ...]:
         db = self.database
         return (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
+
+
+# Where desktops mount USB sticks and SD cards: udisks on most Linux desktops (and Tails,
+# as user "amnesia") under /media/$USER or /run/media/$USER; macOS under /Volumes.
+REMOVABLE_MOUNT_PARENTS = ("media/{user}", "run/media/{user}", "Volumes")
+
+
+def removable_drives(root: Path = Path("/"), user: str | None = None) -> list[Path]:
+    """The mounted removable drives a bundle can be written to, in the order above and
+    by name within each folder: every folder directly under one of the mount parents.
+    `root` stands for "/" (tests pass a fake one). A folder that resolves to the system
+    disk itself (macOS lists it in /Volumes as a link to "/") is left out."""
+    if user is None:
+        user = os.environ.get("USER") or os.environ.get("LOGNAME") or ""
+    system = root.resolve()
+    found: list[Path] = []
+    for pattern in REMOVABLE_MOUNT_PARENTS:
+        if "{user}" in pattern and not user:
+            continue
+        parent = root / pattern.format(user=user)
+        try:
+            entries = sorted(parent.iterdir(), key=lambda p: p.name.casefold())
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir() and entry.resolve() != system and entry not in found:
+                    found.append(entry)
+            except OSError:
+                continue
+    return found

@@ -103,13 +103,13 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
         editor.query_one("#p-role").value = "relative"
         await pilot.pause()
         await type_into(pilot, "#p-relationship", "mother")
-        await type_into(pilot, "#p-related", "p1")
+        editor.query_one("#p-related").value = "p1"
         await type_into(pilot, "#p-real-name", "Гулноза Раҳимова")
         # two incidents
         editor.query_one("#tabs").active = "tab-incidents"
         await pilot.pause()
         await pilot.click("#add-incident")
-        await type_into(pilot, "#i-victims", "p1")
+        editor.query_one("#i-victims").select("p1")
         await type_into(pilot, "#i-date", "2026-04-02")
         await type_into(pilot, "#i-date-text", "2 April")
         await type_into(pilot, "#i-fine-amount", "15000")
@@ -117,7 +117,7 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
         await pilot.click("#add-incident")
         editor.query_one("#i-type").value = "family_pressure"
         await pilot.pause()
-        await type_into(pilot, "#i-victims", "p2")
+        editor.query_one("#i-victims").select("p2")
         await type_into(pilot, "#i-date", "2026-04-01..2026-04-10")
         await type_into(pilot, "#i-date-text", "early April")
         # narrative in Cyrillic and Tajik
@@ -143,7 +143,9 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
         rec = RecordService(app.vault.db).get(rid).doc
         assert rec["persons"][1]["relationship"] == "mother"
         assert rec["persons"][1]["sensitive"]["real_name"] == "Гулноза Раҳимова"
+        assert rec["persons"][1]["related_to"] == "p1"
         assert [i["type"] for i in rec["incidents"]] == ["arbitrary_detention", "family_pressure"]
+        assert [i["victims"] for i in rec["incidents"]] == [["p1"], ["p2"]]
         assert rec["incidents"][1]["date"] == {
             "earliest": "2026-04-01",
             "latest": "2026-04-10",

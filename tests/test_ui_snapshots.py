@@ -61,6 +61,7 @@ def _app(root: Path, vault: str = "vault") -> FieldkitApp:
             monotonic=clock,
             random_bytes=deterministic_random(),  # type: ignore[arg-type]
             start_dir=root / "start",
+            removable_root=root / "no-drives",
             autosave_seconds=3600,
             idle_check_seconds=3600,
         )

@@ -48,6 +48,8 @@ def make_app(
             now=clock,
             monotonic=clock,
             start_dir=start_dir,
+            # Never the real "/": a test must not offer (or write to) a mounted USB stick.
+            removable_root=start_dir / "no-drives",
             autosave_seconds=0.2,
             idle_check_seconds=0.1,
             wipe_tick_seconds=0.05,
@@ -90,9 +92,7 @@ def screen_lines(app: App[None]) -> list[str]:
     character would reach the terminal."""
     from rich.cells import cell_len
 
-    update = app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens
-    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     lines = []
     for line in update.strips:  # type: ignore[union-attr]
         shown = []

@@ -10,10 +10,10 @@ from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.cli.record_commands import opened
-from fieldkit.errors import Cancelled, FileAccessError, UsageError
+from fieldkit.errors import Cancelled, UsageError
 from fieldkit.formats import cards
 from fieldkit.i18n import N_, _, ngettext
-from fieldkit.services import fsio, trust
+from fieldkit.services import identity, trust
 from fieldkit.store.db import Database
 
 
@@ -109,11 +109,7 @@ def accept_card(
 
 
 def write_card(ctx: Context, out: Path, text: str, card: cards.Card) -> None:
-    if out.exists():
-        raise FileAccessError(
-            _("{path} already exists").format(path=out), hint=N_("choose another file name")
-        )
-    fsio.atomic_write(out, text.encode("utf-8"), mode=0o644)
+    identity.write_card(out, text)
     if ctx.as_json:
         ctx.emit_json({"path": str(out), **card_json(card)})
     else:

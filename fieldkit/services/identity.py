@@ -7,12 +7,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fieldkit.crypto import signing
 from fieldkit.crypto.age_keys import HybridIdentity
-from fieldkit.errors import InvalidInput, MalformedData, NotConfigured, WrongVaultKind
+from fieldkit.errors import (
+    FileAccessError,
+    InvalidInput,
+    MalformedData,
+    NotConfigured,
+    WrongVaultKind,
+)
 from fieldkit.formats import cards
 from fieldkit.formats.cards import Card
+from fieldkit.msgids import N_
+from fieldkit.services import fsio
 from fieldkit.store import identity as id_store
 from fieldkit.store.db import Database
 from fieldkit.store.identity import IdentityRow
@@ -35,6 +44,14 @@ class Identity:
 
     def card_text(self) -> str:
         return cards.serialise(self.card, self.signing_secret)
+
+
+def write_card(out: Path, text: str) -> None:
+    """Write a card to a new file (readable by all: a card holds only public keys and a
+    name). An existing file is never replaced: it may be another device's card."""
+    if out.exists():
+        raise FileAccessError(f"{out} already exists", hint=N_("choose another file name"))
+    fsio.atomic_write(out, text.encode("utf-8"), mode=0o644)
 
 
 def valid_name(name: str) -> str:

@@ -26,3 +26,5 @@ class AppContext:
     # One step of the quick-wipe countdown (five steps); tests shorten it.
     wipe_tick_seconds: float = 1.0
     start_dir: Path = field(default_factory=Path.home)
+    # "/" as far as finding mounted USB drives goes (tests hand a fake one).
+    removable_root: Path = Path("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +215,50 @@ class FilePickerScreen(FieldkitModal):
             self.dismiss(Path(value).expanduser())
         else:
             self.notify(_("Choose an existing file."), severity="warning")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class _FolderTree(_LiteralTree):
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [p for p in paths if p.is_dir()]
+
+
+class FolderPickerScreen(FieldkitModal):
+    """Choose a folder: browse the tree (Enter opens a folder and chooses it) or type a
+    path. Dismisses with a Path or None."""
+
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+
+    def __init__(self, start: Path, title: str) -> None:
+        super().__init__()
+        self.start = start if start.is_dir() else Path.home()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="title")
+            yield _FolderTree(str(self.start), id="tree")
+            yield Input(str(self.start), placeholder=_("or type a path"), id="path")
+            with Horizontal(classes="buttons"):
+                yield Button(_("Choose this folder"), variant="primary", id="choose")
+                yield Button(_("Cancel"), id="cancel")
+
+    @on(DirectoryTree.DirectorySelected)
+    def picked(self, event: DirectoryTree.DirectorySelected) -> None:
+        self.query_one("#path", Input).value = str(event.path)
+
+    @on(Button.Pressed, "#choose")
+    @on(Input.Submitted, "#path")
+    def choose(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if value and Path(value).expanduser().is_dir():
+            self.dismiss(Path(value).expanduser())
+        else:
+            self.notify(_("Choose an existing folder."), severity="warning")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

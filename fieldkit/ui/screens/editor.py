@@ -24,11 +24,14 @@ from textual.widgets import (
     OptionList,
     ProgressBar,
     Select,
+    SelectionList,
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
     TextArea,
 )
+from textual.widgets.selection_list import Selection
 
 from fieldkit.errors import FieldkitError, InvalidInput
 from fieldkit.services import model
@@ -40,6 +43,7 @@ from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens import editor_form as form
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
+from fieldkit.ui.widgets import MarkedCheckbox, MarkedSelectionList
 
 # Simple fields: widget id -> path in the record document.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -61,7 +65,6 @@ PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "p-role": ("role",),
     "p-pseudonym": ("pseudonym",),
     "p-relationship": ("relationship",),
-    "p-related": ("related_to",),
     "p-gender": ("gender",),
     "p-birth": ("birth_year",),
     "p-nationality": ("nationality",),
@@ -72,7 +75,6 @@ PERSON_FIELDS: dict[str, tuple[str, ...]] = {
 INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
     "i-type": ("type",),
     "i-type-other": ("type_other",),
-    "i-victims": ("victims",),
     "i-country": ("place", "country"),
     "i-locality": ("place", "locality"),
     "i-detail": ("place", "detail"),
@@ -97,6 +99,10 @@ TAB_OF = {
     "consent": "tab-consent",
     "narrative": "tab-narrative",
 }
+
+
+class _Form(VerticalScroll, can_focus=False):
+    """A form scrolls to the field that has the cursor; it is no stop for Tab itself."""
 
 
 def row(label: str, widget: Widget, err: str, *, sensitive: bool = False) -> ComposeResult:
@@ -150,7 +156,16 @@ class EditorScreen(FieldkitScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", N_("Save"), priority=True),
         Binding("escape", "close", N_("Close")),
-        Binding("f8", "discard", N_("Discard draft")),
+        Binding("f8", "discard", N_("Discard")),
+        # One key per tab, so Tab itself only walks the fields of the tab shown. One entry
+        # in the footer stands for all seven (they follow the tabs from left to right).
+        Binding("alt+1", "show_tab('tab-interview')", N_("Tabs"), key_display="alt+1…7"),
+        Binding("alt+2", "show_tab('tab-persons')", N_("Persons"), show=False),
+        Binding("alt+3", "show_tab('tab-incidents')", N_("Incidents"), show=False),
+        Binding("alt+4", "show_tab('tab-consent')", N_("Consent"), show=False),
+        Binding("alt+5", "show_tab('tab-narrative')", N_("Narrative"), show=False),
+        Binding("alt+6", "show_tab('tab-attachments')", N_("Attachments"), show=False),
+        Binding("alt+7", "show_tab('tab-history')", N_("History"), show=False),
     ]
     PALETTE = (
         (_("Save record"), _("Validate and save a new version"), "save"),
@@ -176,7 +191,7 @@ class EditorScreen(FieldkitScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="tab-interview", id="tabs"):
-            with TabPane(_("Interview"), id="tab-interview"), VerticalScroll():
+            with TabPane(_("Interview"), id="tab-interview"), _Form():
                 yield from text_row(_("Pseudonym"), "f-pseudonym", "e-pseudonym")
                 yield from choice_row(
                     _("Status"),
@@ -204,7 +219,7 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Add person"), compact=True, id="add-person")
                     yield Button(_("Remove"), compact=True, id="remove-person", variant="error")
                     yield Static("", id="e-persons", classes="field-error list-errors")
-                with VerticalScroll(id="person-form", classes="item-form"):
+                with _Form(id="person-form", classes="item-form"):
                     yield from choice_row(
                         _("Role"),
                         "p-role",
@@ -219,8 +234,10 @@ class EditorScreen(FieldkitScreen):
                         "e-p-relationship",
                         placeholder=_("e.g. mother"),
                     )
-                    yield from text_row(
-                        _("Relative of"), "p-related", "e-p-related-to", placeholder="p1"
+                    yield from row(
+                        _("Relative of"),
+                        Select[str]([], compact=True, id="p-related", prompt="—"),
+                        "e-p-related-to",
                     )
                     yield from text_row(_("Gender"), "p-gender", "e-p-gender")
                     yield from text_row(_("Birth year"), "p-birth", "e-p-birth-year", integer=True)
@@ -249,7 +266,7 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Add incident"), compact=True, id="add-incident")
                     yield Button(_("Remove"), compact=True, id="remove-incident", variant="error")
                     yield Static("", id="e-incidents", classes="field-error list-errors")
-                with VerticalScroll(id="incident-form", classes="item-form"):
+                with _Form(id="incident-form", classes="item-form"):
                     yield from choice_row(
                         _("Type"),
                         "i-type",
@@ -258,8 +275,11 @@ class EditorScreen(FieldkitScreen):
                         "arbitrary_detention",
                     )
                     yield from text_row(_("If other"), "i-type-other", "e-i-type-other")
-                    yield from text_row(
-                        _("Victims"), "i-victims", "e-i-victims", placeholder="p1, p2"
+                    yield from row(_("Victims"), MarkedSelectionList(id="i-victims"), "e-i-victims")
+                    yield Static(
+                        _("Add the persons on the Persons tab, then tick the victims here."),
+                        id="i-victims-none",
+                        classes="muted hint",
                     )
                     yield from text_row(
                         _("Date"),
@@ -301,8 +321,8 @@ class EditorScreen(FieldkitScreen):
                         "e-i-legal-fine-currency",
                         placeholder="RUB",
                     )
-                    yield Checkbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
-            with TabPane(_("Consent"), id="tab-consent"), VerticalScroll():
+                    yield MarkedCheckbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
+            with TabPane(_("Consent"), id="tab-consent"), _Form():
                 yield from choice_row(
                     _("Scope"),
                     "f-scope",
@@ -314,8 +334,8 @@ class EditorScreen(FieldkitScreen):
                     ],
                     "hq_only",
                 )
-                yield Checkbox(_("Contact allowed"), compact=True, id="f-contact")
-                yield Checkbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
+                yield MarkedCheckbox(_("Contact allowed"), compact=True, id="f-contact")
+                yield MarkedCheckbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
                 yield from text_row(
                     _("Withdrawn on"),
                     "f-withdrawn-on",
@@ -327,7 +347,12 @@ class EditorScreen(FieldkitScreen):
                 yield SafeTextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="e-narrative", classes="field-error")
             with TabPane(_("Attachments"), id="tab-attachments"), Vertical():
-                yield Static("", id="att-note", classes="muted")
+                with Horizontal(id="att-unsaved", classes="buttons"):
+                    yield Static(
+                        _("Files are kept with a saved record. Save this one now?"),
+                        classes="muted",
+                    )
+                    yield Button(_("Save now"), id="att-save", variant="primary", compact=True)
                 yield LiteralTable(id="attachments")
                 with Horizontal(classes="buttons"):
                     yield Button(_("Add file…"), id="add-attachment")
@@ -366,6 +391,9 @@ class EditorScreen(FieldkitScreen):
         self.load_attachments()
         self.load_history()
         self.set_interval(self.fk.ctx.autosave_seconds, self.autosave)
+        # The tab bar is for the mouse; the keyboard has Alt+1…7 (Tab would otherwise
+        # stop on the bar and move on to the wrong field).
+        self.query_one("#tabs", TabbedContent).query_one(Tabs).can_focus = False
         self.query_one("#f-pseudonym", Input).focus()
         self._subtitle()
 
@@ -400,19 +428,39 @@ class EditorScreen(FieldkitScreen):
             w.value = bool(value)
 
     def refresh_lists(self) -> None:
+        """Rebuild the side lists and every choice of a person, after a person or an
+        incident was added or removed."""
         persons = self.query_one("#persons", OptionList)
-        persons.clear_options()
-        for p in self.doc["persons"]:
-            persons.add_option(
-                literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
-            )
+        persons.set_options(_person_label(p) for p in self.doc["persons"])
         incidents = self.query_one("#incidents", OptionList)
-        incidents.clear_options()
-        for i in self.doc["incidents"]:
-            label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
-            incidents.add_option(literal(f"{i.get('id')}: {_(label)}"))
+        incidents.set_options(_incident_label(i) for i in self.doc["incidents"])
         self._select_person(self.person_index if self.doc["persons"] else None)
         self._select_incident(self.incident_index if self.doc["incidents"] else None)
+
+    def _relabel(self, kind: str) -> None:
+        """A side list follows what is typed: a person's name or role, an incident's type."""
+        if kind == "persons" and self.person_index is not None:
+            label = _person_label(self.doc["persons"][self.person_index])
+            self.query_one("#persons", OptionList).replace_option_prompt_at_index(
+                self.person_index, label
+            )
+            self._fill_victims()
+        elif kind == "incidents" and self.incident_index is not None:
+            label = _incident_label(self.doc["incidents"][self.incident_index])
+            self.query_one("#incidents", OptionList).replace_option_prompt_at_index(
+                self.incident_index, label
+            )
+
+    def action_show_tab(self, pane: str) -> None:
+        """Show a tab and put the cursor on its first field."""
+        self.query_one("#tabs", TabbedContent).active = pane
+        self.call_after_refresh(self._focus_first, pane)
+
+    def _focus_first(self, pane: str) -> None:
+        for widget in self.query_one(f"#{pane}").query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     # ---- editing ---------------------------------------------------------------------
     def _changed(self) -> None:
@@ -424,6 +472,11 @@ class EditorScreen(FieldkitScreen):
     def field_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
         wid = event.control.id or ""
         value: Any = event.value
+        if wid == "p-related" and self.person_index is not None:
+            person = self.doc["persons"][self.person_index]
+            person["related_to"] = value if isinstance(value, str) else None
+            self._changed()
+            return
         if isinstance(event, Select.Changed) and not isinstance(value, str):
             return
         if wid in FIELDS:
@@ -436,14 +489,14 @@ class EditorScreen(FieldkitScreen):
             person = self.doc["persons"][self.person_index]
             if wid == "p-birth":
                 value = int(value) if str(value).strip().lstrip("-").isdigit() else None
-            if wid == "p-related" and value == "":
-                value = None
             _set(person, PERSON_FIELDS[wid], value)
+            if wid in ("p-pseudonym", "p-role"):
+                self._relabel("persons")
         elif wid in INCIDENT_FIELDS and self.incident_index is not None:
             inc = self.doc["incidents"][self.incident_index]
-            if wid == "i-victims":
-                value = form.split_list(str(value))
             _set(inc, INCIDENT_FIELDS[wid], value)
+            if wid == "i-type":
+                self._relabel("incidents")
         elif wid in ("i-date", "i-date-text") and self.incident_index is not None:
             inc = self.doc["incidents"][self.incident_index]
             inc["date"] = form.date_from_input(
@@ -458,6 +511,15 @@ class EditorScreen(FieldkitScreen):
             )
         else:
             return
+        self._changed()
+
+    @on(SelectionList.SelectedChanged, "#i-victims")
+    def victims_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        if self.incident_index is None:
+            return
+        chosen = set(event.selection_list.selected)
+        inc = self.doc["incidents"][self.incident_index]
+        inc["victims"] = [p["id"] for p in self.doc["persons"] if p.get("id") in chosen]
         self._changed()
 
     @on(TextArea.Changed, "#f-narrative")
@@ -486,6 +548,13 @@ class EditorScreen(FieldkitScreen):
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for wid, path in PERSON_FIELDS.items():
                 self._put(wid, _get(p, path))
+            related = self.query_one("#p-related", Select)
+            others = [o for o in persons if o is not p and o.get("id")]
+            related.set_options((_person_label(o), str(o["id"])) for o in others)
+            if any(o["id"] == p.get("related_to") for o in others):
+                related.value = p["related_to"]
+            else:
+                related.clear()
 
     def _select_incident(self, index: int | None) -> None:
         incs = self.doc["incidents"]
@@ -496,16 +565,35 @@ class EditorScreen(FieldkitScreen):
         if self.incident_index is None:
             return
         inc = incs[self.incident_index]
+        self._fill_victims()
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for wid, path in INCIDENT_FIELDS.items():
-                value = _get(inc, path)
-                self._put(wid, ", ".join(value) if wid == "i-victims" and value else value)
+                self._put(wid, _get(inc, path))
             date_value, date_text = form.date_to_input(inc.get("date"))
             self._put("i-date", date_value)
             self._put("i-date-text", date_text)
             fine = (inc.get("legal") or {}).get("fine") or {}
             self._put("i-fine-amount", fine.get("amount", ""))
             self._put("i-fine-currency", fine.get("currency", ""))
+
+    def _fill_victims(self) -> None:
+        """The victims of the incident shown: one tick box per person of the record."""
+        if self.incident_index is None:
+            return
+        victims = set(self.doc["incidents"][self.incident_index].get("victims") or [])
+        persons = [p for p in self.doc["persons"] if p.get("id")]
+        chooser = self.query_one("#i-victims", MarkedSelectionList)
+        highlighted = chooser.highlighted
+        with self.prevent(SelectionList.SelectedChanged):
+            chooser.clear_options()
+            chooser.add_options(
+                Selection(_person_label(p), str(p["id"]), p["id"] in victims) for p in persons
+            )
+        if persons:  # the cursor on a person, so Space ticks one at once
+            keep = highlighted is not None and highlighted < len(persons)
+            chooser.highlighted = highlighted if keep else 0
+        chooser.display = bool(persons)
+        self.query_one("#i-victims-none").display = not persons
 
     @on(Button.Pressed, "#add-person")
     def action_add_person(self) -> None:
@@ -520,7 +608,13 @@ class EditorScreen(FieldkitScreen):
     @on(Button.Pressed, "#remove-person")
     def remove_person(self) -> None:
         if self.person_index is not None:
-            del self.doc["persons"][self.person_index]
+            gone = self.doc["persons"].pop(self.person_index).get("id")
+            # Nothing may point at a person who is no longer in the record.
+            for inc in self.doc["incidents"]:
+                inc["victims"] = [v for v in inc.get("victims") or [] if v != gone]
+            for p in self.doc["persons"]:
+                if p.get("related_to") == gone:
+                    p["related_to"] = None
             self.person_index = None
             self.refresh_lists()
             self._changed()
@@ -651,11 +745,9 @@ class EditorScreen(FieldkitScreen):
     def load_attachments(self) -> None:
         table = self.query_one("#attachments", DataTable)
         table.clear()
-        note = self.query_one("#att-note", Static)
+        self.query_one("#att-unsaved").display = self.record_id is None
         if self.record_id is None:
-            note.update(_("Save the record first to add attachments."))
             return
-        note.update("")
         for a in AttachmentService(self.db).for_record(self.record_id):
             table.add_row(
                 a.filename,
@@ -668,7 +760,20 @@ class EditorScreen(FieldkitScreen):
 
     def action_add_attachment(self) -> None:
         if self.record_id is None:
-            self.notify(_("Save the record first."), severity="warning")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.action_save()
+                    if self.record_id is not None:
+                        self.action_add_attachment()
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    _("A file is kept with a saved record. Save this record now?"),
+                    yes=_("Save now"),
+                ),
+                answered,
+            )
             return
         self.app.push_screen(
             FilePickerScreen(self.fk.ctx.start_dir, _("Add a file")), self.attach_picked
@@ -678,9 +783,27 @@ class EditorScreen(FieldkitScreen):
     def add_pressed(self) -> None:
         self.action_add_attachment()
 
+    @on(Button.Pressed, "#att-save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(DataTable.RowHighlighted, "#attachments")
+    def attachment_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The description box edits the highlighted file's description."""
+        key = event.row_key.value
+        if key is None:
+            return
+        for a in AttachmentService(self.db).for_record(self.record_id or ""):
+            if a.id == key:
+                self.query_one("#att-description", Input).value = a.description
+                return
+
     def attach_picked(self, path: Path | None) -> None:
         if path is None or self.record_id is None:
             return
+        # A new file starts with no description: the last one's text must not be given
+        # to it by a press of Describe.
+        self.query_one("#att-description", Input).value = ""
         bar = self.query_one("#att-progress", ProgressBar)
         bar.remove_class("hidden")
         bar.update(total=max(1, path.stat().st_size), progress=0)
@@ -708,16 +831,20 @@ class EditorScreen(FieldkitScreen):
                 size=_size(row.size),
                 h=row.sha256.hex(),
             ),
+            row.id,
         )
 
     def _progress(self, done: int) -> None:
         self.query_one("#att-progress", ProgressBar).update(progress=done)
 
-    def _attach_done(self, message: Text) -> None:
+    def _attach_done(self, message: Text, new_id: str | None = None) -> None:
         self.query_one("#att-progress").add_class("hidden")
         self.query_one("#att-result", Static).update(message)
         self.load_attachments()
         self.load_history()
+        if new_id is not None:  # the cursor on the new file, ready for its description
+            table = self.query_one("#attachments", DataTable)
+            table.move_cursor(row=table.get_row_index(new_id))
 
     def _selected_attachment(self) -> str | None:
         table = self.query_one("#attachments", DataTable)
@@ -761,6 +888,15 @@ class EditorScreen(FieldkitScreen):
             return
         for e in RecordService(self.db).history(self.record_id):
             table.add_row(str(e.seq), e.at, _(e.action), str(e.version), e.entry_hash.hex()[:16])
+
+
+def _person_label(p: dict[str, Any]) -> Text:
+    return literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
+
+
+def _incident_label(i: dict[str, Any]) -> Text:
+    label = model.INCIDENT_TYPES.get(i.get("type", ""), i.get("type", ""))
+    return literal(f"{i.get('id')}: {_(label)}")
 
 
 def _show(widget: Static, text: str) -> None:

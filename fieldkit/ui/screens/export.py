@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+)
 
+from fieldkit import locations
 from fieldkit.errors import FieldkitError
 from fieldkit.services import export as export_svc
 from fieldkit.services import fsio
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
-from fieldkit.ui.text import fill, literal
+from fieldkit.ui.screens.dialogs import FolderPickerScreen
+from fieldkit.ui.text import SAFE_INPUT, fill, literal
+from fieldkit.ui.widgets import MarkedCheckbox
 
 
 class ExportScreen(FieldkitScreen):
@@ -24,23 +38,66 @@ class ExportScreen(FieldkitScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="box"):
+        with VerticalScroll(id="box"):
             yield Label(_("Export a bundle for HQ"), classes="title")
             yield Static("", id="plan")
-            yield Checkbox(_("Include every record, not only changes"), id="all")
-            yield Label(_("Save the bundle to (e.g. the USB stick):"))
-            yield Input(id="dest")
-            yield Button(_("Export"), variant="primary", id="go")
-            yield Button(_("Write the unwritten bundle again"), id="resend", classes="hidden")
+            yield MarkedCheckbox(
+                _("Include every record, not only changes"), id="all", compact=True
+            )
+            with Horizontal(classes="dest-row"):
+                yield Label(_("Save to"))
+                yield Select[str](self.places, id="drive", compact=True, allow_blank=False)
+            with Horizontal(classes="dest-row"):
+                yield Label(_("File"))
+                yield Input(id="dest", compact=True, highlighter=SAFE_INPUT)
+            with Horizontal(classes="buttons"):
+                yield Button(_("Export"), variant="primary", id="go", compact=True)
+                yield Button(_("Other folder…"), id="browse", compact=True)
+                yield Button(
+                    _("Write the unwritten bundle again"),
+                    id="resend",
+                    classes="hidden",
+                    compact=True,
+                )
             yield ProgressBar(id="progress", classes="hidden")
             yield Static("", id="result")
         yield Footer()
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Removable drives first (a bundle belongs on the stick, not on the laptop), then
+        # the home folder.
+        ctx = self.fk.ctx
+        drives = locations.removable_drives(ctx.removable_root)
+        self.places: list[tuple[Text, str]] = [
+            (fill(_("USB drive {name} ({path})"), name=d.name, path=d), str(d)) for d in drives
+        ]
+        self.places.append((fill(_("This laptop: {path}"), path=ctx.start_dir), ""))
+
     def on_mount(self) -> None:
-        dest = fsio.neutral_name(self.fk.ctx.start_dir, random_bytes=self.fk.ctx.random_bytes)
-        self.query_one("#dest", Input).value = str(dest)  # names no tool, device or count
+        first = self.places[0][1]
+        self.folder_chosen(Path(first) if first else self.fk.ctx.start_dir)
         self.show_plan()
         self.check_unwritten()
+
+    def folder_chosen(self, folder: Path | None) -> None:
+        if folder is None:
+            return
+        # The file's name says nothing: no tool, device or count.
+        dest = fsio.neutral_name(folder, random_bytes=self.fk.ctx.random_bytes)
+        self.query_one("#dest", Input).value = str(dest)
+
+    @on(Select.Changed, "#drive")
+    def drive_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.folder_chosen(Path(event.value) if event.value else self.fk.ctx.start_dir)
+
+    @on(Button.Pressed, "#browse")
+    def browse(self) -> None:
+        current = Path(self.query_one("#dest", Input).value.strip()).expanduser().parent
+        self.app.push_screen(
+            FolderPickerScreen(current, _("Save the bundle in this folder")), self.folder_chosen
+        )
 
     def check_unwritten(self, before: str = "") -> None:
         seq = export_svc.unwritten_seq(self.db)
@@ -136,11 +193,15 @@ class ExportScreen(FieldkitScreen):
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
     def done(self, message: str) -> None:
-        self.query_one("#result", Static).update(literal(message, multiline=True))
+        result = self.query_one("#result", Static)
+        result.update(literal(message, multiline=True))
         self.query_one("#go", Button).disabled = False
         self.query_one("#progress").add_class("hidden")
         self.show_plan()
         self.check_unwritten(message)
+        # The outcome, path and fingerprint are what the fieldworker came for: bring them
+        # into view, whatever the terminal's height.
+        self.call_after_refresh(result.scroll_visible, animate=False, top=True)
 
 
 def _left_over(records: int, attachments: int) -> str:

@@ -1,4 +1,5 @@
-"""Settings: auto-lock time, passphrase change, a new recovery code, trusted HQ cards."""
+"""Settings: this vault's card and fingerprint, auto-lock time, passphrase change, a new
+recovery code, trusted HQ cards."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
-from fieldkit import i18n
+from fieldkit import i18n, locations
 from fieldkit.errors import FieldkitError, FileAccessError
-from fieldkit.services import passphrase_policy, settings, trust
+from fieldkit.services import identity, passphrase_policy, settings, trust
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import (
@@ -24,7 +25,7 @@ from fieldkit.ui.screens.dialogs import (
 )
 from fieldkit.ui.screens.unlock import strength_text
 from fieldkit.ui.screens.wipe_after import WipeAfterSection
-from fieldkit.ui.text import LiteralTable, literal
+from fieldkit.ui.text import LiteralTable, fill, literal
 
 
 class SettingsScreen(FieldkitScreen):
@@ -34,6 +35,14 @@ class SettingsScreen(FieldkitScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="box"):
+            yield Label(
+                _("This device") if self.vault.kind == "field" else _("This HQ"), classes="title"
+            )
+            yield Static("", id="my-card")
+            with Horizontal(classes="line"):
+                yield Input(placeholder=_("Where to write the card"), id="card-out")
+                yield Button(_("Write card"), id="write-card")
+            yield Static("", id="card-written")
             yield Label(_("Auto-lock"), classes="title")
             with Horizontal(classes="line"):
                 yield Input(id="autolock", type="integer")
@@ -69,12 +78,43 @@ class SettingsScreen(FieldkitScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.show_my_card()
         self.query_one("#autolock", Input).value = str(settings.autolock_seconds(self.db))
         if self.vault.kind == "field":
             table = self.query_one("#hq-cards", LiteralTable)
             table.cursor_type = "row"
             table.add_columns(_("Name"), _("Fingerprint"))
             self.load_cards()
+
+    # ---- this vault's own card (enrolment: HQ compares its fingerprint) -------------
+    def show_my_card(self) -> None:
+        me = identity.load(self.db, identity.ROLE_FOR_KIND[self.vault.kind]).card
+        self.query_one("#my-card", Static).update(
+            fill(_("{name}\nFingerprint: {fp}"), name=me.name, fp=me.short_code)
+        )
+        drives = locations.removable_drives(self.fk.ctx.removable_root)
+        folder = drives[0] if drives else self.fk.ctx.start_dir
+        name = "device.card" if self.vault.kind == "field" else "hq.card"
+        self.query_one("#card-out", Input).value = str(folder / name)
+
+    @on(Button.Pressed, "#write-card")
+    @on(Input.Submitted, "#card-out")
+    def write_card(self) -> None:
+        out = Path(self.query_one("#card-out", Input).value.strip()).expanduser()
+        shown = self.query_one("#card-written", Static)
+        try:
+            me = identity.load(self.db, identity.ROLE_FOR_KIND[self.vault.kind])
+            identity.write_card(out, me.card_text())
+        except FieldkitError as exc:
+            shown.update(error_text(exc))
+            return
+        shown.update(
+            fill(
+                _("Card written to {path}. HQ reads fingerprint {fp} back to you."),
+                path=out,
+                fp=me.card.short_code,
+            )
+        )
 
     def load_cards(self) -> None:
         table = self.query_one("#hq-cards", LiteralTable)
@@ -209,9 +249,7 @@ class SettingsScreen(FieldkitScreen):
                 self.confirmed(_("Trust this HQ card."), add)
 
         self.app.push_screen(
-            CardCheckScreen(
-                _("HQ card: {name}"), card, _("Does it match what HQ reads to you?")
-            ),
+            CardCheckScreen(_("HQ card: {name}"), card, _("Does it match what HQ reads to you?")),
             answered,
         )
 

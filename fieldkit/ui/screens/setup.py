@@ -30,6 +30,7 @@ from fieldkit.ui.i18n import _
 from fieldkit.ui.screens.dialogs import CardCheckScreen, FilePickerScreen, SecretOnceScreen
 from fieldkit.ui.screens.unlock import strength_text
 from fieldkit.ui.text import literal
+from fieldkit.ui.widgets import MarkedRadioButton
 
 
 class SetupScreen(FieldkitScreen):
@@ -54,10 +55,10 @@ class SetupScreen(FieldkitScreen):
                 yield Static(literal(self.fk.ctx.vault_dir), classes="muted")
                 yield Label(_("This vault is for:"))
                 with RadioSet(id="kind"):
-                    yield RadioButton(
+                    yield MarkedRadioButton(
                         _("fieldwork (this laptop records testimony)"), value=True, id="kind-field"
                     )
-                    yield RadioButton(_("HQ (receives bundles from laptops)"), id="kind-hq")
+                    yield MarkedRadioButton(_("HQ (receives bundles from laptops)"), id="kind-hq")
                 yield Input(
                     placeholder=_("Name on this vault's card, e.g. FW-03 laptop"), id="name"
                 )
@@ -204,6 +205,7 @@ class SetupScreen(FieldkitScreen):
         except FieldkitError as exc:
             self.query_one("#card-message", Static).update(error_text(exc))
             return
+
         def answered(yes: bool | None) -> None:
             if yes and self._vault is not None:
                 trust.trust_hq(self._vault.db, text)
