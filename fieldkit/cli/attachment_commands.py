@@ -91,8 +91,8 @@ def cmd_extract(ctx: Context) -> int:
     with opened(ctx) as vault:
         if vault.kind == "hq":  # at HQ every extraction is logged with its reason
             raise UsageError(
-                "at HQ an attachment leaves the vault with a reason that is logged",
-                hint="use 'fieldkit hq extract ATT --out PATH --reason TEXT'",
+                _("at HQ an attachment leaves the vault with a reason that is logged"),
+                hint=_("use 'fieldkit hq extract ATT --out PATH --reason TEXT'"),
             )
         row = AttachmentService(vault.db).extract(
             ctx.args.attachment_id,

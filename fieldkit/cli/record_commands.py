@@ -159,14 +159,20 @@ def _unwrap_shown(doc: Any, record_id: str, latest: int) -> Any:
         return doc
     if doc["id"] != record_id:
         raise InvalidInput(
-            f"this is 'record show' output of record {doc['id']}, not {record_id}",
-            hint="edit the record it came from, or show this one",
+            _("this is 'record show' output of record {other}, not {id}").format(
+                other=doc["id"], id=record_id
+            ),
+            hint=_("edit the record it came from, or show this one"),
         )
     if doc["version"] != latest:
         raise InvalidInput(
-            f"this is version {doc['version']} of the record; it is at version {latest} now",
-            hint=f"show the record again ('fieldkit record show {record_id} --json') and "
-            "make the change there, so the edits since are kept",
+            _("this is version {old} of the record; it is at version {latest} now").format(
+                old=doc["version"], latest=latest
+            ),
+            hint=_(
+                "show the record again ('fieldkit record show {id} --json') and "
+                "make the change there, so the edits since are kept"
+            ).format(id=record_id),
         )
     return doc["record"]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from fieldkit.formats import text as text_rules
 from fieldkit.formats.cards import short_code
+from fieldkit.msgids import N_
 from fieldkit.services import model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.records import Record, RecordService
@@ -75,41 +76,41 @@ def sections(view: RecordView) -> list[Section]:
     rec, doc = view.record, view.record.doc
     out = [
         _section(
-            "Record",
-            ("Id", rec.id),
-            ("Version", f"{rec.version} of {view.latest_version}"),
-            ("Pseudonym", doc.get("pseudonym")),
-            ("Status", doc.get("status")),
-            ("Risk", doc.get("risk")),
-            ("Tags", ", ".join(doc.get("tags") or [])),
-            ("Device", _device(view)),
-            ("Updated", rec.updated_at),
+            N_("Record"),
+            (N_("Id"), rec.id),
+            (N_("Version"), f"{rec.version} of {view.latest_version}"),
+            (N_("Pseudonym"), doc.get("pseudonym")),
+            (N_("Status"), doc.get("status")),
+            (N_("Risk"), doc.get("risk")),
+            (N_("Tags"), ", ".join(doc.get("tags") or [])),
+            (N_("Device"), _device(view)),
+            (N_("Updated"), rec.updated_at),
         ),
         _section(
-            "Interview",
-            ("Date", (doc.get("interview") or {}).get("date")),
-            ("Place", (doc.get("interview") or {}).get("place")),
-            ("Language", (doc.get("interview") or {}).get("language")),
-            ("Interviewer", (doc.get("interview") or {}).get("interviewer")),
-            ("Interpreter", (doc.get("interview") or {}).get("interpreter")),
+            N_("Interview"),
+            (N_("Date"), (doc.get("interview") or {}).get("date")),
+            (N_("Place"), (doc.get("interview") or {}).get("place")),
+            (N_("Language"), (doc.get("interview") or {}).get("language")),
+            (N_("Interviewer"), (doc.get("interview") or {}).get("interviewer")),
+            (N_("Interpreter"), (doc.get("interview") or {}).get("interpreter")),
         ),
     ]
     for p in doc.get("persons") or []:
         out.append(_person(p))
     for inc in doc.get("incidents") or []:
         out.append(_incident(inc))
-    out.append(Section("Narrative", (Field("", str(doc.get("narrative") or ""), True),)))
+    out.append(Section(N_("Narrative"), (Field("", str(doc.get("narrative") or ""), True),)))
     c = doc.get("consent") or {}
     withdrawn = "no"
     if c.get("withdrawn"):
         withdrawn = f"yes, on {c['withdrawn_on']}" if c.get("withdrawn_on") else "yes"
     out.append(
         _section(
-            "Consent",
-            ("Scope", SCOPE_LABELS.get(str(c.get("scope")), c.get("scope"))),
-            ("Contact allowed", "yes" if c.get("contact_allowed") else "no"),
-            ("Withdrawn", withdrawn),
-            ("Notes", c.get("notes"), True),
+            N_("Consent"),
+            (N_("Scope"), SCOPE_LABELS.get(str(c.get("scope")), c.get("scope"))),
+            (N_("Contact allowed"), "yes" if c.get("contact_allowed") else "no"),
+            (N_("Withdrawn"), withdrawn),
+            (N_("Notes"), c.get("notes"), True),
         )
     )
     atts = [
@@ -121,7 +122,7 @@ def sections(view: RecordView) -> list[Section]:
         )
         for a in view.attachments
     ]
-    out.append(Section("Attachments", tuple(atts) or (Field("", "none"),)))
+    out.append(Section(N_("Attachments"), tuple(atts) or (Field("", "none"),)))
     return [s for s in out if s.fields]
 
 
@@ -146,15 +147,15 @@ def _person(p: dict[str, Any]) -> Section:
     sens = p.get("sensitive") or {}
     return _section(
         f"Person {p.get('id', '')}: {p.get('role', '')}",
-        ("Pseudonym", p.get("pseudonym")),
-        ("Relationship", p.get("relationship")),
-        ("Related to", p.get("related_to")),
-        ("Gender", p.get("gender")),
-        ("Birth year", p.get("birth_year")),
-        ("Nationality", p.get("nationality")),
-        ("Real name (sensitive)", sens.get("real_name")),
-        ("Contacts (sensitive)", sens.get("contacts"), True),
-        ("Address (sensitive)", sens.get("exact_address"), True),
+        (N_("Pseudonym"), p.get("pseudonym")),
+        (N_("Relationship"), p.get("relationship")),
+        (N_("Related to"), p.get("related_to")),
+        (N_("Gender"), p.get("gender")),
+        (N_("Birth year"), p.get("birth_year")),
+        (N_("Nationality"), p.get("nationality")),
+        (N_("Real name (sensitive)"), sens.get("real_name")),
+        (N_("Contacts (sensitive)"), sens.get("contacts"), True),
+        (N_("Address (sensitive)"), sens.get("exact_address"), True),
     )
 
 
@@ -179,18 +180,21 @@ def _incident(inc: dict[str, Any]) -> Section:
     actor = model.ACTOR_TYPES.get(str(perp.get("actor_type", "")), perp.get("actor_type"))
     return _section(
         f"Incident {inc.get('id', '')}: {kind}",
-        ("Date", date_text(inc.get("date"))),
-        ("Place", ", ".join(x for x in (place.get("locality"), place.get("country")) if x)),
-        ("Place detail", place.get("detail"), True),
-        ("Perpetrator", ", ".join(x for x in (actor, perp.get("unit"), perp.get("country")) if x)),
-        ("Victims", ", ".join(inc.get("victims") or [])),
-        ("Description", inc.get("description"), True),
-        ("Charge", legal.get("charge")),
-        ("Court", legal.get("court")),
-        ("Case number", legal.get("case_number")),
-        ("Outcome", legal.get("outcome"), True),
-        ("Fine", f"{fine.get('amount')} {fine.get('currency')}" if fine else ""),
-        ("Expulsion", "yes" if legal.get("expulsion") else ""),
+        (N_("Date"), date_text(inc.get("date"))),
+        (N_("Place"), ", ".join(x for x in (place.get("locality"), place.get("country")) if x)),
+        (N_("Place detail"), place.get("detail"), True),
+        (
+            N_("Perpetrator"),
+            ", ".join(x for x in (actor, perp.get("unit"), perp.get("country")) if x),
+        ),
+        (N_("Victims"), ", ".join(inc.get("victims") or [])),
+        (N_("Description"), inc.get("description"), True),
+        (N_("Charge"), legal.get("charge")),
+        (N_("Court"), legal.get("court")),
+        (N_("Case number"), legal.get("case_number")),
+        (N_("Outcome"), legal.get("outcome"), True),
+        (N_("Fine"), f"{fine.get('amount')} {fine.get('currency')}" if fine else ""),
+        (N_("Expulsion"), "yes" if legal.get("expulsion") else ""),
     )
 
 
