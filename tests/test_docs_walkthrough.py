@@ -166,7 +166,8 @@ def test_readme_walkthrough_as_written(tmp_path: Path) -> None:
     assert (home / "draft.json").exists() and (home / "corrected.json").exists()
     assert (home / "copy.ogg").read_bytes() == (home / "recordings" / "interview.ogg").read_bytes()
     assert "verified and imported 1 new record version(s)" in out
-    assert not (home / ".local" / "share" / "fieldkit" / "vault" / "keyslots").exists()  # wiped
+    assert not (home / ".local" / "share" / "vault" / "keyslots").exists()  # wiped
+    assert (home / ".local" / "share" / "vault").is_dir()  # where the README says it is
 
 
 @walkthrough
