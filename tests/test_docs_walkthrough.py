@@ -165,9 +165,11 @@ def test_readme_walkthrough_as_written(tmp_path: Path) -> None:
     out = _run(blocks, home, premise={1: f"cd {ROOT}"})
     assert (home / "draft.json").exists() and (home / "corrected.json").exists()
     assert (home / "copy.ogg").read_bytes() == (home / "recordings" / "interview.ogg").read_bytes()
-    assert "verified and imported 1 new record version(s)" in out
+    # The record was added, then edited: both saved versions travel (SECURITY.md, 18).
+    assert "verified and imported 2 new record version(s)" in " ".join(out.split())
     assert not (home / ".local" / "share" / "vault" / "keyslots").exists()  # wiped
-    assert (home / ".local" / "share" / "vault").is_dir()  # where the README says it is
+    # ... from where the README says the vault lives (no folder name says fieldkit)
+    assert f"Created vault at {home}/.local/share/vault" in " ".join(out.split())
 
 
 @walkthrough
@@ -178,10 +180,17 @@ def test_hq_guide_as_written(tmp_path: Path) -> None:
     assert len(blocks) >= 8
     assert all("--vault" in line for b in blocks for line in b.splitlines() if " hq " in line)
     # Before the laptop's first export (section 3), it holds a testimony.
-    add = f"{FIELDKIT} record template | {FIELDKIT} record add --json - > /dev/null"
+    # Section 8 reads that record and extracts its attachment: $rid and $att name them.
+    add = (
+        f"rid=$({FIELDKIT} record template | {FIELDKIT} record add --json -); "
+        f'att=$({FIELDKIT} attach "$rid" "$HOME/recordings/interview.ogg")'
+    )
     export_at = next(i for i, b in enumerate(blocks) if "fieldkit export" in b)
     out = _run(blocks, home, premise={export_at: add})
-    assert "verified and imported 1 new record version(s)" in out
+    assert "verified and imported 1 new record version(s)" in " ".join(out.split())
+    assert (home / "secure" / "order.jpg").read_bytes() == (
+        home / "recordings" / "interview.ogg"
+    ).read_bytes()
     assert (home / "analysis.jsonl").exists() and (home / "for-report.csv").exists()
     assert (home / "hq-identity.txt").stat().st_mode & 0o777 == 0o600
 
