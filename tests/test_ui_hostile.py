@@ -217,6 +217,10 @@ async def test_every_screen_shows_hostile_text_literally(
             await pilot.press(key)
             await wait_for(pilot, lambda: isinstance(app.screen, screen_type))  # noqa: B023
             await pilot.pause()
+            if screen_type is SettingsScreen:
+                # Settings starts with this device's card; the trusted HQ cards follow.
+                app.screen.query_one("#hq-cards").scroll_visible(animate=False)
+                await pilot.pause()
             if screen_type is not ReceiptsScreen:
                 shows(app, hq_name)
             await pilot.press("escape")
