@@ -165,7 +165,7 @@ def test_readme_walkthrough_as_written(tmp_path: Path) -> None:
     out = _run(blocks, home, premise={1: f"cd {ROOT}"})
     assert (home / "draft.json").exists() and (home / "corrected.json").exists()
     assert (home / "copy.ogg").read_bytes() == (home / "recordings" / "interview.ogg").read_bytes()
-    assert "verified and imported 1 new record version(s)" in out
+    assert "verified and imported 1 new record version," in out
     assert not (home / ".local" / "share" / "vault" / "keyslots").exists()  # wiped
     assert (home / ".local" / "share" / "vault").is_dir()  # where the README says it is
 
@@ -181,7 +181,7 @@ def test_hq_guide_as_written(tmp_path: Path) -> None:
     add = f"{FIELDKIT} record template | {FIELDKIT} record add --json - > /dev/null"
     export_at = next(i for i, b in enumerate(blocks) if "fieldkit export" in b)
     out = _run(blocks, home, premise={export_at: add})
-    assert "verified and imported 1 new record version(s)" in out
+    assert "verified and imported 1 new record version," in out
     assert (home / "analysis.jsonl").exists() and (home / "for-report.csv").exists()
     assert (home / "hq-identity.txt").stat().st_mode & 0o777 == 0o600
 
