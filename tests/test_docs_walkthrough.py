@@ -165,7 +165,8 @@ def test_readme_walkthrough_as_written(tmp_path: Path) -> None:
     out = _run(blocks, home, premise={1: f"cd {ROOT}"})
     assert (home / "draft.json").exists() and (home / "corrected.json").exists()
     assert (home / "copy.ogg").read_bytes() == (home / "recordings" / "interview.ogg").read_bytes()
-    assert "verified and imported 1 new record version," in out
+    # The record was saved, then corrected: the bundle carries both versions.
+    assert "verified and imported 2 new record versions, 1 attachment" in out
     assert not (home / ".local" / "share" / "vault" / "keyslots").exists()  # wiped
     assert (home / ".local" / "share" / "vault").is_dir()  # where the README says it is
 
