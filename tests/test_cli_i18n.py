@@ -104,6 +104,8 @@ def test_hq_and_vault_commands_in_russian_and_tajik(tmp_path: Path, pass_file: P
     devices = cli(["hq", "devices", *hq, "--lang", "ru"])
     assert devices.out.strip() == "Нет зарегистрированных устройств."
     assert cli(["hq", "devices", "--json", *hq, "--lang", "ru"]).json() == []
+    chart = cli(["hq", "stats", *hq, "--lang", "ru"]).out.splitlines()
+    assert chart[:4] == ["0 инцидентов, 0 записей", "", "Инциденты по типу", "(нет)"]
 
     # Russian has three plural forms: 5 takes the third.
     five = cli(["wipe-after", "5", *hq, "--lang", "ru"])

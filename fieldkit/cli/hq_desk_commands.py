@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,16 @@ def cmd_show(ctx: Context) -> int:
             }
         )
         return 0
-    for line in hq_view.text_lines(secs, _width(ctx)):
+    # Titles and labels are N_() msgids (JSON keeps them English); values stay as stored.
+    shown = [
+        replace(
+            s,
+            title=_(s.title),
+            fields=tuple(replace(f, label=_(f.label) if f.label else "") for f in s.fields),
+        )
+        for s in secs
+    ]
+    for line in hq_view.text_lines(shown, _width(ctx)):
         ctx.out(line)
     return 0
 
@@ -169,6 +178,33 @@ def cmd_stats(ctx: Context) -> int:
             }
         )
         return 0
-    for line in stats.chart_lines(st, _width(ctx)):
+    for line in _chart_lines(st, _width(ctx)):
         ctx.out(line)
     return 0
+
+
+def _chart_lines(st: stats.Stats, width: int) -> list[str]:
+    """stats.chart_lines in the reader's language: headings and vocabulary labels are
+    translated; months and country codes (and any value from a bundle) are shown as sent."""
+    records = ngettext("{n} record", "{n} records", st.records).format(n=st.records)
+    out = [
+        ngettext("{n} incident in {records}", "{n} incidents in {records}", st.incidents).format(
+            n=st.incidents, records=records
+        )
+    ]
+    for dim in stats.DIMENSIONS:
+        out += ["", _(stats.TITLES[dim])]
+        rows = st.rows(dim)
+        if not rows:
+            out.append(_("(none)"))
+            continue
+        out += stats.bars([(_bar_label(dim, k), n) for k, n in rows], width)
+    return out
+
+
+def _bar_label(dim: str, key: str) -> str:
+    if key == stats.UNKNOWN:
+        return _("unknown")
+    shown = stats.label(dim, key)
+    # A vocabulary label is an N_() msgid; any other value came from a bundle: as sent.
+    return _(shown) if shown != key else shown
