@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from fieldkit.services import model
-from tests.conftest import ROOT, cli
+from tests.conftest import NEW_PASSPHRASE, ROOT, cli
 
 
 def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -88,3 +88,42 @@ def test_plural_forms_in_russian_output(cli_vault: list[str], tmp_path: Path) ->
     draft_list = cli(["draft", "list", *cli_vault, "--lang", "ru"])
     assert draft_list.out.strip() == "Черновиков нет."
     assert json.loads(cli(["draft", "list", "--json", *cli_vault, "--lang", "ru"]).out) == []
+
+
+def test_hq_and_vault_commands_in_russian_and_tajik(tmp_path: Path, pass_file: Path) -> None:
+    hq_dir = tmp_path / "hq"
+    hq = ["--vault", str(hq_dir), "--passphrase-file", str(pass_file)]
+    made = cli(["hq", "init", "--name", "HQ Almaty", *hq, "--lang", "ru"])
+    assert made.code == 0, made.err
+    lines = made.out.splitlines()
+    assert lines[0] == f"Хранилище штаба создано: {hq_dir}"
+    assert lines[1].startswith("Формирование ключа: ")
+    assert lines[2].startswith("Ключ: HQ Almaty, отпечаток ")
+    assert "Код восстановления (показан один раз;" in made.out
+
+    devices = cli(["hq", "devices", *hq, "--lang", "ru"])
+    assert devices.out.strip() == "Нет зарегистрированных устройств."
+    assert cli(["hq", "devices", "--json", *hq, "--lang", "ru"]).json() == []
+    chart = cli(["hq", "stats", *hq, "--lang", "ru"]).out.splitlines()
+    assert chart[:4] == ["0 инцидентов, 0 записей", "", "Инциденты по типу", "(нет)"]
+
+    # Russian has three plural forms: 5 takes the third.
+    five = cli(["wipe-after", "5", *hq, "--lang", "ru"])
+    assert five.code == 0, five.err
+    assert five.out.startswith("Хранилище стирает себя после 5 неудачных попыток открытия подряд")
+    off = cli(["wipe-after", "off", *hq, "--lang", "tg"])
+    assert off.out.strip() == "Кушодани ноком ҳеҷ гоҳ анборро нобуд намекунад (хомӯш)."
+    assert cli(["wipe-after", "--json", *hq, "--lang", "tg"]).json() == {
+        "wipe_after_failures": None
+    }
+
+    # The message is translated on the terminal; --json carries the English one.
+    new = tmp_path / "new.txt"
+    new.write_text(NEW_PASSPHRASE + "\n", encoding="utf-8")
+    change = ["passphrase", "change", "--new-passphrase-file", str(new)]
+    changed = cli([*change, *hq, "--lang", "ru", "--json"])
+    assert changed.code == 0, changed.err
+    assert changed.json()["message"] == "Passphrase changed. The recovery code is unchanged."
+    hq[-1] = str(new)
+    again = cli([*change, *hq, "--lang", "ru"])
+    assert again.out.strip() == "Пароль изменён. Код восстановления прежний."

@@ -166,7 +166,7 @@ def test_readme_walkthrough_as_written(tmp_path: Path) -> None:
     assert (home / "draft.json").exists() and (home / "corrected.json").exists()
     assert (home / "copy.ogg").read_bytes() == (home / "recordings" / "interview.ogg").read_bytes()
     # The record was added, then edited: both saved versions travel (SECURITY.md, 18).
-    assert "verified and imported 2 new record version(s)" in " ".join(out.split())
+    assert "verified and imported 2 new record versions, 1 attachment" in " ".join(out.split())
     assert not (home / ".local" / "share" / "vault" / "keyslots").exists()  # wiped
     # ... from where the README says the vault lives (no folder name says fieldkit)
     assert f"Created vault at {home}/.local/share/vault" in " ".join(out.split())
@@ -187,7 +187,7 @@ def test_hq_guide_as_written(tmp_path: Path) -> None:
     )
     export_at = next(i for i, b in enumerate(blocks) if "fieldkit export" in b)
     out = _run(blocks, home, premise={export_at: add})
-    assert "verified and imported 1 new record version(s)" in " ".join(out.split())
+    assert "verified and imported 1 new record version, 1 attachment" in " ".join(out.split())
     assert (home / "secure" / "order.jpg").read_bytes() == (
         home / "recordings" / "interview.ogg"
     ).read_bytes()

@@ -248,8 +248,7 @@ def test_english_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---- no sentence escapes _() ---------------------------------------------------------
 
-# The CLI modules whose strings are wrapped. hq_commands.py and vault_commands.py were
-# being rewritten in parallel when this test was written: wrap them, then add them here.
+# The CLI modules whose strings are wrapped.
 WRAPPED_CLI = (
     "main",
     "context",
@@ -258,6 +257,9 @@ WRAPPED_CLI = (
     "attachment_commands",
     "bundle_commands",
     "erase_commands",
+    "hq_commands",
+    "hq_desk_commands",
+    "vault_commands",
 )
 # Calls whose (first or given) arguments a person reads.
 _SHOWN_CALLS = {

@@ -22,6 +22,7 @@ from fieldkit.cli.shared import (
 )
 from fieldkit.errors import FieldkitError, FileAccessError, UsageError, VaultBusy
 from fieldkit.formats import text as text_rules
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.services import analysis_export, fsio, hq_import, identity, receipts, trust
 
 # Seconds `hq import` waits for another process's write (another import) before exit 11.
@@ -29,70 +30,72 @@ IMPORT_WAIT = 300
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    hq = sub.add_parser("hq", parents=[common], help="HQ operations")
+    hq = sub.add_parser("hq", parents=[common], help=_("HQ operations"))
     hs = hq.add_subparsers(dest="hq_cmd", required=True, metavar="COMMAND")
 
-    i = hs.add_parser("init", parents=[common], help="create an HQ vault")
-    i.add_argument("--name", help="HQ's name on its card (e.g. 'HQ Almaty')")
+    i = hs.add_parser("init", parents=[common], help=_("create an HQ vault"))
+    i.add_argument("--name", help=_("HQ's name on its card (e.g. 'HQ Almaty')"))
     vault_commands.add_generate_option(i)
     i.set_defaults(func=cmd_hq_init)
 
-    c = hs.add_parser("card", parents=[common], help="write HQ's card for fieldworkers")
+    c = hs.add_parser("card", parents=[common], help=_("write HQ's card for fieldworkers"))
     c.add_argument("--out", required=True, metavar="FILE")
     c.set_defaults(func=cmd_hq_card)
 
-    e = hs.add_parser("enroll", parents=[common], help="enrol a device from its card")
+    e = hs.add_parser("enroll", parents=[common], help=_("enrol a device from its card"))
     e.add_argument("card", metavar="DEVICECARD")
     add_fingerprint_options(e)
     e.set_defaults(func=cmd_enroll)
 
-    d = hs.add_parser("devices", parents=[common], help="the device roster")
+    d = hs.add_parser("devices", parents=[common], help=_("the device roster"))
     d.set_defaults(func=cmd_devices)
 
-    r = hs.add_parser("revoke", parents=[common], help="refuse all later bundles of a device")
+    r = hs.add_parser("revoke", parents=[common], help=_("refuse all later bundles of a device"))
     which = r.add_mutually_exclusive_group(required=True)
-    which.add_argument("device", nargs="?", help="its fingerprint (4+ characters)")
-    which.add_argument("--name", help="the device's exact name instead (a device names itself)")
+    which.add_argument("device", nargs="?", help=_("its fingerprint (4+ characters)"))
+    which.add_argument("--name", help=_("the device's exact name instead (a device names itself)"))
     r.set_defaults(func=cmd_revoke)
 
     x = hs.add_parser(
         "export-identity",
         parents=[common],
-        help="write HQ's age identity file, to open bundles with stock age",
+        help=_("write HQ's age identity file, to open bundles with stock age"),
     )
     x.add_argument("--out", required=True, metavar="FILE")
     x.set_defaults(func=cmd_export_identity)
 
-    im = hs.add_parser("import", parents=[common], help="verify and import bundles")
+    im = hs.add_parser("import", parents=[common], help=_("verify and import bundles"))
     im.add_argument("bundles", nargs="+", metavar="BUNDLE")
-    im.add_argument("--receipts", metavar="DIR", help="write a signed receipt per bundle here")
+    im.add_argument("--receipts", metavar="DIR", help=_("write a signed receipt per bundle here"))
     im.add_argument(
         "--wait",
         type=int,
         default=IMPORT_WAIT,
         metavar="SECONDS",
-        help=f"how long to wait while another fieldkit process writes to the vault "
-        f"(default {IMPORT_WAIT})",
+        help=_(
+            "how long to wait while another fieldkit process writes to the vault "
+            "(default {seconds})"
+        ).format(seconds=IMPORT_WAIT),
     )
     im.set_defaults(func=cmd_import)
 
-    ex = hs.add_parser("export", parents=[common], help="export testimony for analysis")
+    ex = hs.add_parser("export", parents=[common], help=_("export testimony for analysis"))
     ex.add_argument("--format", choices=analysis_export.FORMATS, default="jsonl")
     ex.add_argument("--out", required=True, metavar="FILE")
     ex.add_argument(
         "--scope",
         choices=sorted(analysis_export.SCOPES),
         default="hq",
-        help="which consent scopes to include (withdrawn consent never is)",
+        help=_("which consent scopes to include (withdrawn consent never is)"),
     )
     ex.add_argument(
         "--omit-sensitive",
         action="store_true",
-        help="leave out real names, contacts and exact addresses",
+        help=_("leave out real names, contacts and exact addresses"),
     )
     hq_desk_commands.add_filters(ex)
     ex.add_argument(
-        "--bom", action="store_true", help="start a CSV with a UTF-8 BOM (Excel reads Cyrillic)"
+        "--bom", action="store_true", help=_("start a CSV with a UTF-8 BOM (Excel reads Cyrillic)")
     )
     ex.set_defaults(func=cmd_analysis_export)
 
@@ -112,7 +115,7 @@ def cmd_hq_card(ctx: Context) -> int:
 
 
 def cmd_enroll(ctx: Context) -> int:
-    return accept_card(ctx, "Device card", "Enrolled", trust.enroll)
+    return accept_card(ctx, N_("Device card"), N_("Enrolled"), trust.enroll)
 
 
 def cmd_devices(ctx: Context) -> int:
@@ -134,13 +137,18 @@ def cmd_devices(ctx: Context) -> int:
         )
         return 0
     if not rows:
-        ctx.out("No devices enrolled.")
+        ctx.out(_("No devices enrolled."))
     for d in rows:
-        state = f"REVOKED {d.revoked_at}" if d.revoked_at else "active"
-        missing = ", ".join(map(str, d.missing)) if d.missing else "none"
+        state = _("REVOKED {at}").format(at=d.revoked_at) if d.revoked_at else _("active")
+        missing = ", ".join(map(str, d.missing)) if d.missing else _("none")
         ctx.out(
-            f"{d.short_code}  {d.name:<24} {state:<28} last bundle {d.last_seq}, "
-            f"missing: {missing}"
+            _("{code}  {name} {state} last bundle {seq}, missing: {missing}").format(
+                code=d.short_code,
+                name=f"{d.name:<24}",
+                state=f"{state:<28}",
+                seq=d.last_seq,
+                missing=missing,
+            )
         )
     return 0
 
@@ -150,7 +158,9 @@ def cmd_revoke(ctx: Context) -> int:
         card = trust.revoke(vault.db, ctx.args.device, name=ctx.args.name)
     say(
         ctx,
-        f"Revoked {card.name} ({card.short_code}); its later bundles will be refused.",
+        _("Revoked {name} ({code}); its later bundles will be refused.").format(
+            name=card.name, code=card.short_code
+        ),
         card_json(card),
     )
     return 0
@@ -159,7 +169,9 @@ def cmd_revoke(ctx: Context) -> int:
 def cmd_export_identity(ctx: Context) -> int:
     out = Path(ctx.args.out)
     if out.exists():
-        raise FileAccessError(f"{out} already exists", hint="choose another file name")
+        raise FileAccessError(
+            _("{path} already exists").format(path=out), hint=N_("choose another file name")
+        )
     with opened(ctx) as vault:
         me = identity.hq(vault.db)
         text = (
@@ -168,8 +180,8 @@ def cmd_export_identity(ctx: Context) -> int:
             f"{me.age.encode()}\n"
         )
     fsio.atomic_write(out, text.encode("ascii", "replace"), mode=0o600)
-    ctx.info("WARNING: this file opens every bundle sent to this HQ. It is not encrypted.")
-    ctx.info("Keep it on an encrypted disk, never on the USB stick that carries bundles.")
+    ctx.info(_("WARNING: this file opens every bundle sent to this HQ. It is not encrypted."))
+    ctx.info(_("Keep it on an encrypted disk, never on the USB stick that carries bundles."))
     say(ctx, str(out), {"path": str(out)})
     return 0
 
@@ -179,7 +191,7 @@ def cmd_import(ctx: Context) -> int:
     if receipts_dir is not None:
         receipts.check_folder(receipts_dir)  # before any bundle is imported
     if not 0 <= ctx.args.wait <= 24 * 3600:
-        raise UsageError("--wait takes 0 to 86400 seconds")
+        raise UsageError(N_("--wait takes 0 to 86400 seconds"))
     first_failure = 0
     results: list[dict[str, Any]] = []
     with opened(ctx) as vault:
@@ -187,8 +199,10 @@ def cmd_import(ctx: Context) -> int:
 
         def waiting(seconds: float) -> None:
             ctx.info(
-                f"fieldkit: waiting: another fieldkit process is writing to this vault "
-                f"({int(seconds)} s so far, up to {ctx.args.wait} s)"
+                _(
+                    "fieldkit: waiting: another fieldkit process is writing to this vault "
+                    "({seconds} s so far, up to {limit} s)"
+                ).format(seconds=int(seconds), limit=ctx.args.wait)
             )
 
         vault.db.on_wait = waiting
@@ -207,8 +221,12 @@ def cmd_import(ctx: Context) -> int:
             except VaultBusy as exc:
                 # Every later bundle would wait as long again: stop, and name what is left.
                 left = [names[p] for p in order[n:]]
-                ctx.info(f"fieldkit: error: {exc.message}; not imported: {', '.join(left)}")
-                ctx.info(f"fieldkit: hint: {exc.hint}")
+                ctx.info(
+                    _("fieldkit: error: {message}; not imported: {bundles}").format(
+                        message=_(exc.message), bundles=", ".join(left)
+                    )
+                )
+                ctx.info(_("fieldkit: hint: {hint}").format(hint=_(exc.hint)))
                 results += [
                     {"bundle": b, "ok": False, "error": exc.message, "exit_code": exc.exit_code}
                     for b in left
@@ -219,8 +237,12 @@ def cmd_import(ctx: Context) -> int:
                 if not ctx.as_json:
                     for line in _refused(name, exc):
                         ctx.out(line)
-                ctx.info(f"fieldkit: error: {name}: {exc.message}")
-                ctx.info(f"fieldkit: hint: {exc.hint}")
+                ctx.info(
+                    _("fieldkit: error: {bundle}: {message}").format(
+                        bundle=name, message=_(exc.message)
+                    )
+                )
+                ctx.info(_("fieldkit: hint: {hint}").format(hint=_(exc.hint)))
                 results.append(
                     {"bundle": name, "ok": False, "error": exc.message, "exit_code": exc.exit_code}
                 )
@@ -247,7 +269,7 @@ def cmd_import(ctx: Context) -> int:
                     ctx.out(line)
             if rep.unknown_recipients:
                 note = unknown_recipients_note(rep.unknown_recipients)
-                ctx.info(f"fieldkit: warning: {name}: {note}")
+                ctx.info(_("fieldkit: warning: {bundle}: {note}").format(bundle=name, note=note))
     if ctx.as_json:
         ctx.emit_json(results)
     return first_failure
@@ -256,26 +278,45 @@ def cmd_import(ctx: Context) -> int:
 def _describe(rep: hq_import.ImportReport) -> list[str]:
     """The bundle's verdict first (IMPORTED, ALREADY IMPORTED), then what it held, each
     line wrapped at 80 columns (narrower terminals: their width)."""
-    verdict = "ALREADY IMPORTED" if rep.duplicate else "IMPORTED"
-    details = [f"bundle {rep.seq} from {rep.device_name} ({rep.device_code})"]
     if rep.duplicate:
-        details.append("already imported, nothing changed")
+        head = _("ALREADY IMPORTED {path}").format(path=rep.path)
     else:
+        head = _("IMPORTED {path}").format(path=rep.path)
+    details = [
+        _("bundle {seq} from {device} ({code})").format(
+            seq=rep.seq, device=rep.device_name, code=rep.device_code
+        )
+    ]
+    if rep.duplicate:
+        details.append(_("already imported, nothing changed"))
+    else:
+        versions = ngettext(
+            "{n} new record version", "{n} new record versions", rep.records_new
+        ).format(n=rep.records_new)
+        attachments = ngettext("{n} attachment", "{n} attachments", rep.attachments_new).format(
+            n=rep.attachments_new
+        )
         details.append(
-            f"verified and imported {rep.records_new} new record version(s), "
-            f"{rep.attachments_new} attachment(s)"
+            _("verified and imported {versions}, {attachments}").format(
+                versions=versions, attachments=attachments
+            )
         )
         if rep.missing_before:
             details.append(
-                f"missing bundles from this device: {', '.join(map(str, rep.missing_before))}"
+                _("missing bundles from this device: {seqs}").format(
+                    seqs=", ".join(map(str, rep.missing_before))
+                )
             )
     if rep.receipt:
-        details.append(f"receipt: {rep.receipt}")
-    return _wrapped(f"{verdict} {rep.path}", details)
+        details.append(_("receipt: {path}").format(path=rep.receipt))
+    return _wrapped(head, details)
 
 
 def _refused(name: str, exc: FieldkitError) -> list[str]:
-    return _wrapped(f"REFUSED {name}", [f"{exc.message} (exit {exc.exit_code}); nothing imported"])
+    detail = _("{message} (exit {code}); nothing imported").format(
+        message=_(exc.message), code=exc.exit_code
+    )
+    return _wrapped(_("REFUSED {bundle}").format(bundle=name), [detail])
 
 
 def _wrapped(head: str, details: list[str]) -> list[str]:
@@ -306,10 +347,14 @@ def cmd_analysis_export(ctx: Context) -> int:
             filters=filters,
             bom=ctx.args.bom,
         )
-    ctx.info("this export is NOT encrypted; keep it on an encrypted disk")
+    ctx.info(_("this export is NOT encrypted; keep it on an encrypted disk"))
     say(
         ctx,
-        f"{res.records} record(s) written to {res.path}; {res.withheld} withheld by consent.",
+        ngettext(
+            "{n} record written to {path}; {withheld} withheld by consent.",
+            "{n} records written to {path}; {withheld} withheld by consent.",
+            res.records,
+        ).format(n=res.records, path=res.path, withheld=res.withheld),
         {"path": str(res.path), "records": res.records, "withheld": res.withheld},
     )
     return 0

@@ -5,60 +5,63 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from fieldkit.cli.context import Context
 from fieldkit.cli.record_commands import attachment_json, opened
 from fieldkit.cli.shared import say
+from fieldkit.i18n import _, ngettext
 from fieldkit.services import extraction, hq_view, identity, model, stats
 from fieldkit.services.hq_query import SCOPES, Filters
 
 
 def register(hs: Any, common: argparse.ArgumentParser) -> None:
-    sh = hs.add_parser("show", parents=[common], help="read one received record")
-    sh.add_argument("id", help="record id (or a unique prefix of 6+ characters)")
-    sh.add_argument("--version", type=int, help="an earlier version")
-    sh.add_argument("--width", type=int, help="wrap at this many columns (default: terminal)")
+    sh = hs.add_parser("show", parents=[common], help=_("read one received record"))
+    sh.add_argument("id", help=_("record id (or a unique prefix of 6+ characters)"))
+    sh.add_argument("--version", type=int, help=_("an earlier version"))
+    sh.add_argument("--width", type=int, help=_("wrap at this many columns (default: terminal)"))
     sh.set_defaults(func=cmd_show)
 
     x = hs.add_parser(
-        "extract", parents=[common], help="write an attachment out, with a reason that is logged"
+        "extract",
+        parents=[common],
+        help=_("write an attachment out, with a reason that is logged"),
     )
-    x.add_argument("attachment", metavar="ATT", help="attachment id (or a 6+ character prefix)")
+    x.add_argument("attachment", metavar="ATT", help=_("attachment id (or a 6+ character prefix)"))
     x.add_argument("--out", required=True, metavar="PATH")
     x.add_argument(
         "--reason",
         required=True,
-        help="why it leaves the vault (kept in the vault's extraction log; no testimony)",
+        help=_("why it leaves the vault (kept in the vault's extraction log; no testimony)"),
     )
-    x.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    x.add_argument("--force", action="store_true", help=_("replace PATH if it exists"))
     x.set_defaults(func=cmd_extract)
 
-    lg = hs.add_parser("extractions", parents=[common], help="the log of extracted attachments")
+    lg = hs.add_parser("extractions", parents=[common], help=_("the log of extracted attachments"))
     lg.set_defaults(func=cmd_extractions)
 
-    st = hs.add_parser("stats", parents=[common], help="incident counts as bar charts")
+    st = hs.add_parser("stats", parents=[common], help=_("incident counts as bar charts"))
     add_filters(st)
     st.add_argument("--scope", choices=sorted(SCOPES), default="hq")
-    st.add_argument("--csv", metavar="FILE", help="also write the counts as a table (CSV)")
-    st.add_argument("--bom", action="store_true", help="start the CSV with a UTF-8 BOM (Excel)")
-    st.add_argument("--width", type=int, help="chart width in columns (default: terminal)")
+    st.add_argument("--csv", metavar="FILE", help=_("also write the counts as a table (CSV)"))
+    st.add_argument("--bom", action="store_true", help=_("start the CSV with a UTF-8 BOM (Excel)"))
+    st.add_argument("--width", type=int, help=_("chart width in columns (default: terminal)"))
     st.set_defaults(func=cmd_stats)
 
 
 def add_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="incidents from")
-    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="incidents until")
-    p.add_argument("--device", metavar="NAME", help="records sent by the device of this name")
-    p.add_argument("--country", metavar="CC", help="incidents in this country (two letters)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help=_("incidents from"))
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help=_("incidents until"))
+    p.add_argument("--device", metavar="NAME", help=_("records sent by the device of this name"))
+    p.add_argument("--country", metavar="CC", help=_("incidents in this country (two letters)"))
     p.add_argument(
         "--type",
         dest="incident_type",
         choices=sorted(model.INCIDENT_TYPES),
         metavar="INCIDENT_TYPE",
-        help="incidents of this type",
+        help=_("incidents of this type"),
     )
 
 
@@ -95,7 +98,16 @@ def cmd_show(ctx: Context) -> int:
             }
         )
         return 0
-    for line in hq_view.text_lines(secs, _width(ctx)):
+    # Titles and labels are N_() msgids (JSON keeps them English); values stay as stored.
+    shown = [
+        replace(
+            s,
+            title=_(s.title),
+            fields=tuple(replace(f, label=_(f.label) if f.label else "") for f in s.fields),
+        )
+        for s in secs
+    ]
+    for line in hq_view.text_lines(shown, _width(ctx)):
         ctx.out(line)
     return 0
 
@@ -107,10 +119,14 @@ def cmd_extract(ctx: Context) -> int:
         row = extraction.extract(
             vault.db, ctx.args.attachment, out, reason, overwrite=ctx.args.force
         )
-    ctx.info("this copy is NOT encrypted; the extraction and its reason are logged")
+    ctx.info(_("this copy is NOT encrypted; the extraction and its reason are logged"))
     say(
         ctx,
-        f"{row.filename} ({row.size} bytes, hash checked) written to {out}",
+        ngettext(
+            "{name} ({n} byte, hash checked) written to {path}",
+            "{name} ({n} bytes, hash checked) written to {path}",
+            row.size,
+        ).format(name=row.filename, n=row.size, path=out),
         {"path": str(out), **attachment_json(row)},
     )
     return 0
@@ -135,10 +151,14 @@ def cmd_extractions(ctx: Context) -> int:
         )
         return 0
     if not rows:
-        ctx.out("No attachment was extracted.")
+        ctx.out(_("No attachment was extracted."))
     for e in rows:
-        ctx.out(f"{e.at}  {e.attachment_id[:12]}  record {e.record_id[:12]}  {e.outcome}")
-        ctx.out(f"  reason: {e.reason}")
+        ctx.out(
+            _("{at}  {attachment}  record {record}  {outcome}").format(
+                at=e.at, attachment=e.attachment_id[:12], record=e.record_id[:12], outcome=e.outcome
+            )
+        )
+        ctx.out("  " + _("reason: {reason}").format(reason=e.reason))
     return 0
 
 
@@ -148,7 +168,7 @@ def cmd_stats(ctx: Context) -> int:
         st = stats.count(vault.db, filters, ctx.args.scope)
     if ctx.args.csv:
         stats.write_csv(st, Path(ctx.args.csv), bom=ctx.args.bom)
-        ctx.info(f"counts written to {ctx.args.csv} (not encrypted)")
+        ctx.info(_("counts written to {path} (not encrypted)").format(path=ctx.args.csv))
     if ctx.as_json:
         ctx.emit_json(
             {
@@ -158,6 +178,33 @@ def cmd_stats(ctx: Context) -> int:
             }
         )
         return 0
-    for line in stats.chart_lines(st, _width(ctx)):
+    for line in _chart_lines(st, _width(ctx)):
         ctx.out(line)
     return 0
+
+
+def _chart_lines(st: stats.Stats, width: int) -> list[str]:
+    """stats.chart_lines in the reader's language: headings and vocabulary labels are
+    translated; months and country codes (and any value from a bundle) are shown as sent."""
+    records = ngettext("{n} record", "{n} records", st.records).format(n=st.records)
+    out = [
+        ngettext("{n} incident in {records}", "{n} incidents in {records}", st.incidents).format(
+            n=st.incidents, records=records
+        )
+    ]
+    for dim in stats.DIMENSIONS:
+        out += ["", _(stats.TITLES[dim])]
+        rows = st.rows(dim)
+        if not rows:
+            out.append(_("(none)"))
+            continue
+        out += stats.bars([(_bar_label(dim, k), n) for k, n in rows], width)
+    return out
+
+
+def _bar_label(dim: str, key: str) -> str:
+    if key == stats.UNKNOWN:
+        return _("unknown")
+    shown = stats.label(dim, key)
+    # A vocabulary label is an N_() msgid; any other value came from a bundle: as sent.
+    return _(shown) if shown != key else shown

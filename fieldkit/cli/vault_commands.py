@@ -9,64 +9,71 @@ from typing import Any
 from fieldkit.cli.context import Context
 from fieldkit.crypto import kdf
 from fieldkit.errors import InvalidInput, UsageError, VaultExists
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.services import identity, passphrase_policy
 from fieldkit.services.vault import Vault, vault_exists, wipe
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("init", parents=[common], help="create a new (field) vault")
-    p.add_argument("--name", help="this device's name on its card (e.g. 'FW-03 laptop')")
+    p = sub.add_parser("init", parents=[common], help=_("create a new (field) vault"))
+    p.add_argument("--name", help=_("this device's name on its card (e.g. 'FW-03 laptop')"))
     add_generate_option(p)
     p.set_defaults(func=cmd_init)
 
-    pc = sub.add_parser("passphrase", parents=[common], help="passphrase management")
+    pc = sub.add_parser("passphrase", parents=[common], help=_("passphrase management"))
     pcs = pc.add_subparsers(dest="passphrase_cmd", required=True, metavar="change")
-    change = pcs.add_parser("change", parents=[common], help="set a new passphrase")
+    change = pcs.add_parser("change", parents=[common], help=_("set a new passphrase"))
     change.add_argument(
         "--new-passphrase-file",
         metavar="FILE",
-        help="read the new passphrase from FILE (- for stdin)",
+        help=_("read the new passphrase from FILE (- for stdin)"),
     )
     add_generate_option(change)
     change.set_defaults(func=cmd_passphrase_change)
 
     r = sub.add_parser(
-        "recover", parents=[common], help="unlock with the recovery code and set a new passphrase"
+        "recover",
+        parents=[common],
+        help=_("unlock with the recovery code and set a new passphrase"),
     )
     r.add_argument(
-        "--recovery-code-file", metavar="FILE", help="read the code from FILE (- for stdin)"
+        "--recovery-code-file", metavar="FILE", help=_("read the code from FILE (- for stdin)")
     )
     r.add_argument(
         "--new-passphrase-file",
         metavar="FILE",
-        help="read the new passphrase from FILE (- for stdin)",
+        help=_("read the new passphrase from FILE (- for stdin)"),
     )
     add_generate_option(r)
     r.set_defaults(func=cmd_recover)
 
-    rc = sub.add_parser("recovery-code", parents=[common], help="recovery code management")
+    rc = sub.add_parser("recovery-code", parents=[common], help=_("recovery code management"))
     rcs = rc.add_subparsers(dest="recovery_cmd", required=True, metavar="new")
     new = rcs.add_parser(
-        "new", parents=[common], help="replace the recovery code (the old one stops working)"
+        "new",
+        parents=[common],
+        help=_("replace the recovery code (the old one stops working)"),
     )
     new.set_defaults(func=cmd_recovery_new)
 
     w = sub.add_parser(
-        "wipe", parents=[common], help="crypto-shred the vault: nothing opens it afterwards"
+        "wipe",
+        parents=[common],
+        help=_("crypto-shred the vault: nothing opens it afterwards"),
     )
-    w.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    w.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     w.set_defaults(func=cmd_wipe)
 
     wa = sub.add_parser(
         "wipe-after",
         parents=[common],
-        help="wipe the vault after this many failed unlocks in a row (off by default)",
+        help=_("wipe the vault after this many failed unlocks in a row (off by default)"),
     )
     wa.add_argument(
         "limit",
         nargs="?",
         choices=("off", "5", "10", "20"),
-        help="off, 5, 10 or 20; leave out to see the current setting",
+        help=_("off, 5, 10 or 20; leave out to see the current setting"),
     )
     wa.set_defaults(func=cmd_wipe_after)
 
@@ -75,7 +82,7 @@ def add_generate_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--generate-passphrase",
         action="store_true",
-        help="let fieldkit choose the new passphrase (six words), shown once on the terminal",
+        help=_("let fieldkit choose the new passphrase (six words), shown once on the terminal"),
     )
 
 
@@ -83,7 +90,7 @@ def _kdf_params(ctx: Context) -> tuple[kdf.Argon2Params, float | None]:
     if ctx.kdf_params is not None:
         return ctx.kdf_params, None
     if not ctx.as_json:
-        ctx.info("Calibrating Argon2id for this machine (about two seconds)...")
+        ctx.info(_("Calibrating Argon2id for this machine (about two seconds)..."))
     return kdf.calibrate()
 
 
@@ -93,7 +100,7 @@ def choose_passphrase(ctx: Context, source: str | None, *, prompt: str) -> str:
     if getattr(ctx.args, "generate_passphrase", False):
         return _generated(ctx, source)
     value = ctx.read_secret(
-        "new passphrase", source, prompt=prompt, confirm=True, check=passphrase_policy.check
+        N_("new passphrase"), source, prompt=prompt, confirm=True, check=passphrase_policy.check
     )
     passphrase_policy.check(value)  # from a file or stdin: checked here
     return value
@@ -102,27 +109,29 @@ def choose_passphrase(ctx: Context, source: str | None, *, prompt: str) -> str:
 def _generated(ctx: Context, source: str | None) -> str:
     if source is not None:
         raise UsageError(
-            "--generate-passphrase chooses the passphrase itself",
-            hint="leave out the passphrase file, or leave out --generate-passphrase",
+            N_("--generate-passphrase chooses the passphrase itself"),
+            hint=N_("leave out the passphrase file, or leave out --generate-passphrase"),
         )
     if not ctx.has_tty():
         raise UsageError(
-            "--generate-passphrase shows the passphrase on a terminal, and there is none",
-            hint="run it at a terminal, or give your own with a passphrase file",
+            N_("--generate-passphrase shows the passphrase on a terminal, and there is none"),
+            hint=N_("run it at a terminal, or give your own with a passphrase file"),
         )
     value = passphrase_policy.suggest()
     passphrase_policy.check(value)
     # To the terminal only: never stdout, which may be a log file or a pipe.
     ctx.show_on_tty(
-        "Your new passphrase (six words from the EFF list, shown only now). Write it\n"
-        "down and keep it apart from this laptop:\n\n"
-        f"    {value}\n\n"
+        _(
+            "Your new passphrase (six words from the EFF list, shown only now). Write it\n"
+            "down and keep it apart from this laptop:"
+        )
+        + f"\n\n    {value}\n\n"
     )
-    typed = ctx.read_secret("passphrase", None, prompt="Type it to confirm you have it: ")
+    typed = ctx.read_secret(N_("passphrase"), None, prompt=_("Type it to confirm you have it: "))
     if " ".join(typed.split()) != value:
         raise InvalidInput(
-            "what you typed is not the passphrase shown",
-            hint="nothing was changed; run the command again for a new suggestion",
+            N_("what you typed is not the passphrase shown"),
+            hint=N_("nothing was changed; run the command again for a new suggestion"),
         )
     return value
 
@@ -134,11 +143,11 @@ def cmd_init(ctx: Context) -> int:
 def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
     root = ctx.vault_dir
     if vault_exists(root):
-        raise VaultExists(f"a vault already exists at {root}")
+        raise VaultExists(_("a vault already exists at {path}").format(path=root))
     if name is not None:  # before the passphrase and the calibration: nothing is made
         name = identity.valid_name(name)
     passphrase = choose_passphrase(
-        ctx, getattr(ctx.args, "passphrase_file", None), prompt="Choose a passphrase: "
+        ctx, getattr(ctx.args, "passphrase_file", None), prompt=_("Choose a passphrase: ")
     )
     params, seconds = _kdf_params(ctx)
     vault, code = Vault.create(root, passphrase, kdf_params=params, kind=kind, name=name)
@@ -146,7 +155,6 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
         card = identity.load(vault.db, identity.ROLE_FOR_KIND[kind]).card
     finally:
         vault.lock()
-    timing = f" ({seconds:.2f} s per unlock here)" if seconds else ""
     if ctx.as_json:
         ctx.emit_json(
             {
@@ -164,39 +172,53 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
             }
         )
         return 0
-    what = "HQ vault" if kind == "hq" else "vault"
-    ctx.out(f"Created {what} at {root}")
-    ctx.out(f"Key derivation: {params.describe()}{timing}")
-    ctx.out(f"Identity: {card.name}, fingerprint {card.short_code}")
+    if kind == "hq":
+        ctx.out(_("Created HQ vault at {path}").format(path=root))
+    else:
+        ctx.out(_("Created vault at {path}").format(path=root))
+    if seconds:
+        ctx.out(
+            _("Key derivation: {params} ({seconds} s per unlock here)").format(
+                params=params.describe(), seconds=f"{seconds:.2f}"
+            )
+        )
+    else:
+        ctx.out(_("Key derivation: {params}").format(params=params.describe()))
+    ctx.out(_("Identity: {name}, fingerprint {code}").format(name=card.name, code=card.short_code))
     ctx.out("")
-    ctx.out("Recovery code (shown once; write it on paper and keep it apart from this laptop):")
+    ctx.out(_("Recovery code (shown once; write it on paper and keep it apart from this laptop):"))
     ctx.out("")
     ctx.out(f"    {code}")
     ctx.out("")
-    ctx.out("Anyone with this code can open the vault. fieldkit does not store it anywhere.")
+    ctx.out(_("Anyone with this code can open the vault. fieldkit does not store it anywhere."))
     return 0
 
 
 def cmd_passphrase_change(ctx: Context) -> int:
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt="Current passphrase: "))
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt=_("Current passphrase: ")))
     try:
-        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt="New passphrase: ")
+        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt=_("New passphrase: "))
         vault.change_passphrase(new)
     finally:
         vault.lock()
-    _done(ctx, "Passphrase changed. The recovery code is unchanged.")
+    _done(ctx, N_("Passphrase changed. The recovery code is unchanged."))
     return 0
 
 
 def cmd_recover(ctx: Context) -> int:
-    code = ctx.read_secret("recovery code", ctx.args.recovery_code_file, prompt="Recovery code: ")
+    code = ctx.read_secret(
+        N_("recovery code"), ctx.args.recovery_code_file, prompt=_("Recovery code: ")
+    )
     vault = Vault.unlock_with_recovery_code(ctx.vault_dir, code)
     try:
-        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt="New passphrase: ")
+        new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt=_("New passphrase: "))
         vault.change_passphrase(new)
     finally:
         vault.lock()
-    _done(ctx, "New passphrase set. Consider 'fieldkit recovery-code new' if the code was exposed.")
+    _done(
+        ctx,
+        N_("New passphrase set. Consider 'fieldkit recovery-code new' if the code was exposed."),
+    )
     return 0
 
 
@@ -209,7 +231,7 @@ def cmd_recovery_new(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json({"recovery_code": code})
     else:
-        ctx.out("New recovery code (shown once; the old one no longer works):")
+        ctx.out(_("New recovery code (shown once; the old one no longer works):"))
         ctx.out(f"    {code}")
     return 0
 
@@ -217,14 +239,20 @@ def cmd_recovery_new(ctx: Context) -> int:
 def cmd_wipe(ctx: Context) -> int:
     root = ctx.vault_dir
     ctx.require_confirmation(
-        f"This destroys the vault at {root} for good.", typed="WIPE", action="wipe"
+        _("This destroys the vault at {path} for good.").format(path=root),
+        typed="WIPE",
+        action=N_("wipe"),
     )
     start = time.perf_counter()
     wipe(root)  # raises WipeIncomplete (exit 9), naming what is left, unless all is gone
     _done(
         ctx,
-        f"Vault wiped in {time.perf_counter() - start:.2f} s: {root} and every file in it"
-        " are gone. It cannot be opened again.",
+        N_(
+            "Vault wiped in {seconds} s: {path} and every file in it are gone. "
+            "It cannot be opened again."
+        ),
+        seconds=f"{time.perf_counter() - start:.2f}",
+        path=root,
     )
     return 0
 
@@ -232,7 +260,7 @@ def cmd_wipe(ctx: Context) -> int:
 def cmd_wipe_after(ctx: Context) -> int:
     """A security setting: it needs the passphrase, like `passphrase change`."""
     choice = ctx.args.limit
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt="Current passphrase: "))
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt=_("Current passphrase: ")))
     try:
         if choice is not None:
             vault.set_wipe_after_failures(0 if choice == "off" else int(choice))
@@ -243,16 +271,22 @@ def cmd_wipe_after(ctx: Context) -> int:
         ctx.emit_json({"wipe_after_failures": limit or None})
     elif limit:
         ctx.out(
-            f"The vault wipes itself after {limit} failed unlocks in a row (passphrase or"
-            " recovery code). This does not protect a copy of the disk: see SECURITY.md."
+            ngettext(
+                "The vault wipes itself after {n} failed unlock in a row (passphrase or "
+                "recovery code). This does not protect a copy of the disk: see SECURITY.md.",
+                "The vault wipes itself after {n} failed unlocks in a row (passphrase or "
+                "recovery code). This does not protect a copy of the disk: see SECURITY.md.",
+                limit,
+            ).format(n=limit)
         )
     else:
-        ctx.out("Failed unlocks never wipe the vault (off).")
+        ctx.out(_("Failed unlocks never wipe the vault (off)."))
     return 0
 
 
-def _done(ctx: Context, message: str) -> None:
+def _done(ctx: Context, message: str, **values: object) -> None:
+    """`message` is an N_() msgid: JSON carries it in English, the terminal translated."""
     if ctx.as_json:
-        ctx.emit_json({"ok": True, "message": message})
+        ctx.emit_json({"ok": True, "message": message.format(**values)})
     else:
-        ctx.out(message)
+        ctx.out(_(message).format(**values))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fieldkit.errors import FileAccessError
 from fieldkit.formats import text as text_rules
+from fieldkit.msgids import N_
 from fieldkit.services import fsio, hq_query, identity, model
 from fieldkit.services.analysis_export import BOM, cell
 from fieldkit.services.hq_query import Filters
@@ -26,10 +27,10 @@ from fieldkit.store.db import Database
 UNKNOWN = "unknown"
 DIMENSIONS = ("type", "month", "perpetrator", "country")
 TITLES = {
-    "type": "Incidents by type",
-    "month": "Incidents by month",
-    "perpetrator": "Incidents by perpetrator kind",
-    "country": "Incidents by country",
+    "type": N_("Incidents by type"),
+    "month": N_("Incidents by month"),
+    "perpetrator": N_("Incidents by perpetrator kind"),
+    "country": N_("Incidents by country"),
 }
 MAX_KEYS = 500  # distinct values kept per dimension (a hostile bundle cannot grow it)
 
