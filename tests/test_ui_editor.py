@@ -18,6 +18,7 @@ from textual.widgets import (
     Tabs,
 )
 
+from fieldkit.services import model
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.ui.app import FieldkitApp
@@ -239,3 +240,37 @@ async def test_add_file_on_an_unsaved_record_asks_to_save(tmp_path: Path) -> Non
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
         assert editor.record_id is not None
+
+
+async def test_opening_a_record_changes_nothing_in_it(tmp_path: Path) -> None:
+    """Reproduced: opening a record whose first person is an informant made them a victim
+    (the Role select's default posted a Changed message after the form was filled), so the
+    next autosave or save changed testimony nobody touched. Every tab is shown, then the
+    editor's record must equal the stored one, and closing saves no new version."""
+    v = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0]
+    doc = model.template()
+    assert doc["persons"][0]["role"] == "informant"
+    rid = RecordService(v.db).add(doc)
+    stored = RecordService(v.db).get(rid).doc
+    v.lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        app.screen.query_one("#table").focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        for key in ("alt+1", "alt+2", "alt+3", "alt+4", "alt+5", "alt+6", "alt+7"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert editor.doc == stored
+        assert not editor.dirty
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+    with Vault.unlock(tmp_path / "vault", PASSPHRASE) as v2:
+        assert RecordService(v2.db).get(rid).version == 1
+        assert RecordService(v2.db).get(rid).doc == stored

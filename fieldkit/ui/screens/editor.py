@@ -472,6 +472,12 @@ class EditorScreen(FieldkitScreen):
     def field_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
         wid = event.control.id or ""
         value: Any = event.value
+        # A Changed message can arrive after the form was filled from the record: a Select's
+        # default posts one when it mounts. Only the widget's value now counts; a stale
+        # message would overwrite what the fieldworker saved (the first person's role was
+        # silently changed to the Select's default).
+        if getattr(event.control, "value", value) != value:
+            return
         if wid == "p-related" and self.person_index is not None:
             person = self.doc["persons"][self.person_index]
             person["related_to"] = value if isinstance(value, str) else None
