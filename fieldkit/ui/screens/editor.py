@@ -457,6 +457,10 @@ class EditorScreen(FieldkitScreen):
         self.call_after_refresh(self._focus_first, pane)
 
     def _focus_first(self, pane: str) -> None:
+        # Another Alt+digit may have shown another tab since: focusing into this one would
+        # switch back to it.
+        if self.query_one("#tabs", TabbedContent).active != pane:
+            return
         for widget in self.query_one(f"#{pane}").query("*"):
             if widget.focusable:
                 widget.focus()
