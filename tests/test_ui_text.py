@@ -1,5 +1,6 @@
 """fieldkit.ui.text: values from users, cards, bundles and files are shown literally."""
 
+from pathlib import Path
 from __future__ import annotations
 
 from fieldkit.ui.text import SAFE_INPUT, fill, literal, pictures, printable
@@ -41,3 +42,18 @@ def test_pictures_keep_positions() -> None:
     from rich.text import Text
 
     assert SAFE_INPUT(Text("a\x1bb")).plain == "a␛b"
+
+
+async def test_notifications_show_card_and_bundle_text_literally(tmp_path: Path) -> None:
+    """An error message carries a name or path from a card or bundle: every notification,
+    from the app or from a screen, is plain text, never markup."""
+    from tests.ui_helpers import make_app
+
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify("[b]HQ[/b] [link=x]y", timeout=30)
+        app.screen.notify("[/b]Z[@click=app.quit]w", timeout=30)
+        await pilot.pause()
+        shown = list(app._notifications)
+        assert [n.message for n in shown] == ["[b]HQ[/b] [link=x]y", "[/b]Z[@click=app.quit]w"]
+        assert not any(n.markup for n in shown)
