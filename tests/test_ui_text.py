@@ -1,7 +1,8 @@
 """fieldkit.ui.text: values from users, cards, bundles and files are shown literally."""
 
-from pathlib import Path
 from __future__ import annotations
+
+from pathlib import Path
 
 from fieldkit.ui.text import SAFE_INPUT, fill, literal, pictures, printable
 
