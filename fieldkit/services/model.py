@@ -482,7 +482,8 @@ def upgrade(doc: Any) -> dict[str, Any]:
     interview = out.get("interview")
     if isinstance(interview, dict) and "language" in interview:
         lang = interview["language"]
-        _rename(interview, "language", "languages", [lang] if lang else [])
+        # Only "" means no language; anything else is kept for validate() to judge.
+        _rename(interview, "language", "languages", [] if lang == "" else [lang])
     for person in out.get("persons") or []:
         if isinstance(person, dict) and "role" in person:
             _rename(person, "role", "roles", [person["role"]])
