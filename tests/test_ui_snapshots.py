@@ -96,6 +96,8 @@ def _field_vault(root: Path, *, with_hq: bool = True) -> str:
         d = model.template()
         d.update(pseudonym=name, risk=risk, narrative=f"Показания {i}")
         d["incidents"] = [dict(d["incidents"][0], type=itype)]
+        if i == 0:  # consent not recorded: marked in the list, asked about at export
+            d["consent"].update(obtained=None, method="", obtained_on=None, obtained_by="")
         rs.add(d)
     AttachmentService(v.db, now=clock).add_stream(
         rid,
@@ -295,7 +297,13 @@ def _bundle(root: Path) -> Path:
 
     field = Vault.unlock(root / "vault", PASSPHRASE)
     out = root / "start" / "3f9a2c1e.age"
-    export_svc.export(field.db, out, now=FakeClock(), random_bytes=deterministic_random())  # type: ignore[arg-type]
+    export_svc.export(
+        field.db,
+        out,
+        include_without_consent=True,  # as a fieldworker who confirmed
+        now=FakeClock(),
+        random_bytes=deterministic_random(),  # type: ignore[arg-type]
+    )
     field.lock()
     return out
 

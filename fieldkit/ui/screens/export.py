@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -324,7 +324,8 @@ class WithoutConsentScreen(ConfirmScreen):
                 yield Button(self.yes, variant="error", id="yes")
                 yield Button(_("Cancel"), id="no")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # ConfirmScreen's own on_mount would focus Cancel
         self.query_one("#hold", Button).focus()
 
     @on(Button.Pressed)
