@@ -421,3 +421,21 @@ def test_passphrase_check_dialog(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_export_without_consent_dialog(snap_compare: SnapCompare) -> None:
+    """Export asks about records lacking consent; holding them back is the focused default."""
+    root = _fresh("export-consent")
+    _field_vault(root)
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.export import WithoutConsentScreen
+
+        await _unlock(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.click("#go")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, WithoutConsentScreen))
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
