@@ -85,7 +85,12 @@ def testimony(rng: random.Random, i: int) -> dict[str, Any]:
             }
         ],
         "incidents": incidents,
-        "consent": {"scope": rng.choice(model.CONSENT_SCOPES)},
+        # Consent recorded, as export wants it (a record without it is held back).
+        "consent": {
+            "scope": rng.choice(model.CONSENT_SCOPES),
+            "obtained": True,
+            "method": rng.choice(model.CONSENT_METHODS),
+        },
     }
 
 
