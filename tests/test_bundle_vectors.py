@@ -13,6 +13,7 @@ import pytest
 from fieldkit.crypto import signing
 from fieldkit.crypto.labels import BUNDLE_MANIFEST
 from fieldkit.formats import bundle
+from fieldkit.services import model
 
 DIR = Path(__file__).parent / "vectors" / "bundle-v1"
 VECTORS: list[dict[str, Any]] = json.loads((DIR / "vectors.json").read_text())
@@ -48,3 +49,20 @@ def test_vector_parses_and_verifies(i: int) -> None:
     for a in manifest.attachments:
         src.read(a.size)
     bundle.check_padding(src, len(container) - int(exp["unpadded_length"]))
+
+
+@pytest.mark.parametrize("i", range(len(VECTORS)))
+def test_vector_records_are_what_hq_accepts(i: int) -> None:
+    """Every record document in the vectors is valid and in normalised form for its own
+    record schema, as HQ's import requires (schema 1 and 2: docs/bundle-format.md)."""
+    schemas = set()
+    for r in VECTORS[i]["inputs"]["records"]:
+        doc = r["doc"]
+        assert model.upgrade(doc) == model.validate(doc)
+        schemas.add(doc["schema"])
+    assert schemas <= set(model.READABLE_SCHEMAS)
+
+
+def test_the_vectors_hold_both_record_schemas() -> None:
+    schemas = {r["doc"]["schema"] for v in VECTORS for r in v["inputs"]["records"]}
+    assert schemas == {1, 2}

@@ -18,6 +18,7 @@ from fieldkit.formats.bundle import MalformedBundle
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.services import analysis_export, history, hq_import, hq_query, hq_view, model
 from fieldkit.services import export as export_svc
+from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.store import records as rec_store
@@ -65,6 +66,10 @@ def test_schema_1_records_in_an_upgraded_field_vault_read_as_schema_2(tmp_path: 
             assert rec.doc["consent"]["obtained"] is None and model.lacks_consent(rec.doc)
             assert model.validate(rec.doc) == rec.doc  # what the editor saves next is valid
         assert rs.lacking_consent(list(exp["records"])) == set(exp["records"])
+        # The editor's drafts autosaved before schema 2 reopen in schema 2 as well.
+        drafts = DraftService(v.db).all()
+        assert drafts and all(d.doc["schema"] == 2 for d in drafts)
+        assert all("languages" in d.doc["interview"] for d in drafts)
         # Reading made no version and changed no byte: hashes and history still hold.
         assert _stored(v.db) == before
         assert {rid: rs.summary(rid).version for rid in exp["records"]} == {

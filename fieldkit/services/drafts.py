@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.errors import NotFound
-from fieldkit.services import ids
+from fieldkit.errors import InvalidInput, NotFound
+from fieldkit.services import ids, model
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.ids import MIN_PREFIX
 from fieldkit.services.records import RecordService
@@ -81,7 +81,7 @@ class DraftService:
         return Draft(
             d.id,
             None if gone else d.record_id,
-            json.loads(d.doc),
+            _upgraded(json.loads(d.doc)),
             d.updated_at,
             gone_record_id=d.record_id if gone else None,
         )
@@ -98,3 +98,15 @@ class DraftService:
             return records.add(doc, then=drop_draft)
         records.edit(record_id, doc, then=drop_draft)
         return record_id
+
+
+def _upgraded(doc: Any) -> Any:
+    """A draft autosaved by an editor of record schema 1 comes back in schema 2, as the
+    editor of today edits it (model.upgrade only renames what is there, so a half-typed
+    draft stays half-typed); anything upgrade cannot read is left as it was."""
+    if isinstance(doc, dict) and doc.get("schema") == 1:
+        try:
+            return model.upgrade(doc)
+        except InvalidInput:
+            return doc
+    return doc

@@ -324,8 +324,9 @@ class WithoutConsentScreen(ConfirmScreen):
                 yield Button(self.yes, variant="error", id="yes")
                 yield Button(_("Cancel"), id="no")
 
-    def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # ConfirmScreen's own on_mount would focus Cancel
+    def on_mount(self, event: events.Mount | None = None) -> None:
+        if event is not None:
+            event.prevent_default()  # ConfirmScreen's own on_mount would focus Cancel
         self.query_one("#hold", Button).focus()
 
     @on(Button.Pressed)

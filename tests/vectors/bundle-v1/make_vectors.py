@@ -164,7 +164,40 @@ def vectors() -> list[dict[str, Any]]:
             for n in (1, 2, 3)
         ],
     )
-    return [{"inputs": v, "expected": build(v)} for v in (first, second, third, fourth)]
+    fifth = dict(
+        second,
+        comment=(
+            "bundle 6: record schema 1 and 2 side by side (a version saved before the "
+            "device's upgrade travels as stored; the container is unchanged)"
+        ),
+        bundle_id="dd" * 16,
+        seq=6,
+        prev="ee" * 32,
+        recipients=["44" * 32],
+        records=[
+            dict(rec, id="r00000000000000000000000004", version=1, doc=_record_doc(4)),
+            dict(rec, id="r00000000000000000000000004", version=2, doc=_record_doc_v2(4)),
+        ],
+    )
+    vs = (first, second, third, fourth, fifth)
+    return [{"inputs": v, "expected": build(v)} for v in vs]
+
+
+def _record_doc_v2(n: int) -> dict[str, Any]:
+    """The same record in schema 2 (docs/data-model.md): languages, roles, consent."""
+    doc = _record_doc(n)
+    doc["schema"] = 2
+    doc["interview"] = {
+        "date": "2026-05-14",
+        "place": "Алматы",
+        "languages": ["ru", "tg"],
+        "interviewer": "FW-03",
+        "interpreter": "",
+    }
+    doc["consent"] = dict(
+        doc["consent"], obtained=True, method="oral", obtained_on="2026-05-14", obtained_by="FW-03"
+    )
+    return doc
 
 
 if __name__ == "__main__":
