@@ -249,7 +249,7 @@ def cmd_show(ctx: Context) -> int:
     )
     if state is not None:
         ctx.out(_("Delivery: {state}").format(state=state.label(_)))
-    ctx.out(consent_line(rec.doc))
+    ctx.out(consent_line(rec.doc, field=state is not None))
     ctx.out(
         _("Created {created}  updated {updated}").format(
             created=rec.created_at, updated=rec.updated_at
@@ -335,7 +335,7 @@ def _delivery(vault: Vault, rows: list[RecordSummary]) -> dict[str, delivery.Del
     return delivery.states(vault.db, rows) if vault.kind == "field" else {}
 
 
-def consent_line(doc: dict[str, Any]) -> str:
+def consent_line(doc: dict[str, Any], *, field: bool = True) -> str:
     """Whether consent was obtained, how, when and by whom, as `record show` says it; a
     record lacking it is marked with '!' as in `record list`."""
     c = doc.get("consent") or {}
@@ -347,6 +347,8 @@ def consent_line(doc: dict[str, Any]) -> str:
             parts.append(_("by {name}").format(name=c["obtained_by"]))
         return _("Consent: {what}").format(what=", ".join(parts))
     what = _("NOT OBTAINED") if c.get("obtained") is False else _("NOT RECORDED")
+    if not field:  # at HQ: nothing is exported from here
+        return _("Consent: ! {what}").format(what=what)
     return _("Consent: ! {what} (export asks before sending this record)").format(what=what)
 
 
