@@ -197,3 +197,25 @@ def test_an_hq_vault_becomes_a_new_hq_vault(tmp_path: Path) -> None:
     with Vault.unlock(root, DURESS) as v:
         assert v.kind == "hq"
         assert v.keyslot_file.vault_id != vault_id
+
+
+def test_a_vault_with_duress_has_a_keyslot_file_of_the_same_size_and_shape(
+    tmp_path: Path,
+) -> None:
+    files = {}
+    for name, duress in (("plain", False), ("duress", True)):
+        v, _ = Vault.create(tmp_path / name, PASSPHRASE, kdf_params=WEAK)
+        with v:
+            if duress:
+                v.set_duress_passphrase(DURESS)
+        files[name] = (tmp_path / name / "keyslots").read_bytes()
+    plain, with_duress = files["plain"], files["duress"]
+    assert len(plain) == len(with_duress) == keyslots.FILE_SIZE
+    for data in (plain, with_duress):
+        parsed = keyslots.parse(data)
+        assert parsed.params == WEAK and len(parsed.slots) == 4
+        for slot in parsed.slots:
+            raw = slot.to_bytes()
+            assert len(set(raw)) > 40 and raw.count(0) < 8  # not constant, not zeros
+    # Same header layout: only the random fields (vault id, salt) differ.
+    assert plain[:10] == with_duress[:10] and plain[26:36] == with_duress[26:36]

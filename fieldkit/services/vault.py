@@ -170,15 +170,17 @@ class Vault:
         k = _derive(secret, slot_file)
         # Every slot is tried, in every form, whichever matches (keyring.open_all).
         opened = keyring.open_all(slot_file, k)
+        t1 = time.perf_counter()
         master_key = next((o.plaintext for o in opened if o.kind == kind), None)
         if master_key is None and kind == SlotKind.PASSPHRASE:
             for o in opened:
                 vault_kind = keyring.duress_vault_kind(o.plaintext)
                 if o.kind == SlotKind.DURESS and vault_kind is not None:
-                    return cls._duress(paths, slot_file, k, vault_kind, t0)
+                    vault = cls._duress(paths, slot_file, k, vault_kind)
+                    vault.timings = UnlockTimings(t1 - t0, time.perf_counter() - t1)
+                    return vault
         if master_key is None:
             _failed(root, counted, kind)
-        t1 = time.perf_counter()
         db = _open_database(paths, slot_file.vault_id, master_key)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
@@ -215,7 +217,7 @@ class Vault:
 
     @classmethod
     def _duress(
-        cls, paths: VaultPaths, slot_file: KeyslotFile, k: bytes, vault_kind: str, t0: float
+        cls, paths: VaultPaths, slot_file: KeyslotFile, k: bytes, vault_kind: str
     ) -> Vault:
         """The duress passphrase was entered: shred this vault exactly as `fieldkit wipe`
         does, then make a new one in its place, as `init` would, with that passphrase,
@@ -237,7 +239,6 @@ class Vault:
         vault = cls._make(paths.root, vault_kind, name, new_file, master_key, os.urandom, time.time)
         # What a normal unlock does after opening (the new vault has nothing to tidy).
         attempts.after_success(paths, vault.db)
-        vault.timings = UnlockTimings(time.perf_counter() - t0, 0.0)
         return vault
 
     def connect(self) -> Database:
