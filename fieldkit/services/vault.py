@@ -1,8 +1,9 @@
-"""The vault: create, unlock, lock, change passphrase, recover, wipe.
+"""The vault: create, unlock, lock, change passphrase, recover, duress, wipe.
 
 A vault is a directory (0700) with an SQLCipher database keyed by a random
-256-bit master key and a keyslot file (0600) holding that key wrapped under
-Argon2id of the passphrase and of the recovery code.
+256-bit master key and a keyslot file (0600, version 2: formats/keyslots.py) holding
+that key wrapped under Argon2id of the passphrase and of the recovery code, and maybe
+a duress marker under the duress passphrase, which shreds the vault when entered.
 """
 
 from __future__ import annotations
@@ -222,8 +223,9 @@ class Vault:
         """The duress passphrase was entered: shred this vault exactly as `fieldkit wipe`
         does, then make a new one in its place, as `init` would, with that passphrase,
         and return it open. The new vault reuses the file's salt and parameters, so the
-        Argon2id run already done opens it: no second run, no slower unlock. It has no
-        recovery code (nobody could have seen one); its slot is random like any unused."""
+        Argon2id run already done opens it: no second run (the wipe and the new files
+        add a few hundred milliseconds, docs/performance.md). It has no recovery code
+        (nobody could have seen one); its slot is random like any unused one."""
         wipe(paths.root)
         master_key = bytearray(os.urandom(keyring.MASTER_KEY_SIZE))
         base = KeyslotFile(
