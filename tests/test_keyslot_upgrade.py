@@ -61,9 +61,13 @@ def test_a_passphrase_unlock_upgrades_and_both_secrets_still_open(old_vault: Pat
 
 
 def test_a_recovery_code_unlock_upgrades_too(old_vault: Path) -> None:
+    with Vault.unlock_with_recovery_code(old_vault, CODE):
+        pass
+    assert _version(old_vault) == 2
+    with Vault.unlock(old_vault, PASSPHRASE):  # the passphrase slot, in legacy form
+        pass
     with Vault.unlock_with_recovery_code(old_vault, CODE) as v:
         v.change_passphrase(NEW_PASSPHRASE)  # what `fieldkit recover` does next
-    assert _version(old_vault) == 2
     with Vault.unlock(old_vault, NEW_PASSPHRASE) as v:
         assert _record_ids(v) == set(EXPECTED["field"]["records"])
     with pytest.raises(AuthenticationFailed):

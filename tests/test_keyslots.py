@@ -236,6 +236,14 @@ def test_vector_opens_with_an_independent_reading_of_the_spec() -> None:
     assert opens(v["passphrase"].encode()) == [(0, 1, mk)]
     assert opens(bytes.fromhex(v["recovery_code_raw"])) == [(1, 2, mk)]
     assert opens(v["duress_passphrase"].encode()) == [(2, 3, b"\x01" + bytes(31))]
+    # The duress slot's tag: recognisable with MK alone.
+    from cryptography.hazmat.primitives import hmac
+
+    tag_key = HKDF(hashes.SHA256(), 32, b"", b"fieldkit/v2 keyslot tag").derive(mk)
+    duress_salt = data[52 + 76 * 2 : 52 + 76 * 2 + 16]
+    h = hmac.HMAC(tag_key, hashes.SHA256())
+    h.update(data[10:26] + duress_salt[:8])
+    assert h.finalize()[:8] == duress_salt[8:]
     assert doc["k_passphrase"] == Argon2id(
         salt=salt, length=32, iterations=t, lanes=p, memory_cost=m
     ).derive(v["passphrase"].encode()).hex()

@@ -152,7 +152,7 @@ def duress_material(
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> bytes:
     """Slot salt and nonce for a duress slot. The salt is 8 random bytes, then the first 8
-    bytes of HMAC-SHA256(MK, label || vault_id || those 8): random to anyone without MK
+    bytes of HMAC-SHA256(HKDF(MK, label), vault_id || those 8): random to anyone without MK
     (so the slot still looks unused), while the unlocked real vault can tell that a
     duress passphrase is set without knowing it."""
     r = random_bytes(8)
@@ -165,4 +165,6 @@ def has_duress(f: KeyslotFile, master_key: bytes | bytearray) -> bool:
 
 
 def _duress_tag(master_key: bytes | bytearray, vault_id: bytes, r: bytes) -> bytes:
-    return subkeys.hmac_sha256(bytes(master_key), KEYSLOT_V2_TAG + vault_id + r)[:8]
+    # A key of its own for the tag, never MK itself (MK is SQLCipher's key).
+    tag_key = subkeys.hkdf_sha256(bytes(master_key), b"", KEYSLOT_V2_TAG)
+    return subkeys.hmac_sha256(tag_key, vault_id + r)[:8]
