@@ -8,7 +8,8 @@ when a .mo is stale). English is the msgid itself and the fallback.
 The language, first match wins:
 1. `--lang` on the command line (the CLI calls `set_language` before building its parser);
 2. the language chosen in the app's Settings (a one-line file in the user config folder,
-   see `locations.language_file`; applied at the next start);
+   see `locations.language_file`, moved there from an older release's place when read;
+   applied at the next start);
 3. the locale: LANGUAGE (a colon-separated list), LC_ALL, LC_MESSAGES, LANG, as gettext does;
 4. English.
 
@@ -18,6 +19,7 @@ when a screen is built, so the language may be set after the modules were import
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import os
 from collections.abc import Mapping
@@ -74,12 +76,18 @@ def from_environment(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def saved_language() -> str | None:
-    """The language chosen in Settings, if any (unreadable or unknown: none)."""
-    try:
-        text = locations.language_file().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return normalise(text) if text.strip() else None
+    """The language chosen in Settings, if any (unreadable or unknown: none). A choice
+    saved by an older release under a folder named fieldkit is moved here when read."""
+    code = _read_language(locations.language_file())
+    if code is not None:
+        return code
+    legacy = locations.legacy_language_file()
+    code = _read_language(legacy) if legacy is not None else None
+    if code is not None and legacy is not None:
+        with contextlib.suppress(OSError):
+            _write_language(code)
+            _remove_legacy(legacy)
+    return code
 
 
 def save_language(code: str) -> None:
@@ -87,11 +95,35 @@ def save_language(code: str) -> None:
     the language must be known before the vault is unlocked."""
     if code not in LANGUAGES:
         raise ValueError(code)
+    _write_language(code)
+    legacy = locations.legacy_language_file()
+    if legacy is not None:
+        with contextlib.suppress(OSError):
+            _remove_legacy(legacy)
+
+
+def _read_language(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return normalise(text) if text.strip() else None
+
+
+def _write_language(code: str) -> None:
     path = locations.language_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(code + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _remove_legacy(path: Path) -> None:
+    """The old file, then its folder if nothing else is in it (it is named fieldkit)."""
+    if path.exists():
+        path.unlink()
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 def resolve(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:

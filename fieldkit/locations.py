@@ -19,6 +19,8 @@ import platformdirs
 ENV_VAULT = "FIELDKIT_VAULT"
 ENV_CONFIG = "FIELDKIT_CONFIG_DIR"
 APP_NAME = "fieldkit"
+# The user config folder's name: neutral, the same word as the default vault folder's.
+CONFIG_NAME = "vault"
 
 
 def default_vault_dir() -> Path:
@@ -39,11 +41,21 @@ def legacy_vault_dir() -> Path:
 
 def config_dir() -> Path:
     """Settings that must be read before the vault opens (the app's language). Nothing
-    secret goes here. FIELDKIT_CONFIG_DIR overrides the platform's user config folder."""
+    secret goes here. `vault` in the platform's user config folder (`~/.config/vault` on
+    Linux: no name says fieldkit); FIELDKIT_CONFIG_DIR overrides it."""
     override = os.environ.get(ENV_CONFIG)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return Path(platformdirs.user_config_dir(CONFIG_NAME, appauthor=False))
+
+
+def legacy_language_file() -> Path | None:
+    """Where releases before issue 11 kept the language (`~/.config/fieldkit/language`):
+    read once, moved to language_file() and removed (fieldkit/i18n.py). None when
+    FIELDKIT_CONFIG_DIR is set, which named the same file then as now."""
+    if os.environ.get(ENV_CONFIG):
+        return None
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "language"
 
 
 def language_file() -> Path:

@@ -338,3 +338,37 @@ def test_no_user_visible_literal_escapes_translation() -> None:
     files += sorted((ROOT / "fieldkit" / "ui").rglob("*.py"))
     found = [hit for f in files for hit in _unwrapped(f)]
     assert not found, "wrap these in _() or N_():\n" + "\n".join(found)
+
+
+def test_a_language_saved_under_the_old_fieldkit_folder_is_moved_when_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: no file name outside the vault says fieldkit. The old
+    `~/.config/fieldkit/language` is read once, written to the neutral place, and removed
+    with its folder."""
+    from fieldkit import locations
+
+    old = tmp_path / "config" / "fieldkit" / "language"
+    old.parent.mkdir(parents=True)
+    old.write_text("ru\n", encoding="utf-8")
+    monkeypatch.setenv("FIELDKIT_CONFIG_DIR", str(tmp_path / "config" / "vault"))
+    monkeypatch.setattr(locations, "legacy_language_file", lambda: old)
+    assert i18n.saved_language() == "ru"
+    assert (tmp_path / "config" / "vault" / "language").read_text(encoding="utf-8") == "ru\n"
+    assert not old.parent.exists()
+    assert i18n.saved_language() == "ru"  # from the new place now
+    # A saved choice also removes an old file that was never read.
+    old.parent.mkdir()
+    old.write_text("tg\n", encoding="utf-8")
+    i18n.save_language("en")
+    assert not old.exists()
+    assert i18n.saved_language() == "en"
+
+
+def test_the_config_folder_name_is_neutral(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldkit import locations
+
+    monkeypatch.delenv("FIELDKIT_CONFIG_DIR", raising=False)
+    assert "fieldkit" not in str(locations.language_file()).lower()
+    legacy = locations.legacy_language_file()
+    assert legacy is not None and legacy.parent.name == "fieldkit"

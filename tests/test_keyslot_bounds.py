@@ -16,8 +16,10 @@ from fieldkit.crypto import kdf
 from fieldkit.formats import keyslots
 from tests.conftest import cli
 
-# Where a slot's parameters sit: header, then kind u8 | kdf u8 | t u32 | m u32 | p u8.
-_T = keyslots.HEADER_SIZE + 2
+# Where the parameters sit in a version-2 header: magic (8) | version (2) | vault_id (16) |
+# kdf u8 | t u32 | m u32 | p u8.
+_T = 27
+assert keyslots.HEADER_SIZE == 52
 _M = _T + 4
 _P = _M + 4
 

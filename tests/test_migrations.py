@@ -17,18 +17,18 @@ import pytest
 import sqlcipher3
 
 from fieldkit.errors import CorruptVault, NotConfigured, NotFound
-from fieldkit.formats.keyslots import SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import delivery, history, hq_import, identity, keyring, model, purge, trust
+from fieldkit.services import delivery, history, hq_import, identity, model, purge, trust
 from fieldkit.services import export as export_svc
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
-from fieldkit.services.vault import Vault, _secret, read_keyslots
+from fieldkit.services.vault import Vault, _secret
 from fieldkit.store import attachments as att_store
 from fieldkit.store import schema
 from scripts.make_vault_fixtures import payload
 from tests.conftest import PASSPHRASE, cli
+from tests.keyslot_helpers import master_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
 VERSIONS = (1, 2, 3, 6)
@@ -51,10 +51,8 @@ def _copy(version: int, tmp_path: Path) -> Path:
 def _raw(root: Path) -> Any:
     """A plain SQLCipher connection to a vault's database (no migration runs)."""
     paths = VaultPaths(root)
-    slots = read_keyslots(paths)
-    slot = slots.slot(SlotKind.PASSPHRASE)
-    assert slot is not None
-    key = keyring.unwrap(slot, _secret(PASSPHRASE), slots.vault_id)
+    key = master_key(paths.keyslots.read_bytes(), _secret(PASSPHRASE))
+    assert key is not None
     conn = sqlcipher3.connect(str(paths.database), isolation_level=None)
     conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")
     conn.execute("PRAGMA cipher_compatibility = 4")

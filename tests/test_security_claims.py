@@ -55,7 +55,7 @@ def test_every_file_and_folder_of_a_used_vault_is_private(vault: Vault, vault_di
     attachment folder and file, a rewritten keyslot file), not only a new vault."""
     rid = RecordService(vault.db).add(model.template())
     AttachmentService(vault.db).add_stream(rid, io.BytesIO(b"x" * 5000), filename="a.jpg")
-    vault.change_passphrase(NEW_PASSPHRASE, kdf_params=WEAK)
+    vault.change_passphrase(NEW_PASSPHRASE)
     entries = sorted(vault_dir.rglob("*"))
     assert any(p.is_dir() for p in entries) and len([p for p in entries if p.is_file()]) >= 4
     assert stat.S_IMODE(vault_dir.stat().st_mode) == 0o700

@@ -89,8 +89,23 @@ async def _untrust(pilot: Pilot[None], app: FieldkitApp) -> None:
 
 
 
+async def _duress(pilot: Pilot[None], app: FieldkitApp) -> None:
+    for name in ("#duress-new", "#duress-again"):
+        app.screen.query_one(name).scroll_visible(animate=False)
+        await pilot.pause()
+        await type_into(pilot, name, DURESS_PASSPHRASE)
+    app.screen.query_one("#duress-set").scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click("#duress-set")
+
+
+DURESS_PASSPHRASE = "violet anchor drifting quietly seventeen"
+
+
 @pytest.mark.parametrize(
-    "start", [_autolock, _passphrase, _recovery_code, _trust, _untrust], ids=lambda f: f.__name__
+    "start",
+    [_autolock, _passphrase, _recovery_code, _trust, _untrust, _duress],
+    ids=lambda f: f.__name__,
 )
 async def test_security_settings_ask_for_the_passphrase(tmp_path: Path, start: Start) -> None:
     field, _ = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)
@@ -102,20 +117,28 @@ async def test_security_settings_ask_for_the_passphrase(tmp_path: Path, start: S
     keyslot_path = field.paths.keyslots
     field.lock()
     before = keyslot_path.read_bytes()
+    attempts_path = field.paths.attempts
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await _settings(pilot, app)
         await start(pilot, app)
+        counted = attempts_path.read_bytes()  # after the unlock
         await _answer(pilot, app, "a wrong passphrase, long enough")
         assert app.vault is not None
         assert keyslot_path.read_bytes() == before
+        assert attempts_path.read_bytes() == counted  # a check is not a failed unlock
         assert settings.autolock_seconds(app.vault.db) == settings.DEFAULT_AUTOLOCK
         assert app.autolock_seconds == settings.DEFAULT_AUTOLOCK
         assert len(trust.trusted_hq_cards(app.vault.db)) == 1
         await start(pilot, app)
         await _answer(pilot, app, PASSPHRASE)
         name = start.__name__
-        if name in ("_passphrase", "_recovery_code"):
+        if name == "_duress":
+            result = app.screen.query_one("#duress-result")
+            await wait_for(pilot, lambda: "set" in str(result.render()))
+            assert app.vault.has_duress_passphrase()
+            assert "A duress" in str(app.screen.query_one("#duress-state").render())
+        if name in ("_passphrase", "_recovery_code", "_duress"):
             await wait_for(pilot, lambda: keyslot_path.read_bytes() != before)
         if name == "_recovery_code":
             await wait_for(pilot, lambda: isinstance(app.screen, SecretOnceScreen))

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from fieldkit.errors import WipeIncomplete
-from fieldkit.formats import keyslots
-from fieldkit.formats.keyslots import SlotKind
-from fieldkit.services import keyring, model
+from fieldkit.services import model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault, wipe
 from fieldkit.services.wipe import temp_files
 from tests.conftest import NEW_PASSPHRASE, PASSPHRASE, WEAK, child, cli
+from tests.keyslot_helpers import master_key
 
 CRASH = textwrap.dedent(
     """
@@ -46,17 +45,7 @@ def _crash_during_passphrase_change(root: Path) -> Path:
 
 
 def _opens_with_new_passphrase(data: bytes) -> bool:
-    try:
-        f = keyslots.parse(data)
-    except Exception:
-        return False
-    slot = f.slot(SlotKind.PASSPHRASE)
-    assert slot is not None
-    try:
-        keyring.unwrap(slot, NEW_PASSPHRASE.encode(), f.vault_id)
-    except Exception:
-        return False
-    return True
+    return master_key(data, NEW_PASSPHRASE.encode()) is not None
 
 
 def _full_vault(root: Path) -> None:

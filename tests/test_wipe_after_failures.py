@@ -127,7 +127,7 @@ KILLED = textwrap.dedent(
     def killed(*args, **kwargs):
         os._exit(0)  # power cut while Argon2id runs: the result was never seen
 
-    keyring.unwrap = killed
+    keyring.derive = killed
     Vault.unlock(Path(sys.argv[1]), "any guess at all, it does not matter")
     """
 )

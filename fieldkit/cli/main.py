@@ -11,6 +11,7 @@ from fieldkit import __version__
 from fieldkit.cli import (
     attachment_commands,
     bundle_commands,
+    duress_commands,
     erase_commands,
     hq_commands,
     record_commands,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fieldkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     vault_commands.register(sub, common)
+    duress_commands.register(sub, common)
     record_commands.register(sub, common, vault_opts)
     attachment_commands.register(sub, common)
     bundle_commands.register(sub, common)

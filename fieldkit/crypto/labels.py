@@ -33,3 +33,10 @@ CARD_FINGERPRINT = b"fieldkit/v1 card fingerprint"
 
 # Ed25519 signature input of an HQ receipt.
 RECEIPT = b"fieldkit/v1 receipt"
+
+# Keyslot file version 2 (docs/vault-format.md): AEAD associated-data prefix of a slot,
+# HKDF info of a slot's key-encryption key, and HMAC label of the slot tag by which the
+# holder of the master key recognises which slot holds what.
+KEYSLOT_V2_WRAP = b"fieldkit/v2 keyslot wrap"
+KEYSLOT_V2_KEK = b"fieldkit/v2 keyslot kek"
+KEYSLOT_V2_TAG = b"fieldkit/v2 keyslot tag"

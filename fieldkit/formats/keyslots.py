@@ -1,132 +1,183 @@
-"""The keyslot file: fixed-size slots that each wrap the vault master key.
+"""The keyslot file, version 2: always four slots of one size, one Argon2id salt.
 
 Byte layout (all integers big-endian; docs/vault-format.md is the spec):
 
-    header   magic "FK-SLOTS" (8) | version u16 = 1 | vault_id (16) | slot_count u8
-    slot     kind u8 | kdf u8 | t_cost u32 | m_cost_kib u32 | parallelism u8 |
-             salt (16) | nonce (12) | wrapped_key (48 = 32 key + 16 tag)
+    header   magic "FK-SLOTS" (8) | version u16 = 2 | vault_id (16) |
+             kdf u8 | t_cost u32 | m_cost_kib u32 | parallelism u8 | salt (16)
+    slot i   slot_salt (16) | nonce (12) | wrapped (48 = 32 + 16 tag)      i = 0..3
 
-A slot's associated data is label || header-without-count || slot-without-wrapped-key,
-so its KDF parameters, salt, kind and the vault id are all authenticated with the
-wrapped key. This module only parses and serialises; wrapping lives in services.
+Each slot has a fixed role: 0 passphrase, 1 recovery code, 2 duress passphrase, 3 spare.
+A slot that holds nothing is 76 random bytes, which nobody without the right secret can
+tell from a used one: what the file hides is not which role sits where but whether a
+role is in use (a duress passphrase above all). A slot's associated data binds the
+header, its index and its kind, so a slot moved to another role or another vault fails.
+
+Version 1 (formats/keyslots_v1.py) is read to be upgraded. A slot carried over from
+version 1 ("legacy form") keeps its v1 nonce and wrapped key; its v1 salt and parameters
+are the file's. This module only parses and serialises; wrapping lives in services.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from fieldkit.crypto import aead, kdf
-from fieldkit.crypto.labels import KEYSLOT_WRAP
+from fieldkit.crypto.labels import KEYSLOT_V2_WRAP
 from fieldkit.errors import MalformedData
+from fieldkit.formats import keyslots_v1
 
 MAGIC = b"FK-SLOTS"
-VERSION = 1
+VERSION = 2
 VAULT_ID_SIZE = 16
-MAX_SLOTS = 8
+SLOT_COUNT = 4
 KDF_ARGON2ID = 1
+SLOT_SALT_SIZE = 16
 
-_HEADER = struct.Struct(">8sH16sB")
-_SLOT_META = struct.Struct(">BBIIB16s12s")
+_HEADER = struct.Struct(">8sH16sBIIB16s")
+_SLOT = struct.Struct(">16s12s48s")
+HEADER_SIZE = _HEADER.size  # 52
+SLOT_SIZE = _SLOT.size  # 76
 WRAPPED_SIZE = 32 + aead.TAG_SIZE
-SLOT_SIZE = _SLOT_META.size + WRAPPED_SIZE
-HEADER_SIZE = _HEADER.size
-MAX_FILE_SIZE = HEADER_SIZE + MAX_SLOTS * SLOT_SIZE
+FILE_SIZE = HEADER_SIZE + SLOT_COUNT * SLOT_SIZE  # 356
+# What a reader reads before it knows the version.
+MAX_FILE_SIZE = max(FILE_SIZE, keyslots_v1.MAX_FILE_SIZE)
 
 
 class SlotKind(IntEnum):
     PASSPHRASE = 1
     RECOVERY = 2
+    DURESS = 3
+    SPARE = 4  # never holds anything yet: always random
+
+
+# The role of each slot index.
+ROLES = (SlotKind.PASSPHRASE, SlotKind.RECOVERY, SlotKind.DURESS, SlotKind.SPARE)
+# Roles a v1 slot can have, carried over in legacy form (index 0 or 1).
+LEGACY_ROLES = (SlotKind.PASSPHRASE, SlotKind.RECOVERY)
+
+
+def index_of(kind: SlotKind) -> int:
+    return ROLES.index(kind)
 
 
 @dataclass(frozen=True)
-class Keyslot:
-    kind: SlotKind
-    params: kdf.Argon2Params
-    salt: bytes
+class Slot:
+    salt: bytes  # HKDF salt of this slot's key-encryption key (random for a legacy slot)
     nonce: bytes
-    wrapped_key: bytes
+    wrapped: bytes
 
-    def meta_bytes(self) -> bytes:
-        return _SLOT_META.pack(
-            int(self.kind),
-            KDF_ARGON2ID,
-            self.params.time_cost,
-            self.params.memory_kib,
-            self.params.parallelism,
-            self.salt,
-            self.nonce,
-        )
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Slot:
+        if len(data) != SLOT_SIZE:
+            raise ValueError("a slot is 76 bytes")
+        salt, nonce, wrapped = _SLOT.unpack(data)
+        return cls(bytes(salt), bytes(nonce), bytes(wrapped))
+
+    def to_bytes(self) -> bytes:
+        if (
+            len(self.salt) != SLOT_SALT_SIZE
+            or len(self.nonce) != aead.NONCE_SIZE
+            or len(self.wrapped) != WRAPPED_SIZE
+        ):
+            raise ValueError("bad slot field size")
+        return _SLOT.pack(self.salt, self.nonce, self.wrapped)
 
 
 @dataclass(frozen=True)
 class KeyslotFile:
     vault_id: bytes
-    slots: tuple[Keyslot, ...]
+    params: kdf.Argon2Params
+    salt: bytes  # the one Argon2id salt: one derivation per unlock attempt
+    slots: tuple[Slot, ...]  # exactly SLOT_COUNT, in role order
 
-    def slot(self, kind: SlotKind) -> Keyslot | None:
-        for s in self.slots:
-            if s.kind == kind:
-                return s
-        return None
+    def header_bytes(self) -> bytes:
+        if len(self.vault_id) != VAULT_ID_SIZE or len(self.salt) != kdf.SALT_SIZE:
+            raise ValueError("bad vault id or salt size")
+        return _HEADER.pack(
+            MAGIC,
+            VERSION,
+            self.vault_id,
+            KDF_ARGON2ID,
+            self.params.time_cost,
+            self.params.memory_kib,
+            self.params.parallelism,
+            self.salt,
+        )
 
-    def with_slot(self, new: Keyslot) -> KeyslotFile:
-        """Replace the slot of the same kind (or add it), keeping the others byte-identical."""
-        kept = tuple(s for s in self.slots if s.kind != new.kind)
-        ordered = sorted((*kept, new), key=lambda s: int(s.kind))
-        return KeyslotFile(self.vault_id, tuple(ordered))
+    def slot(self, kind: SlotKind) -> Slot:
+        return self.slots[index_of(kind)]
+
+    def with_slot(self, kind: SlotKind, slot: Slot) -> KeyslotFile:
+        """Replace one role's slot, keeping the others byte-identical."""
+        slots = list(self.slots)
+        slots[index_of(kind)] = slot
+        return replace(self, slots=tuple(slots))
 
 
-def associated_data(vault_id: bytes, slot: Keyslot) -> bytes:
-    return KEYSLOT_WRAP + MAGIC + struct.pack(">H", VERSION) + vault_id + slot.meta_bytes()
+def associated_data(header: bytes, kind: SlotKind, slot: Slot) -> bytes:
+    """AD of a version-2 slot: label, the whole header, index, kind, slot salt, nonce."""
+    return (
+        KEYSLOT_V2_WRAP
+        + header
+        + bytes((index_of(kind), int(kind)))
+        + slot.salt
+        + slot.nonce
+    )
 
 
-def serialise(keyslots: KeyslotFile) -> bytes:
-    if len(keyslots.vault_id) != VAULT_ID_SIZE:
-        raise ValueError("vault id must be 16 bytes")
-    if not 1 <= len(keyslots.slots) <= MAX_SLOTS:
-        raise ValueError("a keyslot file holds 1 to 8 slots")
-    out = [_HEADER.pack(MAGIC, VERSION, keyslots.vault_id, len(keyslots.slots))]
-    for s in keyslots.slots:
-        if len(s.salt) != kdf.SALT_SIZE or len(s.nonce) != aead.NONCE_SIZE:
-            raise ValueError("bad salt or nonce size")
-        if len(s.wrapped_key) != WRAPPED_SIZE:
-            raise ValueError("bad wrapped key size")
-        out.append(s.meta_bytes())
-        out.append(s.wrapped_key)
-    return b"".join(out)
+def legacy_associated_data(f: KeyslotFile, kind: SlotKind, slot: Slot) -> bytes:
+    """AD of a slot carried over from version 1: exactly its v1 AD, rebuilt from the
+    file's parameters and salt (which were that slot's own) and its nonce."""
+    old = keyslots_v1.Keyslot(
+        keyslots_v1.SlotKind(int(kind)), f.params, f.salt, slot.nonce, slot.wrapped
+    )
+    return keyslots_v1.associated_data(f.vault_id, old)
+
+
+def serialise(f: KeyslotFile) -> bytes:
+    if len(f.slots) != SLOT_COUNT:
+        raise ValueError("a version 2 keyslot file holds exactly 4 slots")
+    return f.header_bytes() + b"".join(s.to_bytes() for s in f.slots)
+
+
+def version_of(data: bytes) -> int:
+    """The version a keyslot file says it is, after checking its magic."""
+    if len(data) < len(MAGIC) + 2:
+        raise MalformedData("keyslot file has an impossible size")
+    if data[: len(MAGIC)] != MAGIC:
+        raise MalformedData("not a fieldkit keyslot file (bad magic)")
+    (version,) = struct.unpack_from(">H", data, len(MAGIC))
+    if version not in (keyslots_v1.VERSION, VERSION):
+        raise MalformedData(f"keyslot file version {version} is not supported")
+    return int(version)
 
 
 def parse(data: bytes) -> KeyslotFile:
-    """Parse a keyslot file strictly: exact length, known kinds, bounded KDF parameters."""
-    if len(data) < HEADER_SIZE or len(data) > MAX_FILE_SIZE:
+    """Parse a version-2 file strictly: exact length, known KDF, bounded parameters."""
+    if len(data) != FILE_SIZE:
         raise MalformedData("keyslot file has an impossible size")
-    magic, version, vault_id, count = _HEADER.unpack_from(data, 0)
+    magic, version, vault_id, kdf_id, t, m, p, salt = _HEADER.unpack_from(data, 0)
     if magic != MAGIC:
         raise MalformedData("not a fieldkit keyslot file (bad magic)")
     if version != VERSION:
         raise MalformedData(f"keyslot file version {version} is not supported")
-    if not 1 <= count <= MAX_SLOTS:
-        raise MalformedData("keyslot file slot count out of range")
-    if len(data) != HEADER_SIZE + count * SLOT_SIZE:
-        raise MalformedData("keyslot file length does not match its slot count")
-    slots: list[Keyslot] = []
-    seen: set[int] = set()
-    for i in range(count):
-        off = HEADER_SIZE + i * SLOT_SIZE
-        kind, kdf_id, t, m, p, salt, nonce = _SLOT_META.unpack_from(data, off)
-        if kind not in (SlotKind.PASSPHRASE, SlotKind.RECOVERY):
-            raise MalformedData(f"keyslot {i} has unknown kind {kind}")
-        if kind in seen:
-            raise MalformedData("keyslot file has two slots of the same kind")
-        seen.add(kind)
-        if kdf_id != KDF_ARGON2ID:
-            raise MalformedData(f"keyslot {i} has unknown KDF {kdf_id}")
-        params = kdf.Argon2Params(t, m, p)
-        params.check_bounds()
-        wrapped = data[off + _SLOT_META.size : off + SLOT_SIZE]
-        slots.append(Keyslot(SlotKind(kind), params, salt, nonce, bytes(wrapped)))
-    if SlotKind.PASSPHRASE not in seen:
-        raise MalformedData("keyslot file has no passphrase slot")
-    return KeyslotFile(bytes(vault_id), tuple(slots))
+    if kdf_id != KDF_ARGON2ID:
+        raise MalformedData(f"keyslot file has unknown KDF {kdf_id}")
+    params = kdf.Argon2Params(t, m, p)
+    params.check_bounds()
+    slots = tuple(
+        Slot.from_bytes(data[HEADER_SIZE + i * SLOT_SIZE : HEADER_SIZE + (i + 1) * SLOT_SIZE])
+        for i in range(SLOT_COUNT)
+    )
+    return KeyslotFile(bytes(vault_id), params, bytes(salt), slots)
+
+
+def parse_any(data: bytes) -> KeyslotFile | keyslots_v1.KeyslotFile:
+    """Either version; a version-1 file is upgraded by the next successful unlock."""
+    if len(data) > MAX_FILE_SIZE:
+        raise MalformedData("keyslot file has an impossible size")
+    if version_of(data) == keyslots_v1.VERSION:
+        return keyslots_v1.parse(data)
+    return parse(data)

@@ -1,5 +1,5 @@
 """Settings: this vault's card and fingerprint, auto-lock time, passphrase change, a new
-recovery code, trusted HQ cards."""
+recovery code, wipe after failed unlocks, the duress passphrase, trusted HQ cards."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from fieldkit.ui.screens.dialogs import (
     PassphraseCheckScreen,
     SecretOnceScreen,
 )
+from fieldkit.ui.screens.duress import DuressSection
 from fieldkit.ui.screens.unlock import strength_text
 from fieldkit.ui.screens.wipe_after import WipeAfterSection
 from fieldkit.ui.text import LiteralTable, fill, literal
@@ -65,6 +66,7 @@ class SettingsScreen(FieldkitScreen):
                     yield Button(_("Trust…"), id="trust")
                     yield Button(_("Remove selected"), id="untrust", variant="error")
                 yield Static("", id="card-result")
+            yield DuressSection()
             # Kept outside the vault (the language is needed before it is unlocked).
             yield Label(_("Language"), classes="title")
             with Horizontal(classes="line"):
