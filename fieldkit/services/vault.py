@@ -34,14 +34,17 @@ from fieldkit.services import (
     identity,
     keyring,
     passphrase_policy,
+    search_text,
 )
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.wipe import sweep_temp_files
 from fieldkit.services.wipe import wipe as wipe
-from fieldkit.store import meta
+from fieldkit.store import meta, schema
 from fieldkit.store.db import Database
 
 VAULT_KINDS = ("field", "hq")
+# (records done, records in all) while a migration indexes the vault again.
+Progress = Callable[[int, int], None]
 DEFAULT_NAMES = {"field": "fieldkit device", "hq": "fieldkit HQ"}
 
 
@@ -112,13 +115,11 @@ class Vault:
         # file, so the half-made vault is recognisably not a vault.
         old_umask = os.umask(0o077)
         try:
-            db = Database.open(paths.database, master_key, create=True)
+            db = Database.open(paths.database, master_key, create=True, upgrade=_upgrade(None))
         finally:
             os.umask(old_umask)
         with db.transaction():
-            identity.create(
-                db, kind, name, iso_utc(now()), random_bytes=random_bytes
-            )
+            identity.create(db, kind, name, iso_utc(now()), random_bytes=random_bytes)
             meta.put(db, "kind", kind)
             meta.put(db, "vault_id", vault_id.hex())
             meta.put(db, "created_at", iso_utc(now()))
@@ -128,15 +129,21 @@ class Vault:
         return cls(paths, db, slot_file, master_key), code
 
     @classmethod
-    def unlock(cls, root: Path, passphrase: str) -> Vault:
-        return cls._unlock(root, SlotKind.PASSPHRASE, _secret(passphrase))
+    def unlock(cls, root: Path, passphrase: str, *, on_upgrade: Progress | None = None) -> Vault:
+        """Open the vault. The first unlock after a schema change may take a while: a
+        migration that indexes every record again reports (done, total) to `on_upgrade`."""
+        return cls._unlock(root, SlotKind.PASSPHRASE, _secret(passphrase), on_upgrade)
 
     @classmethod
-    def unlock_with_recovery_code(cls, root: Path, code: str) -> Vault:
-        return cls._unlock(root, SlotKind.RECOVERY, recovery_code.decode(code))
+    def unlock_with_recovery_code(
+        cls, root: Path, code: str, *, on_upgrade: Progress | None = None
+    ) -> Vault:
+        return cls._unlock(root, SlotKind.RECOVERY, recovery_code.decode(code), on_upgrade)
 
     @classmethod
-    def _unlock(cls, root: Path, kind: SlotKind, secret: bytes) -> Vault:
+    def _unlock(
+        cls, root: Path, kind: SlotKind, secret: bytes, on_upgrade: Progress | None = None
+    ) -> Vault:
         paths = VaultPaths(root)
         slot_file = read_keyslots(paths)
         slot = slot_file.slot(kind)
@@ -162,7 +169,7 @@ class Vault:
         # A crash during a passphrase change leaves a keyslot temp file that opens the
         # vault with the new passphrase; the user believes it was never set.
         sweep_temp_files(root)
-        db = Database.open(paths.database, master_key)
+        db = Database.open(paths.database, master_key, upgrade=_upgrade(on_upgrade))
         stored_id = meta.get(db, "vault_id")
         if stored_id != slot_file.vault_id.hex():
             db.close()
@@ -303,6 +310,12 @@ def read_keyslots(paths: VaultPaths) -> KeyslotFile:
 
 def vault_exists(root: Path) -> bool:
     return VaultPaths(root).keyslots.exists()
+
+
+def _upgrade(progress: Progress | None) -> schema.Upgrade:
+    """What the store's migrations need from services: how a stored document becomes
+    the text the search index holds, and who hears of a long re-index."""
+    return schema.Upgrade(index_body=search_text.stored_index_body, progress=progress)
 
 
 def _secret(passphrase: str) -> bytes:
