@@ -14,6 +14,7 @@ prefix indexes (docs/performance.md, "Search grows with the vault").
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -25,6 +26,7 @@ import pytest
 import sqlcipher3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from textual.widgets import ProgressBar
 
 from bench import corpus
 from fieldkit.errors import CorruptVault
@@ -440,3 +442,40 @@ def test_a_deleted_record_leaves_no_prefix_of_its_words(vault: Vault) -> None:
         pages = sqlcipher_pages.pages(vault.paths.database, key)
         for k in (2, 3, 4, 5, 6):
             assert _count(pages, unique[:k].encode()) == 0, (stage, k)
+
+
+async def test_the_app_shows_the_upgrade_on_the_unlock_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.ui.screens.records import RecordsScreen
+    from fieldkit.ui.screens.unlock import UnlockScreen
+    from tests.ui_helpers import make_app, type_into, wait_for
+
+    root = _copy7(tmp_path) / "field"
+    shown: list[tuple[str, float | None, float | None]] = []
+    original = UnlockScreen._show_upgrade
+
+    def spy(self: UnlockScreen, done: int, total: int) -> None:
+        original(self, done, total)
+        bar = self.query_one("#progress", ProgressBar)
+        shown.append((str(self.query_one("#message").render()), bar.progress, bar.total))
+
+    monkeypatch.setattr(UnlockScreen, "_show_upgrade", spy)
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        # Unlocked: the records list, or the editor it opens for the fixture's drafts.
+        await wait_for(pilot, lambda: app.vault is not None and app.screen_stack[1:])
+        await wait_for(pilot, lambda: any(isinstance(s, RecordsScreen) for s in app.screen_stack))
+        await pilot.pause()
+    n = len(_expected7()["field"]["records"])
+    assert shown == [
+        (f"Upgrading the search index: 0 of {n} records…", 0, n),
+        (f"Upgrading the search index: {n} of {n} records…", n, n),
+    ]
+
+
+def _expected7() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text())
+    return data

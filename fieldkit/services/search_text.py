@@ -14,6 +14,7 @@ import unicodedata
 from typing import Any
 
 from fieldkit.errors import CorruptVault
+from fieldkit.msgids import N_
 
 _FOLD = str.maketrans({"ё": "е", "ғ": "г", "ӣ": "и", "қ": "к", "ӯ": "у", "ҳ": "х", "ҷ": "ч"})
 MAX_QUERY_TERMS = 16
@@ -69,8 +70,8 @@ def stored_index_body(doc: bytes) -> str:
         return index_body(parsed)
     except (ValueError, TypeError, AttributeError):
         raise CorruptVault(
-            "a stored record does not decode, so the search index cannot be made again",
-            hint="nothing was changed; restore the vault folder from a copy",
+            N_("a stored record does not decode, so the search index cannot be made again"),
+            hint=N_("nothing was changed; restore the vault folder from a copy"),
         ) from None
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import CorruptVault
+from fieldkit.msgids import N_
 
 if TYPE_CHECKING:
     from fieldkit.store.db import Database
@@ -365,8 +366,8 @@ def _reindex_search(db: Database, upgrade: Upgrade) -> None:
         for rid, doc in rows:
             if not isinstance(doc, bytes | memoryview):
                 raise CorruptVault(
-                    "a record's current version is missing from the vault",
-                    hint="nothing was changed; restore the vault folder from a copy",
+                    N_("a record's current version is missing from the vault"),
+                    hint=N_("nothing was changed; restore the vault folder from a copy"),
                 )
             batch.append((int(rid), index_body(bytes(doc))))
         db.executemany("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", batch)
