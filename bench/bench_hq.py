@@ -108,6 +108,13 @@ def bench_reads(root: Path) -> dict[str, Any]:
             slow.append((round(t * 1000, 1), q))
         out["search"] = summary_ms(times)
         out["search_slowest_ms"] = sorted(slow, reverse=True)[:5]
+        # The same queries, each the best of 3: what the query costs when it gets a core
+        # (on a shared machine the p95 above is mostly waiting for one).
+        best = [min(timed(lambda q=q: rs.search(q, limit=SHOWN))[0] for _ in range(3)) for q in qs]
+        out["search_best_of_3"] = summary_ms(best)
+        out["search_best_of_3_slowest_ms"] = sorted(
+            ((round(t * 1000, 2), q) for t, q in zip(best, qs, strict=True)), reverse=True
+        )[:5]
 
         devices = [d.fingerprint for d in trust.devices(hq.db)][:DEVICES]
         lists: dict[str, list[float]] = {"none": [], "device": [], "status": [], "type": []}

@@ -31,7 +31,7 @@ from tests.conftest import PASSPHRASE, cli
 from tests.keyslot_helpers import master_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
-VERSIONS = (1, 2, 3, 6)
+VERSIONS = (1, 2, 3, 6, 7)
 
 
 def _expected(version: int) -> dict[str, Any]:
@@ -95,8 +95,10 @@ def test_fixture_really_has_that_schema(version: int, tmp_path: Path) -> None:
     assert ("identity" in tables) == (version >= 2)
     assert ("drafts" in tables) == (version >= 3)
     # Before schema 7 the export log is keyed without the version.
-    assert keys == ([] if version < 2 else ["seq", "kind", "item_id"])
-    assert "provenance_device" not in indexes  # schema 7's
+    assert keys == (
+        [] if version < 2 else ["seq", "kind", "item_id"] + (["version"] if version >= 7 else [])
+    )
+    assert ("provenance_device" in indexes) == (version >= 7)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -264,7 +266,7 @@ def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path
     root = _copy(6, tmp_path) / "hq"
     assert _user_version(root) == 6
     with Vault.unlock(root, PASSPHRASE) as h:
-        assert h.db.pragma("user_version") == schema.CURRENT_VERSION == 7
+        assert h.db.pragma("user_version") == schema.CURRENT_VERSION == 8
         indexes = {str(r[0]) for r in h.db.all("SELECT name FROM sqlite_master")}
         assert "provenance_device" in indexes
         plan = " ".join(
@@ -284,7 +286,7 @@ def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path
         assert {s.id for s in recs.list_records(device=device.fingerprint)} == held
         assert recs.list_records(device=bytes(32)) == []
         assert history.verify(h.db).ok
-    assert _user_version(root) == 7
+    assert _user_version(root) == schema.CURRENT_VERSION
 
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.cli.context import Context
-from fieldkit.cli.progress import reporter
+from fieldkit.cli.progress import reporter, upgrade_reporter
 from fieldkit.cli.record_commands import opened
 from fieldkit.cli.shared import (
     accept_card,
@@ -432,7 +432,7 @@ def cmd_inspect(ctx: Context) -> int:
             ) from None
         result = inspect.inside(path, list(ids))
     elif ctx.args.with_vault:
-        vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
+        vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(), on_upgrade=upgrade_reporter(ctx))
         try:
             me = identity.hq(vault.db)
             result = inspect.inside(path, [me.age], vault.db)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fieldkit.cli.context import Context
+from fieldkit.cli.progress import upgrade_reporter
 from fieldkit.errors import IntegrityError, InvalidInput
 from fieldkit.i18n import N_, _, code_label, ngettext, status_label
 from fieldkit.services import delivery, model
@@ -110,7 +111,7 @@ def _filters(p: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def opened(ctx: Context) -> Iterator[Vault]:
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(), on_upgrade=upgrade_reporter(ctx))
     try:
         yield vault
     finally:

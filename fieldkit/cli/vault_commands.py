@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from fieldkit.cli.context import Context
+from fieldkit.cli.progress import upgrade_reporter
 from fieldkit.crypto import kdf
 from fieldkit.errors import InvalidInput, UsageError, VaultExists
 from fieldkit.i18n import N_, _, ngettext
@@ -195,7 +196,11 @@ def create_vault(ctx: Context, *, kind: str, name: str | None) -> int:
 
 
 def cmd_passphrase_change(ctx: Context) -> int:
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt=_("Current passphrase: ")))
+    vault = Vault.unlock(
+        ctx.vault_dir,
+        ctx.passphrase(prompt=_("Current passphrase: ")),
+        on_upgrade=upgrade_reporter(ctx),
+    )
     try:
         new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt=_("New passphrase: "))
         vault.change_passphrase(new)
@@ -209,7 +214,7 @@ def cmd_recover(ctx: Context) -> int:
     code = ctx.read_secret(
         N_("recovery code"), ctx.args.recovery_code_file, prompt=_("Recovery code: ")
     )
-    vault = Vault.unlock_with_recovery_code(ctx.vault_dir, code)
+    vault = Vault.unlock_with_recovery_code(ctx.vault_dir, code, on_upgrade=upgrade_reporter(ctx))
     try:
         new = choose_passphrase(ctx, ctx.args.new_passphrase_file, prompt=_("New passphrase: "))
         vault.change_passphrase(new)
@@ -223,7 +228,7 @@ def cmd_recover(ctx: Context) -> int:
 
 
 def cmd_recovery_new(ctx: Context) -> int:
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase())
+    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(), on_upgrade=upgrade_reporter(ctx))
     try:
         code = vault.new_recovery_code()
     finally:
@@ -260,7 +265,11 @@ def cmd_wipe(ctx: Context) -> int:
 def cmd_wipe_after(ctx: Context) -> int:
     """A security setting: it needs the passphrase, like `passphrase change`."""
     choice = ctx.args.limit
-    vault = Vault.unlock(ctx.vault_dir, ctx.passphrase(prompt=_("Current passphrase: ")))
+    vault = Vault.unlock(
+        ctx.vault_dir,
+        ctx.passphrase(prompt=_("Current passphrase: ")),
+        on_upgrade=upgrade_reporter(ctx),
+    )
     try:
         if choice is not None:
             vault.set_wipe_after_failures(0 if choice == "off" else int(choice))

@@ -39,14 +39,17 @@ from fieldkit.services import (
     keyring,
     keyslot_upgrade,
     passphrase_policy,
+    search_text,
 )
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.wipe import sweep_temp_files
 from fieldkit.services.wipe import wipe as wipe
-from fieldkit.store import meta
+from fieldkit.store import meta, schema
 from fieldkit.store.db import Database
 
 VAULT_KINDS = ("field", "hq")
+# (records done, records in all) while a migration indexes the vault again.
+Progress = Callable[[int, int], None]
 DEFAULT_NAMES = {"field": "fieldkit device", "hq": "fieldkit HQ"}
 
 
@@ -136,7 +139,7 @@ class Vault:
         # file, so the half-made vault is recognisably not a vault.
         old_umask = os.umask(0o077)
         try:
-            db = Database.open(paths.database, master_key, create=True)
+            db = Database.open(paths.database, master_key, create=True, upgrade=_upgrade(None))
         finally:
             os.umask(old_umask)
         with db.transaction():
@@ -150,21 +153,27 @@ class Vault:
         return cls(paths, db, slot_file, master_key)
 
     @classmethod
-    def unlock(cls, root: Path, passphrase: str) -> Vault:
+    def unlock(cls, root: Path, passphrase: str, *, on_upgrade: Progress | None = None) -> Vault:
         """Open with the passphrase. The duress passphrase, if one is set, opens too: it
-        shreds this vault and returns a new, empty one (docs/vault-format.md, "Duress")."""
-        return cls._unlock(root, SlotKind.PASSPHRASE, _secret(passphrase))
+        shreds this vault and returns a new, empty one (docs/vault-format.md, "Duress").
+        The first unlock after a schema change may take a while: a migration that indexes
+        every record again reports (done, total) to `on_upgrade`."""
+        return cls._unlock(root, SlotKind.PASSPHRASE, _secret(passphrase), on_upgrade)
 
     @classmethod
-    def unlock_with_recovery_code(cls, root: Path, code: str) -> Vault:
-        return cls._unlock(root, SlotKind.RECOVERY, recovery_code.decode(code))
+    def unlock_with_recovery_code(
+        cls, root: Path, code: str, *, on_upgrade: Progress | None = None
+    ) -> Vault:
+        return cls._unlock(root, SlotKind.RECOVERY, recovery_code.decode(code), on_upgrade)
 
     @classmethod
-    def _unlock(cls, root: Path, kind: SlotKind, secret: bytes) -> Vault:
+    def _unlock(
+        cls, root: Path, kind: SlotKind, secret: bytes, on_upgrade: Progress | None = None
+    ) -> Vault:
         paths = VaultPaths(root)
         slot_file = read_keyslots(paths)
         if isinstance(slot_file, keyslots_v1.KeyslotFile):
-            return cls._unlock_v1(paths, slot_file, kind, secret)
+            return cls._unlock_v1(paths, slot_file, kind, secret, on_upgrade)
         # Counted as a failure on disk before Argon2id runs (services/attempts.py).
         counted = attempts.before_attempt(paths)
         t0 = time.perf_counter()
@@ -182,13 +191,18 @@ class Vault:
                     return vault
         if master_key is None:
             _failed(root, counted, kind)
-        db = _open_database(paths, slot_file.vault_id, master_key)
+        db = _open_database(paths, slot_file.vault_id, master_key, on_upgrade)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
 
     @classmethod
     def _unlock_v1(
-        cls, paths: VaultPaths, slot_file: keyslots_v1.KeyslotFile, kind: SlotKind, secret: bytes
+        cls,
+        paths: VaultPaths,
+        slot_file: keyslots_v1.KeyslotFile,
+        kind: SlotKind,
+        secret: bytes,
+        on_upgrade: Progress | None = None,
     ) -> Vault:
         """A vault from before keyslot version 2: unlock as v1 did, then upgrade the file."""
         slot = slot_file.slot(keyslots_v1.SlotKind(int(kind)))
@@ -203,7 +217,7 @@ class Vault:
         except MalformedData as exc:
             raise _no_memory(exc) from None
         t1 = time.perf_counter()
-        db = _open_database(paths, slot_file.vault_id, master_key)
+        db = _open_database(paths, slot_file.vault_id, master_key, on_upgrade)
         try:
             upgraded = keyslot_upgrade.upgrade(slot_file, kind, secret, master_key)
             fsio.atomic_write(paths.keyslots, keyslots.serialise(upgraded))
@@ -392,12 +406,14 @@ class Vault:
         self.keyslot_file = new
 
 
-def _open_database(paths: VaultPaths, vault_id: bytes, master_key: bytearray) -> Database:
+def _open_database(
+    paths: VaultPaths, vault_id: bytes, master_key: bytearray, on_upgrade: Progress | None
+) -> Database:
     """After the key is known: sweep, open, check it is this vault, tidy, count a success."""
     # A crash during a passphrase change leaves a keyslot temp file that opens the
     # vault with the new passphrase; the user believes it was never set.
     sweep_temp_files(paths.root)
-    db = Database.open(paths.database, master_key)
+    db = Database.open(paths.database, master_key, upgrade=_upgrade(on_upgrade))
     try:
         if meta.get(db, "vault_id") != vault_id.hex():
             raise CorruptVault("the keyslot file belongs to another vault")
@@ -411,6 +427,12 @@ def _open_database(paths: VaultPaths, vault_id: bytes, master_key: bytearray) ->
         db.close()
         raise
     return db
+
+
+def _upgrade(progress: Progress | None) -> schema.Upgrade:
+    """What the store's migrations need from services: how a stored document becomes
+    the text the search index holds, and who hears of a long re-index."""
+    return schema.Upgrade(index_body=search_text.stored_index_body, progress=progress)
 
 
 def _derive(secret: bytes, slot_file: KeyslotFile) -> bytes:

@@ -83,7 +83,16 @@ class Database:
         self.on_wait: Callable[[float], None] | None = None
 
     @classmethod
-    def open(cls, path: Path, key: bytes | bytearray, *, create: bool = False) -> Database:
+    def open(
+        cls,
+        path: Path,
+        key: bytes | bytearray,
+        *,
+        create: bool = False,
+        upgrade: schema.Upgrade | None = None,
+    ) -> Database:
+        """Open and key the database, then bring its schema up to date (`upgrade`: what
+        a migration needs from above the store, see schema.Upgrade)."""
         if len(key) != KEY_SIZE:
             raise ValueError("database key must be 32 bytes")
         if not create and not path.exists():
@@ -108,7 +117,7 @@ class Database:
         try:
             if not create and int(db.scalar("PRAGMA user_version")) == 0:
                 raise CorruptVault("the vault database holds no schema")
-            schema.migrate(db)
+            schema.migrate(db, upgrade)
         except BaseException:
             db.close()
             raise
@@ -159,6 +168,10 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
             return self._c().execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._c().executemany(sql, rows)
 
     def executescript(self, sql: str) -> None:
         with self._lock:

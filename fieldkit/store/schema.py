@@ -7,12 +7,29 @@ never half of one. A database newer than this code is refused, not touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fieldkit.errors import CorruptVault
+from fieldkit.msgids import N_
 
 if TYPE_CHECKING:
     from fieldkit.store.db import Database
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What a migration needs from the layers above the store, which alone know it.
+
+    `index_body` turns a stored record document (the bytes in record_versions.doc) into
+    the text the full-text index holds (services/search_text.py); `progress` hears
+    (records done, records in all) while a migration re-indexes, so whoever opens the
+    vault can show that it is working, not hung."""
+
+    index_body: Callable[[bytes], str] | None = None
+    progress: Callable[[int, int], None] | None = None
+
 
 _V1 = """
 CREATE TABLE meta (
@@ -276,6 +293,25 @@ CREATE INDEX records_risk_updated ON records(risk, updated_at);
 DROP INDEX records_status;
 """
 
+# Version 8 (search): the full-text index is made again, with prefix indexes for 1 to 6
+# characters and without word positions (docs/performance.md, "Search grows with the
+# vault"). Search as people type ends in a prefix; one that no prefix index served (1
+# letter, or 5 and more) made FTS5 merge the posting list of every word starting with it,
+# the whole list whatever the LIMIT: 0.1-0.4 s at 200,000 records. Positions (detail=full)
+# serve only phrase and NEAR queries, which search never makes (each typed word is its own
+# quoted term, services/search_text.py); without them (detail=column) the index with six
+# prefix indexes is about the size of the old one with three. The index is contentless,
+# so it cannot rebuild itself: _reindex_search (below, in this migration's transaction)
+# indexes every record's current version again from its stored document. DROP TABLE
+# with secure_delete on overwrites the old index's pages.
+_V8_SEARCH = """
+DROP TABLE records_fts;
+CREATE VIRTUAL TABLE records_fts USING fts5(
+    body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0',
+    prefix='1 2 3 4 5 6', detail=column
+);
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -284,11 +320,69 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (5, _V5),
     (6, _V6),
     (7, _V7),
+    (8, _V8_SEARCH),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
+# How many records the re-index reads, indexes and reports at a time.
+REINDEX_BATCH = 500
 
-def migrate(db: Database) -> None:
+
+def _announce_reindex(db: Database, upgrade: Upgrade) -> None:
+    """Before the SQL: dropping the old index overwrites its pages (secure_delete), which
+    takes a while on its own (about two minutes for 200,000 records), so whoever waits
+    hears of the re-index before it."""
+    total = int(db.scalar("SELECT count(*) FROM records"))
+    if total == 0:
+        return
+    if upgrade.index_body is None:
+        raise RuntimeError("this migration re-indexes records: open the vault through services")
+    if upgrade.progress is not None:
+        upgrade.progress(0, total)
+
+
+def _reindex_search(db: Database, upgrade: Upgrade) -> None:
+    """Fill the (new, empty) full-text index from every record's current version,
+    reading the documents in batches of REINDEX_BATCH so memory stays flat. A document
+    that does not decode raises from index_body, and the whole migration rolls back:
+    the vault stays at its old schema, untouched."""
+    total = int(db.scalar("SELECT count(*) FROM records"))
+    if total == 0:
+        return
+    if upgrade.index_body is None:
+        raise RuntimeError("this migration re-indexes records: open the vault through services")
+    index_body = upgrade.index_body
+    done, last = 0, -1
+    while True:
+        rows = db.all(
+            "SELECT r.rid, v.doc FROM records r LEFT JOIN record_versions v"
+            " ON v.record_id = r.id AND v.version = r.version"
+            " WHERE r.rid > ? ORDER BY r.rid LIMIT ?",
+            (last, REINDEX_BATCH),
+        )
+        if not rows:
+            break
+        batch: list[tuple[int, str]] = []
+        for rid, doc in rows:
+            if not isinstance(doc, bytes | memoryview):
+                raise CorruptVault(
+                    N_("a record's current version is missing from the vault"),
+                    hint=N_("nothing was changed; restore the vault folder from a copy"),
+                )
+            batch.append((int(rid), index_body(bytes(doc))))
+        db.executemany("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", batch)
+        done += len(rows)
+        last = int(rows[-1][0])
+        if upgrade.progress is not None:
+            upgrade.progress(min(done, total), total)
+
+
+# Python work a migration does before and after its SQL, in the same transaction.
+Step = Callable[["Database", Upgrade], None]
+STEPS: dict[int, tuple[Step, Step]] = {8: (_announce_reindex, _reindex_search)}
+
+
+def migrate(db: Database, upgrade: Upgrade | None = None) -> None:
     version = int(db.scalar("PRAGMA user_version"))
     if version > CURRENT_VERSION:
         raise CorruptVault(
@@ -299,8 +393,13 @@ def migrate(db: Database) -> None:
         if target <= version:
             continue
         with db.transaction():
+            before, after = STEPS.get(target, (None, None))
+            if before is not None:
+                before(db, upgrade or Upgrade())
             for statement in _statements(sql):
                 db.execute(statement)
+            if after is not None:
+                after(db, upgrade or Upgrade())
             db.execute(f"PRAGMA user_version = {int(target)}")
 
 

@@ -50,7 +50,7 @@ class UnlockScreen(FieldkitScreen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def unlock(self, passphrase: str) -> None:
         try:
-            vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase)
+            vault = Vault.unlock(self.fk.ctx.vault_dir, passphrase, on_upgrade=self.upgrading)
         except AuthenticationFailed:
             if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
                 self.from_worker(self.fk.first_run)
@@ -64,6 +64,19 @@ class UnlockScreen(FieldkitScreen):
             self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(hand_over, self, vault)
+
+    def upgrading(self, done: int, total: int) -> None:
+        """From the worker, while the first unlock after an update indexes every record
+        again (store/schema.py, version 8): the bar and the line say how far it is."""
+        self.from_worker(self._show_upgrade, done, total)
+
+    def _show_upgrade(self, done: int, total: int) -> None:
+        self.query_one("#message", Static).update(
+            _("Upgrading the search index: {done} of {total} records…").format(
+                done=done, total=total
+            )
+        )
+        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
     def failed(self, message: str) -> None:
         msg = self.query_one("#message", Static)
@@ -123,7 +136,9 @@ class RecoverScreen(FieldkitScreen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_recovery(self, code: str, new: str) -> None:
         try:
-            vault = Vault.unlock_with_recovery_code(self.fk.ctx.vault_dir, code)
+            vault = Vault.unlock_with_recovery_code(
+                self.fk.ctx.vault_dir, code, on_upgrade=self.upgrading
+            )
             vault.change_passphrase(new)
         except FieldkitError as exc:
             if not vault_exists(self.fk.ctx.vault_dir):  # wiped after too many failures
@@ -132,6 +147,17 @@ class RecoverScreen(FieldkitScreen):
             self.from_worker(self.failed, error_text(exc).plain)
             return
         self.app.call_from_thread(hand_over, self, vault)
+
+    def upgrading(self, done: int, total: int) -> None:
+        self.from_worker(self._show_upgrade, done, total)
+
+    def _show_upgrade(self, done: int, total: int) -> None:
+        self.query_one("#message", Static).update(
+            _("Upgrading the search index: {done} of {total} records…").format(
+                done=done, total=total
+            )
+        )
+        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
     def failed(self, message: str) -> None:
         self.query_one("#message", Static).update(literal(message))
