@@ -6,11 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fieldkit.cli import media_text
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import attachment_json, opened
 from fieldkit.errors import UsageError
 from fieldkit.i18n import N_, _
+from fieldkit.services import media
 from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
 
 
@@ -63,13 +65,17 @@ def cmd_attach(ctx: Context) -> int:
             media_type=ctx.args.media_type,
             progress=reporter(ctx, _("stored")),
         )
+        # Read back from the vault's copy: what is shown is what HQ will receive.
+        found = media.inspect_attachment(vault.db, row)
     if ctx.as_json:
-        ctx.emit_json(attachment_json(row))
+        ctx.emit_json({**attachment_json(row), "metadata": media_text.as_json(found)})
     else:
         ctx.out(row.id)
         ctx.info(
             _("stored {size} bytes, sha256 {sha256}").format(size=row.size, sha256=row.sha256.hex())
         )
+        for line in media_text.intake_lines(found):
+            ctx.info(line)
     return 0
 
 
