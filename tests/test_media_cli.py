@@ -84,6 +84,8 @@ def test_hq_sees_findings_and_extracts_a_stripped_copy(pair: Pair, tmp_path: Pat
     done = extraction.extract(pair.hq.db, att.id, tmp_path / "copy.jpg", "appeal file")
     copy = (tmp_path / "copy.jpg").read_bytes()
     assert done.stripped and done.sha256 == hashlib.sha256(copy).digest() != att.sha256
+    entry = extraction.log(pair.hq.db)[0]  # the log says which copy left (schema 8)
+    assert (entry.copy, entry.copy_sha256, entry.sha256) == ("stripped", done.sha256, att.sha256)
     with Image.open(io.BytesIO(copy)) as im:
         assert not im.getexif().get_ifd(0x8825) and not im.getexif().get_ifd(0x8769)
     assert b"SN-4242" not in copy and b"Ivan Petrov" not in copy

@@ -193,6 +193,8 @@ def cmd_extractions(ctx: Context) -> int:
                     "sha256": e.sha256.hex(),
                     "reason": e.reason,
                     "outcome": e.outcome,
+                    "copy": e.copy,
+                    "copy_sha256": e.copy_sha256.hex() if e.copy_sha256 is not None else None,
                 }
                 for e in rows
             ]
@@ -201,9 +203,14 @@ def cmd_extractions(ctx: Context) -> int:
     if not rows:
         ctx.out(_("No attachment was extracted."))
     for e in rows:
+        outcome = e.outcome
+        if e.copy == "stripped":
+            outcome = _("written (stripped copy)")
+        elif e.copy == "original":
+            outcome = _("written (unaltered original)")
         ctx.out(
             _("{at}  {attachment}  record {record}  {outcome}").format(
-                at=e.at, attachment=e.attachment_id[:12], record=e.record_id[:12], outcome=e.outcome
+                at=e.at, attachment=e.attachment_id[:12], record=e.record_id[:12], outcome=outcome
             )
         )
         ctx.out("  " + _("reason: {reason}").format(reason=e.reason))

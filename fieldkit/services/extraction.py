@@ -105,7 +105,13 @@ def extract(
             store.finish_extraction(db, seq, "failed")
         raise
     with db.transaction():
-        store.finish_extraction(db, seq, "written")
+        store.finish_extraction(
+            db,
+            seq,
+            "written",
+            copy="stripped" if result.stripped else "original",
+            copy_sha256=result.sha256,
+        )
     return result
 
 

@@ -276,6 +276,15 @@ CREATE INDEX records_risk_updated ON records(risk, updated_at);
 DROP INDEX records_status;
 """
 
+# Version 8, media (identifying metadata in attachments, services/media.py): `hq extract`
+# writes a copy stripped of identifying metadata unless the analyst asks for the original;
+# the extraction log says which copy left and keeps that copy's SHA-256. Entries made
+# before version 8 keep NULL in both (every one of them was the original).
+_V8 = """
+ALTER TABLE extraction_log ADD COLUMN copy TEXT CHECK (copy IN ('original', 'stripped'));
+ALTER TABLE extraction_log ADD COLUMN copy_sha256 BLOB;
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -284,6 +293,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (5, _V5),
     (6, _V6),
     (7, _V7),
+    (8, _V8),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
