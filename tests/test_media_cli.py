@@ -48,6 +48,21 @@ def test_attach_shows_what_a_photo_carries(cli_vault: list[str], tmp_path: Path)
     assert {"what": "GPS position", "value": "55.7558, 37.6173"} in j["metadata"]["items"]
 
 
+def test_attachment_show_lists_the_metadata(cli_vault: list[str], tmp_path: Path) -> None:
+    rid = _record(cli_vault)
+    src = tmp_path / "rec.flac"
+    src.write_bytes((FIXTURES / "tagged.flac").read_bytes())
+    aid = cli(["attach", rid, str(src), *cli_vault]).out.strip()
+    r = cli(["attachment", "show", aid[:8], *cli_vault])
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert "This recording carries identifying metadata:" in lines
+    assert "  GPS position: 55.7558, 37.6173" in lines
+    assert "  author or owner: artist: Ivan Petrov" in lines
+    j = cli(["attachment", "show", aid, "--json", *cli_vault]).json()
+    assert j["metadata"]["kind"] == "audio" and j["metadata"]["format"] == "FLAC"
+
+
 def test_attach_of_a_plain_file_says_nothing_about_metadata(
     cli_vault: list[str], tmp_path: Path
 ) -> None:

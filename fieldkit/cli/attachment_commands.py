@@ -30,11 +30,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     at = sub.add_parser("attachment", parents=[common], help=_("work with stored attachments"))
     ats = at.add_subparsers(
-        dest="attachment_cmd", required=True, metavar="{list,extract,describe,remove}"
+        dest="attachment_cmd", required=True, metavar="{list,show,extract,describe,remove}"
     )
     ls = ats.add_parser("list", parents=[common], help=_("a record's attachments"))
     ls.add_argument("id", help=_("record id"))
     ls.set_defaults(func=cmd_list)
+    sh = ats.add_parser(
+        "show",
+        parents=[common],
+        help=_("one attachment, with the identifying metadata its file carries"),
+    )
+    sh.add_argument("attachment_id")
+    sh.set_defaults(func=cmd_show)
     ex = ats.add_parser(
         "extract", parents=[common], help=_("write a plaintext copy to a path you name")
     )
@@ -89,6 +96,22 @@ def cmd_list(ctx: Context) -> int:
     else:
         for r in rows:
             ctx.out(f"{r.id}  {r.media_type:<24} {r.size:>12}  {r.sha256.hex()[:16]}  {r.filename}")
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        row = AttachmentService(vault.db).get(ctx.args.attachment_id)
+        found = media.inspect_attachment(vault.db, row)
+    if ctx.as_json:
+        ctx.emit_json({**attachment_json(row), "metadata": media_text.as_json(found)})
+        return 0
+    ctx.out(f"{row.id}  {row.media_type}  {row.size}  sha256 {row.sha256.hex()}")
+    ctx.out(row.filename)
+    if row.description:
+        ctx.out(row.description)
+    for line in media_text.lines(found):
+        ctx.out(line)
     return 0
 
 
