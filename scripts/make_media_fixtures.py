@@ -24,6 +24,21 @@ FILES: dict[str, list[str]] = {
     "tagged.m4a": [*TONE, *TAGS, "-metadata", "comment=room 12", "-c:a", "aac", "-b:a", "32k"],
     "tagged.flac": [*TONE, *TAGS, "-metadata", f"location={WHERE}", "-ar", "8000"],
     "tagged.ogg": [*TONE, *TAGS, "-metadata", f"location={WHERE}", "-c:a", "libvorbis"],
+    # WAV as a field recorder writes it: RIFF INFO tags and a Broadcast WAV bext chunk.
+    "tagged.wav": [
+        *TONE,
+        *TAGS,
+        "-ar",
+        "8000",
+        "-c:a",
+        "pcm_u8",
+        "-write_bext",
+        "1",
+        "-metadata",
+        "originator=ZOOM H5 SN77",
+        "-metadata",
+        "origination_date=2026-04-02",
+    ],
     # QuickTime as a phone writes it: location, make and model in moov/udta atoms.
     "phone.mov": [
         *PICTURE,

@@ -21,7 +21,7 @@ from fieldkit.services import media
 from fieldkit.services import media_found as mf
 
 FIXTURES = Path(__file__).parent / "fixtures" / "media"
-AUDIO = ["tagged.mp3", "tagged.m4a", "tagged.flac", "tagged.ogg", "plain.m4a"]
+AUDIO = ["tagged.mp3", "tagged.m4a", "tagged.flac", "tagged.ogg", "tagged.wav", "plain.m4a"]
 
 
 def photo(
@@ -163,12 +163,14 @@ def test_audio_tags_are_found_and_stripped(name: str) -> None:
     assert any("Ivan Petrov" in v for v in labels(found)[mf.AUTHOR])
     if name in ("tagged.flac", "tagged.ogg"):
         assert labels(found)[mf.GPS] == ["55.7558, 37.6173"]
+    if name == "tagged.wav":  # RIFF INFO and bext, which mutagen's tag API does not show
+        assert "bext: ZOOM H5 SN77" in " ".join(labels(found)[mf.DEVICE])
     result, copy = strip_bytes(data)
     assert not result.after.identifying
     again = mutagen.File(io.BytesIO(copy))  # re-read by mutagen itself
     assert again is not None
     assert not again.tags  # no tag left (an empty tag block at most)
-    assert b"Ivan Petrov" not in copy and b"55.7558" not in copy
+    assert b"Ivan Petrov" not in copy and b"55.7558" not in copy and b"SN77" not in copy
 
 
 def test_quicktime_location_and_device_atoms_are_found_and_refused_at_strip() -> None:

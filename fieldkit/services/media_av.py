@@ -8,6 +8,11 @@ tag API does not show: the user-data atoms phones write (location in ©xyz or 3G
 ©mak, ©mod, ©swr) and the QuickTime `keys` table (com.apple.quicktime.location.ISO6709,
 make, model, software). Those are found with mutagen's own atom reader (mutagen.mp4.Atoms).
 
+WAV files: mutagen's tag API shows only an ID3 chunk; the RIFF INFO list, Broadcast WAV's
+`bext` chunk (a field recorder's originator, date and time), iXML and XMP chunks are found
+with mutagen's RIFF chunk reader (mutagen._riff, private: its version is locked) and deleted
+from the copy with it.
+
 Stripped copy: mutagen deletes the tags (and FLAC pictures) in the copy. It cannot remove
 the QuickTime user-data atoms; services/media.py re-reads every copy and refuses one in
 which anything identifying is left.
@@ -19,6 +24,7 @@ import struct
 from typing import IO, Any
 
 import mutagen
+from mutagen._riff import RiffFile  # mutagen's RIFF chunk reader (private; version locked)
 from mutagen.mp4 import Atoms  # type: ignore[attr-defined]  # mutagen's MP4 atom reader
 
 from fieldkit.services import media_found as mf
@@ -113,6 +119,26 @@ _KEY_WORDS = (
 )
 
 
+# RIFF (WAV) chunks mutagen's tag API does not show: the INFO list (as recorders and
+# ffmpeg write it), Broadcast WAV's `bext` (originator, date and time of the recording),
+# iXML and XMP (`_PMX`).
+_INFO = {
+    "IART": mf.AUTHOR,
+    "ICOP": mf.AUTHOR,
+    "IENG": mf.AUTHOR,
+    "ITCH": mf.AUTHOR,
+    "ICRD": mf.CREATED,
+    "ISFT": mf.SOFTWARE,
+    "ISRC": mf.OTHER,
+    "ICMT": mf.OTHER,
+    "INAM": mf.OTHER,
+    "IKEY": mf.OTHER,
+    "ISBJ": mf.OTHER,
+    "IPRD": mf.OTHER,
+}
+_RIFF_EXTRA = {"bext": mf.DEVICE, "iXML": mf.OTHER, "_PMX": mf.OTHER, "axml": mf.OTHER}
+
+
 def is_av(head: bytes) -> bool:
     """The first bytes are those of a container mutagen reads (or an MP3 frame)."""
     return (
@@ -144,6 +170,9 @@ def inspect(fh: IO[bytes]) -> Findings | None:
         found.add(mf.PICTURE, f"{len(pic.data)} bytes ({mf.as_text(pic.mime)})")
     fh.seek(0)
     head = fh.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        fh.seek(0)
+        _riff(fh, found)
     if head[4:8] == b"ftyp":
         fh.seek(0)
         if _atoms(fh, media, found):
@@ -158,6 +187,9 @@ def strip(fh: IO[bytes]) -> None:
         raise mf.Unsupported("not a format mutagen can write")
     fh.seek(0)
     media.delete(fh)
+    fh.seek(0)
+    if fh.read(4) == b"RIFF":
+        _strip_riff(fh)
     if getattr(media, "pictures", None):
         fh.seek(0)
         media = load(fh)
@@ -188,6 +220,48 @@ def _tags(tags: Any, found: Collector) -> None:
             found.add(mf.GPS, where if where is not None else f"{name}: {text}")
         else:
             found.add(label, f"{name}: {text}")
+
+
+def _riff_chunks(fh: IO[bytes]) -> list[Any]:
+    """The identifying chunks at the top of a RIFF/WAVE file (INFO list, bext, ...)."""
+    fh.seek(0)
+    root = RiffFile(fh).root  # type: ignore[no-untyped-call]
+    out = []
+    for i, chunk in enumerate(root.subchunks()):
+        if i >= MAX_ATOMS:
+            break
+        if (chunk.id == "LIST" and getattr(chunk, "name", "") == "INFO") or (
+            chunk.id in _RIFF_EXTRA
+        ):
+            out.append(chunk)
+    return out
+
+
+def _riff(fh: IO[bytes], found: Collector) -> None:
+    for chunk in _riff_chunks(fh):
+        if chunk.id != "LIST":
+            data = chunk.read() if chunk.data_size <= MAX_ATOM_READ else b""
+            # bext: a 256-byte description, then the originator (32 bytes), its
+            # reference (32), the date (10) and time (8) of the recording.
+            fields = b" ".join(p for p in data[256:338].split(b"\x00") if p)
+            text = mf.as_text(fields) if chunk.id == "bext" else f"{chunk.data_size} bytes"
+            found.add(_RIFF_EXTRA[chunk.id], f"{chunk.id}: {' '.join(text.split())}")
+            continue
+        for n, sub in enumerate(chunk.subchunks()):
+            if n >= MAX_ATOMS:
+                break
+            value = mf.as_text(sub.read()) if sub.data_size <= MAX_ATOM_READ else "(large)"
+            found.add(_INFO.get(sub.id, mf.OTHER), f"{sub.id}: {value}")
+
+
+def _strip_riff(fh: IO[bytes]) -> None:
+    """Delete the chunks _riff reports, one at a time (each deletion moves the rest)."""
+    for _ in range(MAX_ATOMS):
+        chunks = _riff_chunks(fh)
+        if not chunks:
+            return
+        chunks[0].delete()
+    raise mf.Unsupported("too many metadata chunks")
 
 
 def _by_words(name: str) -> str | None:
