@@ -10,7 +10,6 @@ peak after unlocking, before the case. The recording needs ffmpeg (Debian: ffmpe
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shutil
 import subprocess
@@ -55,28 +54,53 @@ def _recording(path: Path, seconds: int) -> None:
     )  # fmt: skip
 
 
+def _status_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _rss_mib() -> float:
+    return _status_mib("VmRSS")
+
+
+def _hwm_mib() -> float:
+    return _status_mib("VmHWM")
+
+
+def _reset_peak() -> None:
+    """Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def _one(case: str, root: Path, att_id: str) -> None:
     """Runs in its own process: unlock, then one case; prints a JSON line."""
     with Vault.unlock(root, PASSPHRASE) as v:
         row = AttachmentService(v.db).get(att_id)
         before = peak_rss_mib()
+        now_before = _rss_mib()
+        _reset_peak()  # so the peak read after the case is the case's own
         if case.startswith("inspect"):
             seconds, found = timed(lambda: media.inspect_attachment(v.db, row))
             result = {"status": found.status, "findings": len(found.items)}
         else:
-            out = io.BytesIO()
+            # A file, as `hq extract` writes (its temp file beside the destination).
+            with open(root.parent / "copy.out", "w+b") as out:
 
-            def strip() -> media.Stripped:
-                from fieldkit.store import attachments as att_store
+                def strip() -> media.Stripped:
+                    from fieldkit.store import attachments as att_store
 
-                with att_store.open_content(v.db, row) as src:
-                    return media.strip(src, out)
+                    with att_store.open_content(v.db, row) as src:
+                        return media.strip(src, out)
 
-            seconds, done = timed(strip)
+                seconds, done = timed(strip)
+            (root.parent / "copy.out").unlink()
             result = {"copy_bytes": done.size, "left": done.after.identifying}
     print(json.dumps({
         "case": case, "bytes": row.size, "seconds": round(seconds, 3),
-        "rss_before_mib": round(before, 1), "rss_peak_mib": round(peak_rss_mib(), 1), **result,
+        "rss_before_mib": round(before, 1), "rss_now_before_mib": round(now_before, 1),
+        "rss_peak_during_mib": round(_hwm_mib(), 1), **result,
     }))  # fmt: skip
 
 
