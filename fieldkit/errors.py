@@ -303,6 +303,32 @@ class WrongVaultKind(FieldkitError):
     hint = N_("point --vault at the right vault ('fieldkit init': field; 'fieldkit hq init': HQ)")
 
 
+# ---- identifying metadata in attachments (exit codes 40-41) ----------------------------
+
+
+class StripUnsupported(FieldkitError):
+    """`hq extract` cannot make a copy without identifying metadata of this file (its
+    type is not one fieldkit strips, or the file cannot be read): nothing was written."""
+
+    exit_code = 40
+    hint = N_(
+        "to write the unaltered original instead, add --original (the log says so); it "
+        "keeps whatever metadata the file carries"
+    )
+
+
+class MetadataRemains(FieldkitError):
+    """The stripped copy, read back, still carries identifying metadata (for example a
+    phone video's location, which mutagen cannot remove): the copy was deleted."""
+
+    exit_code = 41
+    hint = N_(
+        "nothing was written; write the original with --original and remove the metadata "
+        "with a tool that rewrites the file (for example: ffmpeg -i IN -map_metadata -1 "
+        "-c copy OUT), then check the result"
+    )
+
+
 _OS_HINTS: dict[int, str] = {
     errno.ENOSPC: N_("the disk is full: free some space or choose another disk"),
     errno.EDQUOT: N_("your disk quota is used up: free some space or choose another disk"),

@@ -345,3 +345,36 @@ def test_sweep_waits_for_no_one(vault_root: Path) -> None:
             other.close()
         assert att_store.sweep_orphan_files(v.db, store) == 1
         assert not orphan.exists()
+
+
+@pytest.mark.parametrize("size", [0, 1, C - 1, C, C + 1, 2 * C + 5])
+def test_random_reader_reads_any_range(tmp_path: Path, size: int) -> None:
+    """open_random (services/media.py reads attachments through it): seek and read any
+    range, from the start, the current place or the end, as the plaintext has it."""
+    store = BlobStore(tmp_path / "blobs")
+    data = os.urandom(size)
+    blob_id, key = _store(store, data)
+    with store.open_random(blob_id, key, size) as fh:
+        assert fh.read() == data
+        for start, n in [(0, 10), (C - 3, 7), (size // 2, C + 9), (max(size - 4, 0), 100)]:
+            fh.seek(start)
+            assert fh.read(n) == data[start : start + n]
+        fh.seek(-min(size, 5), io.SEEK_END)
+        assert fh.read() == data[-min(size, 5) :] if size else fh.read() == b""
+        fh.seek(size + 100)
+        assert fh.read(10) == b""  # the padding is never shown
+
+
+def test_random_reader_refuses_a_tampered_chunk(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    data = os.urandom(2 * C + 5)
+    blob_id, key = _store(store, data)
+    path = store.path(blob_id)
+    raw = bytearray(path.read_bytes())
+    raw[blob.HEADER_SIZE + blob.ENCRYPTED_CHUNK_SIZE + 10] ^= 1  # inside chunk 1
+    path.write_bytes(bytes(raw))
+    with store.open_random(blob_id, key, len(data)) as fh:
+        assert fh.read(100) == data[:100]  # chunk 0 is intact
+        fh.seek(C + 1)
+        with pytest.raises(IntegrityError):
+            fh.read(10)

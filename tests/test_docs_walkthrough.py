@@ -30,6 +30,7 @@ import pytest
 from tests.conftest import ROOT
 
 FIELDKIT = ROOT / ".venv" / "bin" / "fieldkit"
+MEDIA_FIXTURE = ROOT / "tests" / "fixtures" / "media" / "tagged.ogg"
 P1 = "correct horse battery staple mountain"
 P2 = "another long passphrase for the field 2026"
 TIMEOUT = 900.0  # a guard against a hang on a loaded machine, not a measurement
@@ -139,7 +140,9 @@ def _run(blocks: list[str], home: Path, *, premise: dict[int, str]) -> str:
     secure.mkdir()
     usb.mkdir()
     (home / "recordings").mkdir()
-    (home / "recordings" / "interview.ogg").write_bytes(os.urandom(50_000))
+    # A real Ogg recording, tagged as a recorder tags it (artist, date, location): the
+    # guide's `hq extract` writes it without them (scripts/make_media_fixtures.py).
+    (home / "recordings" / "interview.ogg").write_bytes(MEDIA_FIXTURE.read_bytes())
     # The guide takes `fieldkit` as installed; the README's own alias line redefines it.
     parts = ["set -euo pipefail", "shopt -s expand_aliases", 'cd "$HOME"']
     parts.append(f"alias fieldkit={FIELDKIT}")
@@ -188,9 +191,11 @@ def test_hq_guide_as_written(tmp_path: Path) -> None:
     export_at = next(i for i, b in enumerate(blocks) if "fieldkit export" in b)
     out = _run(blocks, home, premise={export_at: add})
     assert "verified and imported 1 new record version, 1 attachment" in " ".join(out.split())
-    assert (home / "secure" / "order.jpg").read_bytes() == (
-        home / "recordings" / "interview.ogg"
-    ).read_bytes()
+    recording = (home / "recordings" / "interview.ogg").read_bytes()
+    # By default the copy leaves without its tags; --original is the bit-exact original.
+    stripped = (home / "secure" / "order.jpg").read_bytes()
+    assert stripped != recording and b"Ivan Petrov" in recording and b"Ivan Petrov" not in stripped
+    assert (home / "secure" / "original.jpg").read_bytes() == recording
     assert (home / "analysis.jsonl").exists() and (home / "for-report.csv").exists()
     assert (home / "hq-identity.txt").stat().st_mode & 0o777 == 0o600
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fieldkit.errors import InvalidInput, NotFound
+from fieldkit.errors import InvalidInput, NotFound, StripUnsupported
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.services import analysis_export, extraction, hq_import, hq_view, model, stats
 from fieldkit.services import export as export_svc
@@ -137,17 +137,25 @@ def test_extraction_asks_a_reason_and_logs_it(pair: Pair, tmp_path: Path) -> Non
     with pytest.raises(InvalidInput):
         extraction.extract(pair.hq.db, att.id, tmp_path / "x.jpg", "  ")
     assert not (tmp_path / "x.jpg").exists()
-    extraction.extract(pair.hq.db, att.id, tmp_path / "x.jpg", "appeal case file")
+    # Not a photo fieldkit can strip (services/media.py): refused unless the original
+    # is asked for, and logged as failed.
+    with pytest.raises(StripUnsupported, match="type not supported"):
+        extraction.extract(pair.hq.db, att.id, tmp_path / "x.jpg", "appeal case file")
+    assert not (tmp_path / "x.jpg").exists() and not list(tmp_path.glob(".x.jpg*"))
+    done = extraction.extract(
+        pair.hq.db, att.id, tmp_path / "x.jpg", "appeal case file", original=True
+    )
     assert (tmp_path / "x.jpg").read_bytes() == b"secret scan"
-    (entry,) = extraction.log(pair.hq.db)
+    assert (done.stripped, done.sha256) == (False, att.sha256)
+    (entry, _failed) = extraction.log(pair.hq.db)
     assert (entry.attachment_id, entry.record_id, entry.reason, entry.outcome) == (
         att.id, rid, "appeal case file", "written",
     )  # fmt: skip
     assert entry.sha256 == att.sha256
     # A failed extraction (the file exists) is logged as failed; nothing is replaced.
     with pytest.raises(Exception, match="already exists"):
-        extraction.extract(pair.hq.db, att.id, tmp_path / "x.jpg", "second copy")
-    assert [e.outcome for e in extraction.log(pair.hq.db)] == ["failed", "written"]
+        extraction.extract(pair.hq.db, att.id, tmp_path / "x.jpg", "second copy", original=True)
+    assert [e.outcome for e in extraction.log(pair.hq.db)] == ["failed", "written", "failed"]
     # The log holds no testimony and no path.
     row = pair.hq.db.all("SELECT * FROM extraction_log")
     assert "Задержан" not in repr(row) and str(tmp_path) not in repr(row)
@@ -160,11 +168,16 @@ def test_extraction_asks_a_reason_and_logs_it(pair: Pair, tmp_path: Path) -> Non
     assert r.code == 5 and not (tmp_path / "y.jpg").exists()  # a control in the reason
     r = cli(["hq", "extract", att.id[:8], "--out", str(tmp_path / "y.jpg"),
              "--reason", "legal team", *opts])  # fmt: skip
+    assert r.code == 40 and "--original" in r.err and not (tmp_path / "y.jpg").exists()
+    r = cli(["hq", "extract", att.id[:8], "--out", str(tmp_path / "y.jpg"),
+             "--reason", "legal team", "--original", *opts])  # fmt: skip
     assert r.code == 0, r.err
     bypass = cli(["attachment", "extract", att.id, "--out", str(tmp_path / "z.jpg"), *opts])
     assert bypass.code == 2 and "hq extract" in bypass.err and not (tmp_path / "z.jpg").exists()
     log = cli(["hq", "extractions", "--json", *opts]).json()
-    assert [e["reason"] for e in log] == ["legal team", "second copy", "appeal case file"]
+    assert [e["reason"] for e in log] == [
+        "legal team", "legal team", "second copy", "appeal case file", "appeal case file",
+    ]  # fmt: skip
 
 
 # ---- filters ------------------------------------------------------------------------------

@@ -367,3 +367,44 @@ def test_a_database_that_does_not_decode_is_never_reinitialised(
     r = cli(["record", "list", "--vault", str(root), "--passphrase-file", str(pf)])
     assert r.code == 8, r.err
     assert _digest_tree(root) == before
+
+
+def test_schema_8_extraction_log_says_which_copy_left(tmp_path: Path) -> None:
+    """Schema 8 (media): the extraction log gains which copy left and its hash. An HQ
+    vault is brought to schema 7 by schema 7's own SQL with a logged extraction in it,
+    then unlocked: the old entry keeps NULL (it was the original), new entries say
+    'original' or 'stripped'."""
+    from fieldkit.services import extraction
+
+    root = _copy(6, tmp_path) / "hq"
+    conn = _raw(root)
+    try:
+        assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == 6
+        target, sql = schema.MIGRATIONS[6]
+        assert target == 7
+        conn.execute("BEGIN")
+        for statement in schema._statements(sql):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO extraction_log (at, attachment_id, record_id, sha256, reason, outcome)"
+            " VALUES ('2026-01-01T00:00:00Z', 'a1', 'r1', ?, 'before the upgrade', 'written')",
+            (bytes(32),),
+        )
+        conn.execute("PRAGMA user_version = 7")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    with Vault.unlock(root, PASSPHRASE) as h:
+        assert h.db.pragma("user_version") == 8
+        (old,) = extraction.log(h.db)
+        assert (old.reason, old.copy, old.copy_sha256) == ("before the upgrade", None, None)
+        held = [
+            a for r in _expected(6)["hq"]["records"] for a in AttachmentService(h.db).for_record(r)
+        ]
+        att = held[0]  # the fixture's HQ received attachments with bundle 1
+        out = tmp_path / "copy.bin"
+        extraction.extract(h.db, att.id, out, "court filing", original=True)
+        new = extraction.log(h.db)[0]
+        assert (new.copy, new.copy_sha256) == ("original", att.sha256)
+        with pytest.raises(sqlcipher3.IntegrityError):  # the CHECK holds
+            h.db.execute("UPDATE extraction_log SET copy = 'other' WHERE seq = ?", (new.seq,))

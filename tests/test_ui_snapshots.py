@@ -439,3 +439,36 @@ def test_export_without_consent_dialog(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_metadata_found_after_attaching_a_photo(snap_compare: SnapCompare) -> None:
+    """What a fieldworker sees after attaching a photo with GPS, serial and author
+    (services/media.py): the findings with their values, and what happens to them."""
+    from fieldkit.services import media
+    from fieldkit.services import media_found as mf
+    from fieldkit.ui.screens.media_found import MetadataFoundScreen
+
+    root = _fresh("metadata-found")
+    _field_vault(root, with_hq=False)
+    found = media.Findings(
+        media.READ,
+        "image",
+        "JPEG",
+        (
+            mf.Finding(mf.GPS, "55.7558, 37.6173"),
+            mf.Finding(mf.SERIAL, "SN-4242"),
+            mf.Finding(mf.DEVICE, "Canon"),
+            mf.Finding(mf.DEVICE, "EOS 5D"),
+            mf.Finding(mf.AUTHOR, "\x1b[31mIvan\x1b[0m [b]Petrov[/b]"),
+            mf.Finding(mf.CREATED, "2026:04:02 10:15:00"),
+            mf.Finding(mf.SOFTWARE, "Firmware 1.0.3"),
+        ),
+    )
+
+    async def before(pilot: Any) -> None:
+        await _unlock(pilot)
+        pilot.app.push_screen(MetadataFoundScreen(found))
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MetadataFoundScreen))
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)

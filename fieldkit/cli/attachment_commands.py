@@ -6,11 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fieldkit.cli import media_text
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import attachment_json, opened
 from fieldkit.errors import UsageError
 from fieldkit.i18n import N_, _
+from fieldkit.services import media
 from fieldkit.services.attachments import MAX_DESCRIPTION, AttachmentService
 
 
@@ -28,11 +30,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     at = sub.add_parser("attachment", parents=[common], help=_("work with stored attachments"))
     ats = at.add_subparsers(
-        dest="attachment_cmd", required=True, metavar="{list,extract,describe,remove}"
+        dest="attachment_cmd", required=True, metavar="{list,show,extract,describe,remove}"
     )
     ls = ats.add_parser("list", parents=[common], help=_("a record's attachments"))
     ls.add_argument("id", help=_("record id"))
     ls.set_defaults(func=cmd_list)
+    sh = ats.add_parser(
+        "show",
+        parents=[common],
+        help=_("one attachment, with the identifying metadata its file carries"),
+    )
+    sh.add_argument("attachment_id")
+    sh.set_defaults(func=cmd_show)
     ex = ats.add_parser(
         "extract", parents=[common], help=_("write a plaintext copy to a path you name")
     )
@@ -63,13 +72,17 @@ def cmd_attach(ctx: Context) -> int:
             media_type=ctx.args.media_type,
             progress=reporter(ctx, _("stored")),
         )
+        # Read back from the vault's copy: what is shown is what HQ will receive.
+        found = media.inspect_attachment(vault.db, row)
     if ctx.as_json:
-        ctx.emit_json(attachment_json(row))
+        ctx.emit_json({**attachment_json(row), "metadata": media_text.as_json(found)})
     else:
         ctx.out(row.id)
         ctx.info(
             _("stored {size} bytes, sha256 {sha256}").format(size=row.size, sha256=row.sha256.hex())
         )
+        for line in media_text.intake_lines(found):
+            ctx.info(line)
     return 0
 
 
@@ -83,6 +96,22 @@ def cmd_list(ctx: Context) -> int:
     else:
         for r in rows:
             ctx.out(f"{r.id}  {r.media_type:<24} {r.size:>12}  {r.sha256.hex()[:16]}  {r.filename}")
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    with opened(ctx) as vault:
+        row = AttachmentService(vault.db).get(ctx.args.attachment_id)
+        found = media.inspect_attachment(vault.db, row)
+    if ctx.as_json:
+        ctx.emit_json({**attachment_json(row), "metadata": media_text.as_json(found)})
+        return 0
+    ctx.out(f"{row.id}  {row.media_type}  {row.size}  sha256 {row.sha256.hex()}")
+    ctx.out(row.filename)
+    if row.description:
+        ctx.out(row.description)
+    for line in media_text.lines(found):
+        ctx.out(line)
     return 0
 
 

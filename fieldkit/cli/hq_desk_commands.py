@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from fieldkit.cli import media_text
 from fieldkit.cli.context import Context
 from fieldkit.cli.record_commands import attachment_json, opened
 from fieldkit.cli.shared import say
@@ -37,6 +38,14 @@ def register(hs: Any, common: argparse.ArgumentParser) -> None:
         help=_("why it leaves the vault (kept in the vault's extraction log; no testimony)"),
     )
     x.add_argument("--force", action="store_true", help=_("replace PATH if it exists"))
+    x.add_argument(
+        "--original",
+        action="store_true",
+        help=_(
+            "write the bit-exact original, with its metadata (GPS position, camera serial, "
+            "author, ...); by default the copy is stripped of it"
+        ),
+    )
     x.set_defaults(func=cmd_extract)
 
     lg = hs.add_parser("extractions", parents=[common], help=_("the log of extracted attachments"))
@@ -94,7 +103,13 @@ def cmd_show(ctx: Context) -> int:
                 "sections": [
                     {"title": s.title, "fields": [asdict(f) for f in s.fields]} for s in secs
                 ],
-                "attachments": [attachment_json(a) for a in view.attachments],
+                "attachments": [
+                    {
+                        **attachment_json(a),
+                        "metadata": media_text.as_json(view.findings[a.id]),
+                    }
+                    for a in view.attachments
+                ],
             }
         )
         return 0
@@ -116,18 +131,51 @@ def cmd_extract(ctx: Context) -> int:
     out = Path(ctx.args.out)
     reason = extraction.check_reason(ctx.args.reason)  # before the passphrase is asked
     with opened(ctx) as vault:
-        row = extraction.extract(
-            vault.db, ctx.args.attachment, out, reason, overwrite=ctx.args.force
+        done = extraction.extract(
+            vault.db,
+            ctx.args.attachment,
+            out,
+            reason,
+            original=ctx.args.original,
+            overwrite=ctx.args.force,
         )
+    row = done.row
     ctx.info(_("this copy is NOT encrypted; the extraction and its reason are logged"))
-    say(
-        ctx,
-        ngettext(
+    if done.stripped:
+        if done.found.identifying:
+            ctx.info(
+                _("removed from the copy: {what}").format(
+                    what=", ".join(_(label) for label in media_text.labels(done.found))
+                )
+            )
+        else:
+            ctx.info(_("the original carries no identifying metadata fieldkit can read"))
+        if done.format == "JPEG":
+            ctx.info(_("the photo was re-encoded with its own quality settings to drop it"))
+        text = ngettext(
+            "{name}: a copy without identifying metadata ({n} byte) written to {path}",
+            "{name}: a copy without identifying metadata ({n} bytes) written to {path}",
+            done.size,
+        )
+    else:
+        for line in media_text.lines(done.found, _("The original carries:")):
+            ctx.info(line)
+        text = ngettext(
             "{name} ({n} byte, hash checked) written to {path}",
             "{name} ({n} bytes, hash checked) written to {path}",
-            row.size,
-        ).format(name=row.filename, n=row.size, path=out),
-        {"path": str(out), **attachment_json(row)},
+            done.size,
+        )
+    say(
+        ctx,
+        text.format(name=row.filename, n=done.size, path=out),
+        {
+            "path": str(out),
+            **attachment_json(row),
+            "stripped": done.stripped,
+            "copy_sha256": done.sha256.hex(),
+            "copy_size": done.size,
+            "metadata": media_text.as_json(done.found),
+        },
     )
     return 0
 
@@ -145,6 +193,8 @@ def cmd_extractions(ctx: Context) -> int:
                     "sha256": e.sha256.hex(),
                     "reason": e.reason,
                     "outcome": e.outcome,
+                    "copy": e.copy,
+                    "copy_sha256": e.copy_sha256.hex() if e.copy_sha256 is not None else None,
                 }
                 for e in rows
             ]
@@ -153,9 +203,14 @@ def cmd_extractions(ctx: Context) -> int:
     if not rows:
         ctx.out(_("No attachment was extracted."))
     for e in rows:
+        outcome = e.outcome
+        if e.copy == "stripped":
+            outcome = _("written (stripped copy)")
+        elif e.copy == "original":
+            outcome = _("written (unaltered original)")
         ctx.out(
             _("{at}  {attachment}  record {record}  {outcome}").format(
-                at=e.at, attachment=e.attachment_id[:12], record=e.record_id[:12], outcome=e.outcome
+                at=e.at, attachment=e.attachment_id[:12], record=e.record_id[:12], outcome=outcome
             )
         )
         ctx.out("  " + _("reason: {reason}").format(reason=e.reason))

@@ -37,8 +37,13 @@ def reading(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: Path, *, mode: int = SECRET_FILE_MODE, readable: bool = False
+) -> Iterator[BinaryIO]:
     """Write to a temp file in the same folder, fsync, rename over `path`, fsync the folder.
+
+    With `readable`, the file object can also read back and rewrite what was written
+    (services/media.py strips tags in place before the rename).
 
     A crash at any point leaves either the old file or the new one, never a mix.
     On an exception the temp file is removed and `path` is untouched. The temp file
@@ -48,7 +53,8 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
     folder = path.parent
     tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        access = os.O_RDWR if readable else os.O_WRONLY
+        fd = os.open(tmp, access | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write in {folder}", exc) from None
     try:
@@ -56,7 +62,7 @@ def atomic_writer(path: Path, *, mode: int = SECRET_FILE_MODE) -> Iterator[Binar
         # the vault folder, which the sweep reads, so a refusal is not an error here.
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_EX)
-        with os.fdopen(os.dup(fd), "wb") as fh:
+        with os.fdopen(os.dup(fd), "r+b" if readable else "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

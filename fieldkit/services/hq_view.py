@@ -15,13 +15,14 @@ through its catalogue.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from fieldkit.errors import FieldkitError
 from fieldkit.formats import text as text_rules
 from fieldkit.formats.cards import short_code
 from fieldkit.msgids import N_
-from fieldkit.services import model
+from fieldkit.services import media, model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.records import Record, RecordService
 from fieldkit.store import bundles as bundle_store
@@ -64,6 +65,8 @@ class RecordView:
     attachments: list[AttachmentRow]
     device_name: str | None
     device_code: str | None
+    # Per attachment id: the identifying metadata its file carries (services/media.py).
+    findings: dict[str, media.Findings] = field(default_factory=dict)
 
 
 def record_view(db: Database, record_id: str, version: int | None = None) -> RecordView:
@@ -71,13 +74,24 @@ def record_view(db: Database, record_id: str, version: int | None = None) -> Rec
     rec = rs.get(record_id, version)
     device = bundle_store.record_device(db, rec.id)
     row = trust_store.get_device(db, device) if device is not None else None
+    attachments = AttachmentService(db).for_record(rec.id)
     return RecordView(
         rec,
         rs.summary(rec.id).version,
-        AttachmentService(db).for_record(rec.id),
+        attachments,
         row.name if row is not None else None,
         short_code(device) if device is not None else None,
+        {a.id: _findings(db, a) for a in attachments},
     )
+
+
+def _findings(db: Database, row: AttachmentRow) -> media.Findings:
+    """Read from the stored file each time (nothing about it is stored); a damaged
+    stored file does not stop the record from being read (`history verify` reports it)."""
+    try:
+        return media.inspect_attachment(db, row)
+    except FieldkitError as exc:
+        return media.Findings(media.UNREADABLE, problem=exc.message)
 
 
 def sections(view: RecordView) -> list[Section]:
@@ -126,17 +140,35 @@ def sections(view: RecordView) -> list[Section]:
             (N_("Notes"), c.get("notes"), True),
         )
     )
-    atts = [
-        Field(
-            a.id,
-            f"{a.filename}  {a.media_type}  {a.size} bytes  sha256 {a.sha256.hex()[:16]}"
-            + (f"\n{a.description}" if a.description else ""),
-            True,
+    atts: list[Field] = []
+    for a in view.attachments:
+        atts.append(
+            Field(
+                a.id,
+                f"{a.filename}  {a.media_type}  {a.size} bytes  sha256 {a.sha256.hex()[:16]}"
+                + (f"\n{a.description}" if a.description else ""),
+                True,
+            )
         )
-        for a in view.attachments
-    ]
+        atts += metadata_fields(view.findings.get(a.id))
     out.append(Section(N_("Attachments"), tuple(atts) or (Field("", "none"),)))
     return [s for s in out if s.fields]
+
+
+METADATA = N_("Metadata")
+
+
+def metadata_fields(found: media.Findings | None) -> list[Field]:
+    """An attachment's identifying metadata, a field per finding (its label is the
+    finding's N_() msgid); nothing for a file that is not media or carries none."""
+    if found is None or found.status == media.NOT_MEDIA:
+        return []
+    if found.status == media.UNREADABLE:
+        return [Field(METADATA, f"could not be read ({found.problem})")]
+    out = [Field(f.label, f.value) for f in found.items]
+    if found.more:
+        out.append(Field(METADATA, f"{found.more} more"))
+    return out
 
 
 def _device(view: RecordView) -> str:

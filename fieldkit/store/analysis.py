@@ -88,6 +88,8 @@ class Extraction:
     sha256: bytes
     reason: str
     outcome: str  # 'started', 'written' or 'failed'
+    copy: str | None = None  # 'original' or 'stripped' once written (schema 8; None before)
+    copy_sha256: bytes | None = None  # of the copy written (schema 8)
 
 
 def log_extraction(
@@ -102,16 +104,37 @@ def log_extraction(
     return int(cur.lastrowid)
 
 
-def finish_extraction(db: Database, seq: int, outcome: str) -> None:
-    db.execute("UPDATE extraction_log SET outcome = ? WHERE seq = ?", (outcome, seq))
+def finish_extraction(
+    db: Database,
+    seq: int,
+    outcome: str,
+    *,
+    copy: str | None = None,
+    copy_sha256: bytes | None = None,
+) -> None:
+    """`copy` ('original' or 'stripped') and its hash once written (schema 8)."""
+    db.execute(
+        "UPDATE extraction_log SET outcome = ?, copy = ?, copy_sha256 = ? WHERE seq = ?",
+        (outcome, copy, copy_sha256, seq),
+    )
 
 
 def extractions(db: Database, *, limit: int = 1000) -> list[Extraction]:
     return [
-        Extraction(int(r[0]), str(r[1]), str(r[2]), str(r[3]), as_bytes(r[4]), str(r[5]), str(r[6]))
+        Extraction(
+            int(r[0]),
+            str(r[1]),
+            str(r[2]),
+            str(r[3]),
+            as_bytes(r[4]),
+            str(r[5]),
+            str(r[6]),
+            None if r[7] is None else str(r[7]),
+            None if r[8] is None else as_bytes(r[8]),
+        )
         for r in db.all(
-            "SELECT seq, at, attachment_id, record_id, sha256, reason, outcome"
-            " FROM extraction_log ORDER BY seq DESC LIMIT ?",
+            "SELECT seq, at, attachment_id, record_id, sha256, reason, outcome, copy,"
+            " copy_sha256 FROM extraction_log ORDER BY seq DESC LIMIT ?",
             (limit,),
         )
     ]

@@ -4,6 +4,7 @@ have no blob_id until services/attachments.py moves them at unlock."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -154,3 +155,11 @@ def content(db: Database, a: AttachmentRow) -> Iterator[bytes]:
     if a.blob_id is None or a.blob_key is None:
         raise IntegrityError(f"attachment {a.id} has not been moved to its file yet")
     return blob_store(db).read(a.blob_id, a.blob_key, a.size)
+
+
+def open_content(db: Database, a: AttachmentRow) -> io.BufferedReader:
+    """The attachment as a read-only, seekable file object, decrypted a chunk at a time
+    (store/blobs.py BlobStore.open_random). Close it after use."""
+    if a.blob_id is None or a.blob_key is None:
+        raise IntegrityError(f"attachment {a.id} has not been moved to its file yet")
+    return blob_store(db).open_random(a.blob_id, a.blob_key, a.size)

@@ -29,11 +29,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fieldkit.crypto.age_stream import read_up_to
 from fieldkit.errors import FileAccessError, IntegrityError
@@ -95,6 +96,28 @@ class BlobStore:
                     yield plain if take == len(plain) else plain[:take]
                     remaining -= take
 
+    def open_random(self, blob_id: bytes, key: bytes, size: int) -> io.BufferedReader:
+        """A read-only, seekable file object over the plaintext (services/media.py: Pillow
+        and mutagen seek about a file). It decrypts one 1 MiB chunk at a time, each
+        authenticated before any byte of it is returned, and holds at most one in memory:
+        nothing is written anywhere. Close it (it is a context manager)."""
+        try:
+            fd = os.open(self.path(blob_id), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise IntegrityError("a stored attachment file is missing") from None
+        except OSError as exc:
+            raise FileAccessError.from_os("cannot read an attachment file", exc) from None
+        fh = os.fdopen(fd, "rb", buffering=0)
+        try:
+            if os.fstat(fd).st_size != blob.file_size(size):
+                raise IntegrityError("a stored attachment file has the wrong length")
+            blob.check_header(_read_exact(fh, blob.HEADER_SIZE), blob_id)
+        except BaseException:
+            fh.close()
+            raise
+        # Buffered: parsers read a few bytes at a time.
+        return io.BufferedReader(BlobRandomReader(fh, blob.Sealer(key, blob_id), size), 64 * 1024)
+
     def remove(self, blob_ids: Iterable[bytes]) -> None:
         """Unlink files whose rows are already deleted (their keys are gone)."""
         removed = False
@@ -143,6 +166,71 @@ class BlobStore:
                 os.unlink(path)
         with contextlib.suppress(OSError):
             self.folder.rmdir()
+
+
+class BlobRandomReader(io.RawIOBase):
+    """See BlobStore.open_random. Reads past the attachment's size return b"" (the
+    padding is never shown); a chunk that fails authentication raises IntegrityError."""
+
+    def __init__(self, fh: BinaryIO, sealer: blob.Sealer, size: int) -> None:
+        super().__init__()
+        self._fh = fh
+        self._sealer = sealer
+        self._size = size
+        self._full, self._last_len = blob.layout(size)
+        self._pos = 0
+        self._cached: tuple[int, bytes] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence {whence}")
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def _chunk(self, index: int) -> bytes:
+        if self._cached is not None and self._cached[0] == index:
+            return self._cached[1]
+        final = index == self._full
+        # Chunk offsets follow from the recorded size alone (formats/blob.py layout).
+        self._fh.seek(blob.HEADER_SIZE + index * blob.ENCRYPTED_CHUNK_SIZE)
+        n = self._last_len + blob.TAG_SIZE if final else blob.ENCRYPTED_CHUNK_SIZE
+        plain = self._sealer.open(index, _read_exact(self._fh, n), last=final)
+        self._cached = (index, plain)
+        return plain
+
+    def read(self, n: int = -1) -> bytes:
+        end = self._size if n is None or n < 0 else min(self._size, self._pos + n)
+        parts: list[bytes] = []
+        while self._pos < end:
+            index, offset = divmod(self._pos, blob.CHUNK_SIZE)
+            chunk = self._chunk(index)
+            take = min(end - self._pos, len(chunk) - offset)
+            parts.append(chunk[offset : offset + take])
+            self._pos += take
+        return b"".join(parts)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._fh.close()
+            self._cached = None
+        super().close()
 
 
 class BlobWriter:

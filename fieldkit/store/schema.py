@@ -312,6 +312,15 @@ CREATE VIRTUAL TABLE records_fts USING fts5(
 );
 """
 
+# Version 8, media (identifying metadata in attachments, services/media.py): `hq extract`
+# writes a copy stripped of identifying metadata unless the analyst asks for the original;
+# the extraction log says which copy left and keeps that copy's SHA-256. Entries made
+# before version 8 keep NULL in both (every one of them was the original).
+_V8_MEDIA = """
+ALTER TABLE extraction_log ADD COLUMN copy TEXT CHECK (copy IN ('original', 'stripped'));
+ALTER TABLE extraction_log ADD COLUMN copy_sha256 BLOB;
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -320,7 +329,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (5, _V5),
     (6, _V6),
     (7, _V7),
-    (8, _V8_SEARCH),
+    # Version 8 is one migration: the parts above shipped together.
+    (8, _V8_SEARCH + _V8_MEDIA),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

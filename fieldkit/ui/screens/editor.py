@@ -34,13 +34,14 @@ from textual.widgets import (
 from textual.widgets.selection_list import Selection
 
 from fieldkit.errors import FieldkitError, InvalidInput
-from fieldkit.services import model
+from fieldkit.services import media, model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import Draft, DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens import editor_form as form
+from fieldkit.ui.screens import media_found
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
 from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
 from fieldkit.ui.widgets import MarkedCheckbox, MarkedSelectionList
@@ -828,26 +829,30 @@ class EditorScreen(FieldkitScreen):
                 path,
                 progress=lambda done, total: self.from_worker(self._progress, done),
             )
+            # Read back from the vault's copy (services/media.py): what HQ will receive.
+            found = media.inspect_attachment(conn, row)
         except FieldkitError as exc:
             self.from_worker(self._attach_done, error_text(exc))
             return
         finally:
             conn.close()
-        self.from_worker(
-            self._attach_done,
-            fill(
-                _("Stored {name}, {size}, SHA-256 {h}"),
-                name=row.filename,
-                size=_size(row.size),
-                h=row.sha256.hex(),
-            ),
-            row.id,
+        message = fill(
+            _("Stored {name}, {size}, SHA-256 {h}"),
+            name=row.filename,
+            size=_size(row.size),
+            h=row.sha256.hex(),
         )
+        more = media_found.short_line(found)
+        if more:
+            message.append("\n" + more)
+        self.from_worker(self._attach_done, message, row.id, found)
 
     def _progress(self, done: int) -> None:
         self.query_one("#att-progress", ProgressBar).update(progress=done)
 
-    def _attach_done(self, message: Text, new_id: str | None = None) -> None:
+    def _attach_done(
+        self, message: Text, new_id: str | None = None, found: media.Findings | None = None
+    ) -> None:
         self.query_one("#att-progress").add_class("hidden")
         self.query_one("#att-result", Static).update(message)
         self.load_attachments()
@@ -855,6 +860,8 @@ class EditorScreen(FieldkitScreen):
         if new_id is not None:  # the cursor on the new file, ready for its description
             table = self.query_one("#attachments", DataTable)
             table.move_cursor(row=table.get_row_index(new_id))
+        if found is not None and found.identifying:
+            self.app.push_screen(media_found.MetadataFoundScreen(found))
 
     def _selected_attachment(self) -> str | None:
         table = self.query_one("#attachments", DataTable)

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.formats import text as text_rules
@@ -97,29 +97,39 @@ class RecordViewScreen(FieldkitScreen):
             return
         default = self.fk.ctx.start_dir / safe_file_name(row.filename, row.id)
 
-        def answered(result: tuple[Path, str] | None) -> None:
+        def answered(result: tuple[Path, str, bool] | None) -> None:
             if result is not None:
                 self.run_extract(row, *result)
 
         self.app.push_screen(ExtractScreen(row, default), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_extract(self, row: AttachmentRow, out: Path, reason: str) -> None:
+    def run_extract(self, row: AttachmentRow, out: Path, reason: str, original: bool) -> None:
         conn = self.vault.connect()
         try:
-            extraction.extract(conn, row.id, out, reason, now=self.fk.ctx.now)
+            done = extraction.extract(
+                conn, row.id, out, reason, original=original, now=self.fk.ctx.now
+            )
         except FieldkitError as exc:
             self.from_worker(self.failed, error_text(exc).plain)
             return
         finally:
             conn.close()
+        if not done.stripped:
+            text = _(
+                "{name} written to {path} (not encrypted, the unaltered original); "
+                "the reason is logged."
+            )
+        elif done.found.identifying:
+            text = _(
+                "{name} written to {path} (not encrypted) without its metadata ({what}); "
+                "the reason is logged."
+            )
+        else:
+            text = _("{name} written to {path} (not encrypted); the reason is logged.")
+        what = ", ".join(dict.fromkeys(_(f.label) for f in done.found.items))
         self.from_worker(
-            self.notify,
-            printable(
-                _("{name} written to {path} (not encrypted); the reason is logged.").format(
-                    name=row.filename, path=out
-                )
-            ),
+            self.notify, printable(text.format(name=row.filename, path=out, what=what))
         )
 
     def failed(self, message: str) -> None:
@@ -149,6 +159,11 @@ class ExtractScreen(FieldkitModal):
             )
             yield Input(str(self.default), id="extract-path", highlighter=SAFE_INPUT)
             yield Input(placeholder=_("Reason (required)"), id="extract-reason")
+            yield Checkbox(
+                _("Unaltered original, with its metadata (GPS, serial…)"),
+                id="extract-original",
+                compact=True,
+            )
             yield Static("", id="extract-problem")
             with Horizontal(classes="buttons"):
                 yield Button(_("Extract"), variant="primary", id="extract-ok")
@@ -168,7 +183,8 @@ class ExtractScreen(FieldkitModal):
             return
         if not path:
             return
-        self.dismiss((Path(path).expanduser(), reason))
+        original = self.query_one("#extract-original", Checkbox).value
+        self.dismiss((Path(path).expanduser(), reason, original))
 
     @on(Button.Pressed, "#extract-cancel")
     def action_cancel(self) -> None:
