@@ -106,7 +106,11 @@ def cmd_show(ctx: Context) -> int:
     if ctx.as_json:
         ctx.emit_json({**attachment_json(row), "metadata": media_text.as_json(found)})
         return 0
-    ctx.out(f"{row.id}  {row.media_type}  {row.size}  sha256 {row.sha256.hex()}")
+    ctx.out(
+        _("{id}  {type}  {size} bytes  SHA-256 {sha256}").format(
+            id=row.id, type=row.media_type, size=row.size, sha256=row.sha256.hex()
+        )
+    )
     ctx.out(row.filename)
     if row.description:
         ctx.out(row.description)
