@@ -353,7 +353,8 @@ def _announce_reindex(db: Database, upgrade: Upgrade) -> None:
 
 def _reindex_search(db: Database, upgrade: Upgrade) -> None:
     """Fill the (new, empty) full-text index from every record's current version,
-    reading the documents in batches of REINDEX_BATCH so memory stays flat. A document
+    reading the documents REINDEX_BATCH at a time (Python holds one batch; SQLite's own
+    memory for the long transaction still grows with the vault, docs/performance.md). A document
     that does not decode raises from index_body, and the whole migration rolls back:
     the vault stays at its old schema, untouched."""
     total = int(db.scalar("SELECT count(*) FROM records"))
