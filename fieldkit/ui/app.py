@@ -42,6 +42,9 @@ class FieldkitApp(App[None]):
         # (and is the same key in Russian and Tajik layouts); a countdown follows.
         Binding("ctrl+backslash", "quick_wipe", N_("Wipe"), priority=True, show=False),
     ]
+    # Textual adds the command palette's key (ctrl+p) to the footer as "palette";
+    # translate_bindings translates it with this msgid.
+    PALETTE_LABEL = N_("palette")
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()

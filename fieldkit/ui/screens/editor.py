@@ -157,6 +157,9 @@ class EditorScreen(FieldkitScreen):
         Binding("ctrl+s", "save", N_("Save"), priority=True),
         Binding("escape", "close", N_("Close")),
         Binding("f8", "discard", N_("Discard")),
+        # Ctrl+Q still quits (the app's key) but leaves this footer, so that at 80 columns
+        # Save, Lock and the command palette keep their places in Russian and Tajik too.
+        Binding("ctrl+q", "app.quit", N_("Quit"), show=False, priority=True),
         # One key per tab, so Tab itself only walks the fields of the tab shown. One entry
         # in the footer stands for all seven (they follow the tabs from left to right).
         Binding("alt+1", "show_tab('tab-interview')", N_("Tabs"), key_display="alt+1…7"),

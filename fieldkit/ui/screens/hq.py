@@ -32,7 +32,7 @@ from fieldkit.services import analysis_export, hq_import, model, stats, trust
 from fieldkit.services.hq_query import Filters
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import N_, _
+from fieldkit.ui.i18n import N_, _, ngettext
 from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.hq_record import RecordViewScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
@@ -444,7 +444,7 @@ class HqScreen(FieldkitScreen):
     def show_counts(self, st: stats.Stats, width: int) -> None:
         self.counts = st
         self.query_one("#chart", Static).update(
-            literal("\n".join(stats.chart_lines(st, width)), multiline=True)
+            literal("\n".join(stats.chart_lines(st, width, _, ngettext)), multiline=True)
         )
         self.query_one("#save-counts", Button).disabled = False
 
