@@ -107,6 +107,7 @@ def test_hq_show_speaks_russian_and_tajik_and_json_stays_english(pair: Pair) -> 
     ru = cli(["hq", "show", rid[:8], "--width", "80", "--lang", "ru", *opts])
     assert ru.code == 0, ru.err
     lines = ru.out.splitlines()
+    assert lines[:2] == ["Запись", "--------"] and "Интервью" in lines and "Согласие" in lines
     assert "Лицо p1: потерпевший" in lines
     assert "Инцидент i1: Решение о выдворении или депортации" in lines
     assert "Версия: 1 из 1" in lines

@@ -95,7 +95,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Section:
-    title: str | Words
+    title: Words  # always ours: an msgid ("Record") or a template ("Person {id}: {role}")
     fields: tuple[Field, ...]
 
 
@@ -155,7 +155,8 @@ def sections(view: RecordView) -> list[Section]:
         out.append(_person(p))
     for inc in doc.get("incidents") or []:
         out.append(_incident(inc))
-    out.append(Section(N_("Narrative"), (Field("", str(doc.get("narrative") or ""), True),)))
+    narrative = (Field("", str(doc.get("narrative") or ""), True),)
+    out.append(Section(Words(N_("Narrative")), narrative))
     c = doc.get("consent") or {}
     withdrawn = Words(N_("no"))
     if c.get("withdrawn"):
@@ -201,7 +202,8 @@ def sections(view: RecordView) -> list[Section]:
         )
         for a in view.attachments
     ]
-    out.append(Section(N_("Attachments"), tuple(atts) or (Field("", Words(N_("none"))),)))
+    none = (Field("", Words(N_("none"))),)
+    out.append(Section(Words(N_("Attachments")), tuple(atts) or none))
     return [s for s in out if s.fields]
 
 
@@ -220,7 +222,7 @@ def _section(title: str | Words, *items: tuple[Any, ...]) -> Section:
         if value is None or value == "":
             continue
         fields.append(Field(label, value if isinstance(value, Words) else str(value), multiline))
-    return Section(title, tuple(fields))
+    return Section(title if isinstance(title, Words) else Words(title), tuple(fields))
 
 
 def _person(p: dict[str, Any]) -> Section:
@@ -302,7 +304,7 @@ def text_lines(
     for sec in secs:
         if out:
             out.append("")
-        title = _one_line(render(sec.title, translate))
+        title = _one_line(sec.title.text(translate))
         out.extend(textwrap.wrap(title, width) or [""])
         out.append("-" * min(width, max(len(title), 8)))
         for f in sec.fields:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable
 
 from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -21,6 +22,19 @@ from fieldkit.services.wipe import wipe
 from fieldkit.ui.context import AppContext
 from fieldkit.ui.i18n import N_, _, translate_bindings
 from fieldkit.ui.text import printable
+
+
+def _alt_digits_as_alt() -> None:
+    """Read ESC+digit as Alt+digit. Linux terminals (xterm, GNOME Terminal, Konsole, the
+    console, tmux) send Alt+2 as ESC 2; Textual's table reads those bytes as the character
+    WezTerm on macOS types with Option+2 ("™"), so the editor's Alt+1…7 typed "¡™£¢∞§¶"
+    into a field instead of showing a tab. Without the entries Textual's parser reports
+    the sequence as alt+digit, which is what every fieldkit user's terminal means."""
+    for digit in "0123456789":
+        ANSI_SEQUENCES_KEYS.pop(f"\x1b{digit}", None)  # type: ignore[attr-defined]
+
+
+_alt_digits_as_alt()
 
 _ACTIVITY = (
     events.Key,

@@ -26,7 +26,7 @@ def section_text(sec: hq_view.Section) -> Text:
     """One section: its title, then 'Label: value' lines; values literal, multi-line
     values on their own indented lines."""
     out = Text(end="")
-    out.append(printable(hq_view.render(sec.title, _)), style="bold")
+    out.append(printable(sec.title.text(_)), style="bold")
     for f in sec.fields:
         out.append("\n")
         if f.label:

@@ -132,6 +132,7 @@ class SettingsScreen(FieldkitScreen):
         self.app.push_screen(PassphraseCheckScreen(what), answered)
 
     @on(Button.Pressed, "#save-autolock")
+    @on(Input.Submitted, "#autolock")
     def save_autolock(self) -> None:
         try:
             seconds = int(self.query_one("#autolock", Input).value or "0")
@@ -179,6 +180,7 @@ class SettingsScreen(FieldkitScreen):
         self.query_one("#strength", Static).update(strength_text(event.value))
 
     @on(Button.Pressed, "#change")
+    @on(Input.Submitted, "#again")
     def change(self) -> None:
         new = self.query_one("#new", Input).value
         result = self.query_one("#pass-result", Static)
@@ -228,6 +230,7 @@ class SettingsScreen(FieldkitScreen):
         self.from_worker(self.app.push_screen, SecretOnceScreen(_("Your new recovery code"), code))
 
     @on(Button.Pressed, "#trust")
+    @on(Input.Submitted, "#card")
     def trust_card(self) -> None:
         path = Path(self.query_one("#card", Input).value.strip()).expanduser()
         try:
