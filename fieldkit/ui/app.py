@@ -10,6 +10,7 @@ from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -35,6 +36,17 @@ def _alt_digits_as_alt() -> None:
 
 
 _alt_digits_as_alt()
+
+# Textual's command palette entries fieldkit keeps (their titles; help texts below).
+_TEXTUAL_COMMANDS = (N_("Theme"), N_("Quit"), N_("Keys"), N_("Maximize"), N_("Minimize"))
+_TEXTUAL_HELP = (
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Maximize the focused widget"),
+    N_("Minimize the widget and restore to normal size"),
+)
 
 _ACTIVITY = (
     events.Key,
@@ -281,8 +293,18 @@ class FieldkitApp(App[None]):
         )
 
     # ---- command palette -----------------------------------------------------------
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(placeholder=_("Search for commands…"), id="--command-palette")
+            )
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own entries, in the reader's language. Its "Screenshot" is left out:
+        # it writes what the screen shows (testimony) to an unencrypted SVG file.
+        for command in super().get_system_commands(screen):
+            if command.title in _TEXTUAL_COMMANDS:
+                yield command._replace(title=_(command.title), help=_(command.help))
         if self.vault is None:
             return
         yield SystemCommand(_("Lock"), _("Lock the vault now"), self.action_lock)
