@@ -146,6 +146,7 @@ def make_vaults(root: Path) -> None:
     """A field laptop with one earlier record and an attachment, an HQ that trusts it
     and is trusted by it; a USB stick folder."""
     (root / "start").mkdir()
+    (root / "start" / "scan.jpg").write_bytes(b"\xff\xd8" + bytes(2000))
     (root / "removable" / "media" / USER / "STICK").mkdir(parents=True)
     field, _ = Vault.create(root / "field", PASS, kdf_params=WEAK, name="FW-03 ноутбук")
     hq, _ = Vault.create(root / "hq", PASS, kdf_params=WEAK, kind="hq", name="Штаб Алматы")
@@ -209,6 +210,16 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         save(field, "editor-persons")
         field.keys("C-s")
         field.wait(_("Saved (version {n}).").format(n=1))
+        field.keys("M-6")  # Alt+6: Attachments
+        field.wait(_("Add file…"))
+        field.tab_to(_("Add file…"))
+        field.keys("Enter")
+        field.wait(_("or type a path"))
+        field.settle()
+        field.keys("Tab")  # from the folder tree to the path
+        field.type(str(root / "start" / "scan.jpg"))
+        field.keys("Enter")
+        field.wait(lambda screen: "scan.jpg" in screen and _("or type a path") not in screen)
         field.keys("Escape")
         field.wait("Свидетель А-1")
 
@@ -248,29 +259,25 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         hq.wait(_("IMPORTED"))
         save(hq, "hq-import-report")
 
-        hq.keys("C-p")  # the command palette: every tab by its name
-        hq.wait(_("Search for commands…"))
-        hq.type(_("Testimony"))
-        hq.wait(_("Browse and search all testimony"))  # the palette found it
-        hq.settle()
-        hq.keys("Down", "Enter")
+        hq.keys("M-3")  # Alt+3: the Testimony tab
         hq.wait("Свидетель А-1")
-        for _i in range(8):  # Tab to the table: its cursor row is drawn reversed
-            hq.keys("Tab")
-            hq.settle()
-            if "Свидетель" in hq.focused_label():
-                break
+        hq.settle()  # the search field has the focus
+        hq.keys("Tab", "Tab")  # the device filter, then the table
+        hq.settle()
         hq.keys("Enter")
         hq.wait(_("Person {id}: {role}").format(id="p1", role=_("victim")))
         save(hq, "hq-record")
+        hq.keys("C-e")  # extract the attachment, with a reason that is logged
+        hq.wait(_("Reason (required)"))
+        hq.settle()
+        hq.type("сверка повестки с оригиналом")
+        hq.keys("Enter")
+        written = _("{name} written to {path} (not encrypted); the reason is logged.")
+        hq.wait(written.split("{path}")[1].strip()[:12])
+        save(hq, "hq-extracted")
         hq.keys("Escape")
         hq.wait(_("Testimony"))
-        hq.keys("C-p")
-        hq.wait(_("Search for commands…"))
-        hq.type(_("Counts"))
-        hq.wait(_("Incidents by type, month, perpetrator, country"))
-        hq.settle()
-        hq.keys("Down", "Enter")
+        hq.keys("M-5")  # Alt+5: the Counts tab
         hq.wait(_("Save table"))
         hq.tab_to(_("Count"))
         hq.keys("Enter")
@@ -278,6 +285,31 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         save(hq, "hq-counts")
     finally:
         hq.kill()
+
+    stick = root / "removable" / "media" / USER / "STICK"
+    receipt = next(p for p in stick.glob("*.age") if p != bundle)
+    field = Pane(socket, f"field2-{lang}")
+    launch(field, root, "field", lang)
+    try:
+        field.wait(_("fieldkit is locked"))
+        field.type(PASS)
+        field.keys("Enter")
+        field.wait(f"^n {_('New')}")
+        field.keys("C-r")  # the receipt back from HQ, then purge what HQ holds
+        field.wait(_("Purge delivered records…"))
+        field.settle()
+        field.type(str(receipt))
+        field.keys("Enter")
+        field.wait(_("Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since.").split("{hq}")[0])
+        field.tab_to(_("Purge delivered records…"))
+        field.keys("Enter")
+        field.wait(_("Purge"))
+        field.tab_to(_("Purge"))
+        field.keys("Enter")
+        field.wait(_("Purged {r} record(s) and {a} attachment(s).").split("{r}")[0])
+        save(field, "receipt-purge")
+    finally:
+        field.kill()
     return saved
 
 

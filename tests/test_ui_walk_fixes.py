@@ -93,3 +93,34 @@ async def test_form_problems_are_in_the_reader_language(tmp_path: Path) -> None:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "обязательно" in screen_text(app))
         assert "is required" not in screen_text(app)
+
+
+async def test_hq_tabs_have_keys_and_take_the_focus_along(tmp_path: Path) -> None:
+    """Alt+1…5 show HQ's tabs (the palette was the only other keyboard way), and the focus
+    moves into the tab shown: left behind, the next Tab brought the old tab back."""
+    from fieldkit.ui.screens.hq import HqScreen
+    from fieldkit.ui.screens.hq_record import RecordViewScreen
+    from tests import ui_scenes
+
+    (tmp_path / "start").mkdir()
+    ui_scenes.at_hq(tmp_path)
+    app = make_app(tmp_path / "hq", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HqScreen))
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        app.screen.query_one("#receipts", Input).focus()
+        await pilot.pause()
+        await pilot.press("alt+3")
+        await wait_for(pilot, lambda: tabs.active == "tab-testimony")
+        await wait_for(pilot, lambda: getattr(app.focused, "id", "") == "hq-search")
+        await pilot.press("tab", "tab")  # the device filter, then the table
+        await pilot.pause()
+        assert tabs.active == "tab-testimony"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HqScreen))
+        await pilot.press("alt+5")
+        await wait_for(pilot, lambda: tabs.active == "tab-counts")
