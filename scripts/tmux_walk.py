@@ -146,7 +146,8 @@ def make_vaults(root: Path) -> None:
     """A field laptop with one earlier record and an attachment, an HQ that trusts it
     and is trusted by it; a USB stick folder."""
     (root / "start").mkdir()
-    (root / "start" / "scan.jpg").write_bytes(b"\xff\xd8" + bytes(2000))
+    (root / "camera").mkdir()  # the attachment comes from here; extracts go to start/
+    (root / "camera" / "scan.jpg").write_bytes(b"\xff\xd8" + bytes(2000))
     (root / "removable" / "media" / USER / "STICK").mkdir(parents=True)
     field, _ = Vault.create(root / "field", PASS, kdf_params=WEAK, name="FW-03 ноутбук")
     hq, _ = Vault.create(root / "hq", PASS, kdf_params=WEAK, kind="hq", name="Штаб Алматы")
@@ -217,11 +218,12 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.wait(_("or type a path"))
         field.settle()
         field.keys("Tab")  # from the folder tree to the path
-        field.type(str(root / "start" / "scan.jpg"))
+        field.type(str(root / "camera" / "scan.jpg"))
         field.keys("Enter")
         field.wait(lambda screen: "scan.jpg" in screen and _("or type a path") not in screen)
         field.keys("Escape")
-        field.wait("Свидетель А-1")
+        field.wait(f"^n {_('New')}")  # back in the list
+        field.settle()
 
         field.keys("C-t")
         field.wait(_("Export a bundle for HQ"))

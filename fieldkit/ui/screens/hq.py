@@ -75,7 +75,11 @@ class HqScreen(FieldkitScreen):
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("Folder for receipts (optional)"), id="receipts")
                     yield Button(_("Verify and import"), variant="primary", id="import")
-                yield RichLog(id="report", wrap=True, markup=False, highlight=False)
+                # min_width: RichLog's default (78) wraps wider than an 80-column
+                # screen's box, and the right edge of every long line was cut off.
+                yield RichLog(
+                    id="report", wrap=True, markup=False, highlight=False, min_width=20
+                )
             with TabPane(_("Devices"), id="tab-devices"), Vertical():
                 yield LiteralTable(id="devices")
                 with Horizontal(classes="line"):

@@ -83,7 +83,10 @@ class SettingsScreen(FieldkitScreen):
         if self.vault.kind == "field":
             table = self.query_one("#hq-cards", LiteralTable)
             table.cursor_type = "row"
-            table.add_columns(_("Name"), _("Fingerprint"))
+            # Fixed widths: a card trusted from a dialog is added while the screen waits
+            # under it, and auto widths then stayed at the headings' ("Шта", "D7R2-413Q").
+            table.add_column(_("Name"), width=32)
+            table.add_column(_("Fingerprint"), width=24)
             self.load_cards()
 
     # ---- this vault's own card (enrolment: HQ compares its fingerprint) -------------
