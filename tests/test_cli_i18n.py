@@ -127,3 +127,32 @@ def test_hq_and_vault_commands_in_russian_and_tajik(tmp_path: Path, pass_file: P
     hq[-1] = str(new)
     again = cli([*change, *hq, "--lang", "ru"])
     assert again.out.strip() == "Пароль изменён. Код восстановления прежний."
+
+
+def test_argparse_usage_errors_and_help_are_translated(tmp_path: Path) -> None:
+    """argparse's own words (usage, headings, -h, its error messages) come from
+    fieldkit's catalogue; option names and the values typed stay as they are."""
+    r = _run(["hq", "show"], tmp_path, LANG="ru_RU.UTF-8")
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        "fieldkit: ошибка: не хватает обязательных аргументов: id",
+        "fieldkit: подсказка: выполните 'fieldkit hq show --help'",
+    ]
+    r = _run(["bogus"], tmp_path, LANG="ru_RU.UTF-8")
+    assert r.stderr.startswith(
+        "fieldkit: ошибка: аргумент COMMAND: недопустимый вариант: 'bogus' (выберите из: "
+    )
+    r = _run(["record", "show", "--version", "x", "r123456"], tmp_path, LANG="tg_TJ.UTF-8")
+    assert r.stderr.splitlines()[0] == (
+        "fieldkit: хатогӣ: аргументи --version: қимати нодурусти int: 'x'"
+    )
+    r = _run(["--lang", "tg", "record", "list", "extra"], tmp_path)
+    assert r.stderr.splitlines()[0] == "fieldkit: хатогӣ: аргументҳои номаълум: extra"
+
+    r = _run(["hq", "show", "--help"], tmp_path, LANG="tg_TJ.UTF-8")
+    assert r.returncode == 0
+    assert r.stdout.startswith("истифода: fieldkit hq show ")
+    assert "\nаргументҳои мавқеӣ:\n" in r.stdout and "\nимконот:\n" in r.stdout
+    assert "-h, --help" in r.stdout and "show this help message" not in r.stdout
+    for english in ("usage:", "positional arguments", "options:"):
+        assert english not in r.stdout

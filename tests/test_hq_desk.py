@@ -82,11 +82,11 @@ def test_record_view_reads_as_sections(pair: Pair) -> None:
     (rid,) = _send(pair, [d], attachment=b"\xff\xd8scan")
     view = hq_view.record_view(pair.hq.db, rid)
     secs = hq_view.sections(view)
-    titles = [s.title for s in secs]
+    titles = [str(s.title) for s in secs]
     assert titles[:2] == ["Record", "Interview"]
     assert "Incident i1: Expulsion or deportation order" in titles
     assert titles[-3:] == ["Narrative", "Consent", "Attachments"]
-    fields = {(s.title, f.label): f.value for s in secs for f in s.fields}
+    fields = {(str(s.title), f.label): str(f.value) for s in secs for f in s.fields}
     assert fields[("Record", "Device")].startswith("FW-03 laptop (")
     assert fields[("Narrative", "")] == RU
     assert "order.jpg" in fields[("Attachments", view.attachments[0].id)]
@@ -94,6 +94,41 @@ def test_record_view_reads_as_sections(pair: Pair) -> None:
     assert all(len(line) <= 80 for line in lines)
     assert "Real name (sensitive): Real Name" in lines
     assert "Date: 2026-04-01..2026-04-30" in lines
+
+
+def test_hq_show_speaks_russian_and_tajik_and_json_stays_english(pair: Pair) -> None:
+    """Titles, labels and our words among the values (a role, an incident type, yes/no,
+    "1 of 1") are translated; the record's own text is not; --json keeps English."""
+    d = _doc("Witness K", "expulsion_order", "RU", "2026-04", description="Вручили приказ")
+    d["persons"][0]["role"] = "victim"
+    d["consent"]["contact_allowed"] = True
+    (rid,) = _send(pair, [d], attachment=b"\xff\xd8scan")
+    opts = _opts(pair)
+    ru = cli(["hq", "show", rid[:8], "--width", "80", "--lang", "ru", *opts])
+    assert ru.code == 0, ru.err
+    lines = ru.out.splitlines()
+    assert lines[:2] == ["Запись", "--------"] and "Интервью" in lines and "Согласие" in lines
+    assert "Лицо p1: потерпевший" in lines
+    assert "Инцидент i1: Решение о выдворении или депортации" in lines
+    assert "Версия: 1 из 1" in lines
+    assert "Можно связаться: да" in lines and "Отозвано: нет" in lines
+    assert "Устройство: FW-03 laptop (" in ru.out and "Описание:" in lines
+    assert "  Вручили приказ" in lines
+    assert any(line.startswith("  order.jpg  image/jpeg  6 Б  sha256 ") for line in lines)
+    for english in ("Person", "Incident", "yes", " no", " of ", "bytes", "victim"):
+        assert english not in ru.out, english
+    assert all(len(line) <= 80 for line in lines)
+
+    tg = cli(["hq", "show", rid[:8], "--width", "80", "--lang", "tg", *opts])
+    assert "Шахси p1: ҷабрдида" in tg.out.splitlines()
+    assert "Version" not in tg.out and "Person" not in tg.out
+
+    j = cli(["hq", "show", rid[:8], "--json", "--lang", "ru", *opts]).json()
+    titles = [s["title"] for s in j["sections"]]
+    assert "Person p1: victim" in titles
+    assert "Incident i1: Expulsion or deportation order" in titles
+    record = {f["label"]: f["value"] for f in j["sections"][0]["fields"]}
+    assert record["Version"] == "1 of 1"
 
 
 def test_record_view_shows_hostile_text_literally_and_wraps(pair: Pair) -> None:

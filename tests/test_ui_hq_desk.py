@@ -123,7 +123,7 @@ async def test_counts_tab_draws_bars_and_saves_the_table(tmp_path: Path) -> None
         await wait_for(pilot, lambda: screen.counts is not None)
         await pilot.pause()
         chart = str(screen.query_one("#chart").render())
-        assert "2 incident(s) in 2 record(s)" in chart and "█" in chart
+        assert "2 incidents in 2 records" in chart and "█" in chart
         assert "Expulsion or deportation order" in chart
         await pilot.click("#save-counts")
         await wait_for(pilot, lambda: (tmp_path / "counts.csv").exists())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,14 @@ def cmd_show(ctx: Context) -> int:
                 "device_name": view.device_name,
                 "device": view.device_code,
                 "sections": [
-                    {"title": s.title, "fields": [asdict(f) for f in s.fields]} for s in secs
+                    {
+                        "title": str(s.title),
+                        "fields": [
+                            {"label": f.label, "value": str(f.value), "multiline": f.multiline}
+                            for f in s.fields
+                        ],
+                    }
+                    for s in secs
                 ],
                 "attachments": [
                     {
@@ -113,16 +119,9 @@ def cmd_show(ctx: Context) -> int:
             }
         )
         return 0
-    # Titles and labels are N_() msgids (JSON keeps them English); values stay as stored.
-    shown = [
-        replace(
-            s,
-            title=_(s.title),
-            fields=tuple(replace(f, label=_(f.label) if f.label else "") for f in s.fields),
-        )
-        for s in secs
-    ]
-    for line in hq_view.text_lines(shown, _width(ctx)):
+    # Titles, labels and our words (yes, a role) are msgids: JSON keeps them English,
+    # the text is translated; the record's own values stay as stored.
+    for line in hq_view.text_lines(secs, _width(ctx), _):
         ctx.out(line)
     return 0
 
@@ -233,33 +232,6 @@ def cmd_stats(ctx: Context) -> int:
             }
         )
         return 0
-    for line in _chart_lines(st, _width(ctx)):
+    for line in stats.chart_lines(st, _width(ctx), _, ngettext):
         ctx.out(line)
     return 0
-
-
-def _chart_lines(st: stats.Stats, width: int) -> list[str]:
-    """stats.chart_lines in the reader's language: headings and vocabulary labels are
-    translated; months and country codes (and any value from a bundle) are shown as sent."""
-    records = ngettext("{n} record", "{n} records", st.records).format(n=st.records)
-    out = [
-        ngettext("{n} incident in {records}", "{n} incidents in {records}", st.incidents).format(
-            n=st.incidents, records=records
-        )
-    ]
-    for dim in stats.DIMENSIONS:
-        out += ["", _(stats.TITLES[dim])]
-        rows = st.rows(dim)
-        if not rows:
-            out.append(_("(none)"))
-            continue
-        out += stats.bars([(_bar_label(dim, k), n) for k, n in rows], width)
-    return out
-
-
-def _bar_label(dim: str, key: str) -> str:
-    if key == stats.UNKNOWN:
-        return _("unknown")
-    shown = stats.label(dim, key)
-    # A vocabulary label is an N_() msgid; any other value came from a bundle: as sent.
-    return _(shown) if shown != key else shown

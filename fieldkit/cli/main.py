@@ -20,26 +20,47 @@ from fieldkit.cli import (
 from fieldkit.cli.context import Context, write_line
 from fieldkit.crypto.kdf import Argon2Params
 from fieldkit.errors import FieldkitError, UsageError
-from fieldkit.i18n import LANGUAGES, N_, _, set_language
+from fieldkit.i18n import LANGUAGES, N_, _, ngettext, set_language
 from fieldkit.services import hardening
 
 EXIT_INTERRUPTED = 130
 
-# argparse translates its own headings with gettext's default domain; route them
-# through fieldkit's catalogue instead (the msgids below are argparse's own).
+# argparse translates its own headings and errors with gettext's default domain (its
+# module globals `_` and `ngettext`, looked up at each call); route them through
+# fieldkit's catalogue instead. The msgids below are argparse's own (Python 3.11-3.13),
+# the ones a person can meet: help headings and the errors of a mistyped command line.
+# Option names, choices and values inside them stay as typed.
 argparse._ = _  # type: ignore[attr-defined]
+argparse.ngettext = ngettext  # type: ignore[attr-defined]
 _ARGPARSE_MSGIDS = (
     N_("usage: "),
     N_("positional arguments"),
     N_("options"),
     N_("show this help message and exit"),
     N_("show program's version number and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("ignored explicit argument %r"),
 )
+
+
+def _argparse_plurals() -> None:
+    # argparse's one counted message (nargs=N), for the extractor.
+    ngettext("expected %s argument", "expected %s arguments", 2)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # argparse's own message stays English (it names options, which are English too).
+        # `message` is already in the reader's language (argparse._ above).
         raise UsageError(message, hint=_("run '{command} --help'").format(command=self.prog))
 
 

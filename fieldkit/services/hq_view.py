@@ -8,13 +8,16 @@ is: the CLI escapes it (cli/context.py write_line) and the app shows it literall
 (ui/text.py). `text_lines` escapes before wrapping, so an escape sequence counts for
 the width it takes on screen.
 
-Labels are English here (the core has no translations); the app passes each label
-through its catalogue.
+Labels, titles and the words of ours among the values (yes/no, a role, an incident
+type, "Version 2 of 3") are English msgids here, the core has no translations: a title or
+such a value is `Words`, an msgid and the values it names, which the CLI and the app
+render through their catalogue (`Words.text(_)`); `str()` gives the English.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,30 +34,78 @@ from fieldkit.store.attachments import AttachmentRow
 from fieldkit.store.db import Database
 
 SCOPE_LABELS = {
-    "hq_only": "HQ only",
-    "anonymised_publication": "anonymised publication",
-    "named_publication": "named publication",
+    "hq_only": N_("HQ only"),
+    "anonymised_publication": N_("anonymised publication"),
+    "named_publication": N_("named publication"),
 }
+
+Translate = Callable[[str], str]
+
+
+def _same(msgid: str) -> str:
+    return msgid
+
+
+@dataclass(frozen=True)
+class Words:
+    """Text of ours, not the device's: an English msgid and the values it names (by
+    `{name}`); a value that is `Words` is translated too (a role inside a title). Values
+    from the record are plain strings and are never parsed as templates."""
+
+    msgid: str
+    args: tuple[tuple[str, str | Words], ...] = ()
+
+    def text(self, translate: Translate = _same) -> str:
+        if not self.msgid:
+            return ""  # gettext's "" is the catalogue's header
+        shown = translate(self.msgid)
+        if not self.args:
+            return shown
+        return shown.format(**{k: render(v, translate) for k, v in self.args})
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def render(value: str | Words, translate: Translate = _same) -> str:
+    """A title or value as the reader's language shows it (record text as it is)."""
+    return value.text(translate) if isinstance(value, Words) else value
+
+
+def _joined(parts: list[str | Words], sep: str = ", ") -> Words:
+    """Parts joined by `sep`, each translated if it is ours (the template is no msgid:
+    a catalogue gives it back unchanged)."""
+    names = [f"p{i}" for i in range(len(parts))]
+    template = sep.join("{" + n + "}" for n in names)
+    return Words(template, tuple(zip(names, parts, strict=True)))
+
+
+def _code(value: Any, known: Any) -> str | Words:
+    """A vocabulary code as words to translate; anything else (a hostile or unknown
+    value) stays literal text."""
+    text = "" if value is None else str(value)
+    return Words(text) if text in known else text
 
 
 # consent.obtained: null means the fieldworker never recorded it (every schema-1 record).
 OBTAINED_LABELS: dict[bool | None, str] = {
-    True: "yes",
-    False: "no",
-    None: "not recorded",
+    True: N_("yes"),
+    False: N_("no"),
+    None: N_("not recorded"),
 }
+METHOD_LABELS = {"oral": N_("oral"), "written": N_("written")}
 
 
 @dataclass(frozen=True)
 class Field:
     label: str
-    value: str
+    value: str | Words
     multiline: bool = False
 
 
 @dataclass(frozen=True)
 class Section:
-    title: str
+    title: Words  # always ours: an msgid ("Record") or a template ("Person {id}: {role}")
     fields: tuple[Field, ...]
 
 
@@ -101,10 +152,16 @@ def sections(view: RecordView) -> list[Section]:
         _section(
             N_("Record"),
             (N_("Id"), rec.id),
-            (N_("Version"), f"{rec.version} of {view.latest_version}"),
+            (
+                N_("Version"),
+                Words(
+                    N_("{version} of {latest}"),
+                    (("version", str(rec.version)), ("latest", str(view.latest_version))),
+                ),
+            ),
             (N_("Pseudonym"), doc.get("pseudonym")),
-            (N_("Status"), doc.get("status")),
-            (N_("Risk"), doc.get("risk")),
+            (N_("Status"), _code(doc.get("status"), model.STATUSES)),
+            (N_("Risk"), _code(doc.get("risk"), model.RISK_LEVELS)),
             (N_("Tags"), ", ".join(doc.get("tags") or [])),
             (N_("Device"), _device(view)),
             (N_("Updated"), rec.updated_at),
@@ -122,36 +179,36 @@ def sections(view: RecordView) -> list[Section]:
         out.append(_person(p))
     for inc in doc.get("incidents") or []:
         out.append(_incident(inc))
-    out.append(Section(N_("Narrative"), (Field("", str(doc.get("narrative") or ""), True),)))
+    narrative = (Field("", str(doc.get("narrative") or ""), True),)
+    out.append(Section(Words(N_("Narrative")), narrative))
     c = doc.get("consent") or {}
-    withdrawn = "no"
+    withdrawn = Words(N_("no"))
     if c.get("withdrawn"):
-        withdrawn = f"yes, on {c['withdrawn_on']}" if c.get("withdrawn_on") else "yes"
+        withdrawn = (
+            Words(N_("yes, on {date}"), (("date", str(c["withdrawn_on"])),))
+            if c.get("withdrawn_on")
+            else Words(N_("yes"))
+        )
+    scope = c.get("scope")
     out.append(
         _section(
             N_("Consent"),
-            (N_("Obtained"), OBTAINED_LABELS.get(c.get("obtained"), "not recorded")),
-            (N_("Method"), c.get("method")),
+            (N_("Obtained"), Words(OBTAINED_LABELS.get(c.get("obtained"), N_("not recorded")))),
+            (N_("Method"), _code(c.get("method"), METHOD_LABELS)),
             (N_("Obtained on"), c.get("obtained_on")),
             (N_("Obtained by"), c.get("obtained_by")),
-            (N_("Scope"), SCOPE_LABELS.get(str(c.get("scope")), c.get("scope"))),
-            (N_("Contact allowed"), "yes" if c.get("contact_allowed") else "no"),
+            (N_("Scope"), Words(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else scope),
+            (N_("Contact allowed"), Words(N_("yes") if c.get("contact_allowed") else N_("no"))),
             (N_("Withdrawn"), withdrawn),
             (N_("Notes"), c.get("notes"), True),
         )
     )
     atts: list[Field] = []
     for a in view.attachments:
-        atts.append(
-            Field(
-                a.id,
-                f"{a.filename}  {a.media_type}  {a.size} bytes  sha256 {a.sha256.hex()[:16]}"
-                + (f"\n{a.description}" if a.description else ""),
-                True,
-            )
-        )
+        atts.append(_attachment(a))
         atts += metadata_fields(view.findings.get(a.id))
-    out.append(Section(N_("Attachments"), tuple(atts) or (Field("", "none"),)))
+    none = (Field("", Words(N_("none"))),)
+    out.append(Section(Words(N_("Attachments")), tuple(atts) or none))
     return [s for s in out if s.fields]
 
 
@@ -164,34 +221,69 @@ def metadata_fields(found: media.Findings | None) -> list[Field]:
     if found is None or found.status == media.NOT_MEDIA:
         return []
     if found.status == media.UNREADABLE:
-        return [Field(METADATA, f"could not be read ({found.problem})")]
+        problem = Words(N_("could not be read ({problem})"), (("problem", found.problem),))
+        return [Field(METADATA, problem)]
     out = [Field(f.label, f.value) for f in found.items]
     if found.more:
-        out.append(Field(METADATA, f"{found.more} more"))
+        out.append(Field(METADATA, Words(N_("{n} more"), (("n", str(found.more)),))))
     return out
 
 
-def _device(view: RecordView) -> str:
+def _attachment(a: AttachmentRow) -> Field:
+    return Field(
+        a.id,
+        Words(
+            N_("{name}  {type}  {size} B  sha256 {hash}"),
+            (
+                ("name", a.filename),
+                ("type", a.media_type),
+                ("size", str(a.size)),
+                ("hash", a.sha256.hex()[:16]),
+            ),
+        )
+        if not a.description
+        else Words(
+            N_("{name}  {type}  {size} B  sha256 {hash}\n{description}"),
+            (
+                ("name", a.filename),
+                ("type", a.media_type),
+                ("size", str(a.size)),
+                ("hash", a.sha256.hex()[:16]),
+                ("description", a.description),
+            ),
+        ),
+        True,
+    )
+
+
+def _device(view: RecordView) -> Words:
     if view.device_code is None:
-        return "entered at HQ"
-    return f"{view.device_name or 'unknown device'} ({view.device_code})"
+        return Words(N_("entered at HQ"))
+    name: str | Words = view.device_name or Words(N_("unknown device"))
+    return Words(N_("{name} ({code})"), (("name", name), ("code", view.device_code)))
 
 
-def _section(title: str, *items: tuple[Any, ...]) -> Section:
+def _section(title: str | Words, *items: tuple[Any, ...]) -> Section:
     fields = []
     for item in items:
         label, value = item[0], item[1]
         multiline = len(item) > 2 and bool(item[2])
         if value is None or value == "":
             continue
-        fields.append(Field(label, str(value), multiline))
-    return Section(title, tuple(fields))
+        fields.append(Field(label, value if isinstance(value, Words) else str(value), multiline))
+    return Section(title if isinstance(title, Words) else Words(title), tuple(fields))
 
 
 def _person(p: dict[str, Any]) -> Section:
     sens = p.get("sensitive") or {}
     return _section(
-        f"Person {p.get('id', '')}: {', '.join(p.get('roles') or [])}",
+        Words(
+            N_("Person {id}: {role}"),
+            (
+                ("id", str(p.get("id", ""))),
+                ("role", _joined([_code(r, model.PERSON_ROLES) for r in p.get("roles") or []])),
+            ),
+        ),
         (N_("Pseudonym"), p.get("pseudonym")),
         (N_("Relationship"), p.get("relationship")),
         (N_("Related to"), p.get("related_to")),
@@ -215,23 +307,33 @@ def date_text(d: dict[str, Any] | None) -> str:
 
 def _incident(inc: dict[str, Any]) -> Section:
     itype = str(inc.get("type", ""))
-    kind = model.INCIDENT_TYPES.get(itype, itype)
+    known = itype in model.INCIDENT_TYPES
+    kind: str | Words = Words(model.INCIDENT_TYPES[itype]) if known else itype
+    iid = str(inc.get("id", ""))
     if itype == "other" and inc.get("type_other"):
-        kind = f"{kind}: {inc['type_other']}"
+        title = Words(
+            N_("Incident {id}: {kind}: {detail}"),
+            (("id", iid), ("kind", kind), ("detail", str(inc["type_other"]))),
+        )
+    else:
+        title = Words(N_("Incident {id}: {kind}"), (("id", iid), ("kind", kind)))
     place = inc.get("place") or {}
     perp = inc.get("perpetrator") or {}
     legal = inc.get("legal") or {}
     fine = legal.get("fine") or {}
-    actor = model.ACTOR_TYPES.get(str(perp.get("actor_type", "")), perp.get("actor_type"))
+    atype = str(perp.get("actor_type") or "")
+    actor: str | Words = Words(model.ACTOR_TYPES[atype]) if atype in model.ACTOR_TYPES else atype
+    perpetrator = [
+        x if isinstance(x, Words) else str(x)
+        for x in (actor, perp.get("unit"), perp.get("country"))
+        if x
+    ]
     return _section(
-        f"Incident {inc.get('id', '')}: {kind}",
+        title,
         (N_("Date"), date_text(inc.get("date"))),
         (N_("Place"), ", ".join(x for x in (place.get("locality"), place.get("country")) if x)),
         (N_("Place detail"), place.get("detail"), True),
-        (
-            N_("Perpetrator"),
-            ", ".join(x for x in (actor, perp.get("unit"), perp.get("country")) if x),
-        ),
+        (N_("Perpetrator"), _joined(perpetrator) if perpetrator else ""),
         (N_("Victims"), ", ".join(inc.get("victims") or [])),
         (N_("Description"), inc.get("description"), True),
         (N_("Charge"), legal.get("charge")),
@@ -239,31 +341,36 @@ def _incident(inc: dict[str, Any]) -> Section:
         (N_("Case number"), legal.get("case_number")),
         (N_("Outcome"), legal.get("outcome"), True),
         (N_("Fine"), f"{fine.get('amount')} {fine.get('currency')}" if fine else ""),
-        (N_("Expulsion"), "yes" if legal.get("expulsion") else ""),
+        (N_("Expulsion"), Words(N_("yes")) if legal.get("expulsion") else ""),
     )
 
 
-def text_lines(secs: list[Section], width: int = 80) -> list[str]:
+def text_lines(
+    secs: list[Section], width: int = 80, translate: Translate = _same
+) -> list[str]:
     """The sections as lines of at most `width` columns (for a terminal), every value
-    escaped first (formats/text.py), multi-line values keeping their paragraphs."""
+    escaped first (formats/text.py), multi-line values keeping their paragraphs. Titles,
+    labels and our words among the values go through `translate` (the CLI's `_`)."""
     width = max(width, 40)
     out: list[str] = []
     for sec in secs:
         if out:
             out.append("")
-        out.extend(textwrap.wrap(_one_line(sec.title), width) or [""])
-        out.append("-" * min(width, max(len(_one_line(sec.title)), 8)))
+        title = _one_line(sec.title.text(translate))
+        out.extend(textwrap.wrap(title, width) or [""])
+        out.append("-" * min(width, max(len(title), 8)))
         for f in sec.fields:
-            label = _one_line(f.label)
+            label = _one_line(translate(f.label)) if f.label else ""
+            value = render(f.value, translate)
             if f.multiline:
                 if label:
                     out.append(f"{label}:")
-                out.extend(_paragraphs(f.value, width, "  "))
+                out.extend(_paragraphs(value, width, "  "))
             else:
                 head = f"{label}: " if label else ""
                 out.extend(
                     textwrap.wrap(
-                        _one_line(f.value),
+                        _one_line(value),
                         width,
                         initial_indent=head,
                         subsequent_indent="    ",

@@ -118,7 +118,7 @@ def validate(doc: Any) -> dict[str, Any]:
 
 def _record(doc: Any, p: _Problems) -> dict[str, Any]:
     if not isinstance(doc, dict):
-        p.add("record", "must be a JSON object")
+        p.add("record", N_("must be a JSON object"))
         return {}
     _unknown(
         doc,
@@ -173,7 +173,7 @@ def _record(doc: Any, p: _Problems) -> dict[str, Any]:
 
 def _interview(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add("interview", "must be an object")
+        p.add("interview", N_("must be an object"))
         return {}
     # A schema-2 document that still says 'language' gets told the new name.
     langs_key = "language" if v1 else "languages"
@@ -181,7 +181,7 @@ def _interview(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
         v, {"date", "place", "language", langs_key, "interviewer", "interpreter"}, "interview", p
     )
     if not v1 and "language" in v:
-        p.add("interview.language", "schema 2 has 'languages', a list such as [ru, tg]")
+        p.add("interview.language", N_("schema 2 has 'languages', a list such as [ru, tg]"))
     out: dict[str, Any] = {}
     d = v.get("date")
     if d is None or d == "":
@@ -192,7 +192,7 @@ def _interview(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if v1:
         lang = v.get("language", "")
         if lang and (not isinstance(lang, str) or not _LANG_RE.fullmatch(lang)):
-            p.add("interview.language", "use a language code such as ru, tg, en or uz")
+            p.add("interview.language", N_("use a language code such as ru, tg, en or uz"))
         out["languages"] = [lang] if isinstance(lang, str) and lang else []
     else:
         out["languages"] = _codes(
@@ -200,7 +200,7 @@ def _interview(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
             "interview.languages",
             p,
             check=lambda c: _LANG_RE.fullmatch(c) is not None,
-            hint="use a language code such as ru, tg, en or uz",
+            hint=N_("use a language code such as ru, tg, en or uz"),
             most=MAX_LANGUAGES,
         )
     out["interviewer"] = _text(
@@ -244,7 +244,7 @@ def _person_v1(v: Any, path: str, p: _Problems) -> dict[str, Any]:
 
 def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add(path, "must be an object")
+        p.add(path, N_("must be an object"))
         return {}
     _unknown(
         v,
@@ -270,7 +270,7 @@ def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, A
         out["roles"] = [_choice(v.get("role"), f"{path}.role", PERSON_ROLES, p)]
     else:
         if "role" in v:
-            p.add(f"{path}.role", "schema 2 has 'roles', a list such as [informant, victim]")
+            p.add(f"{path}.role", N_("schema 2 has 'roles', a list such as [informant, victim]"))
         out["roles"] = _codes(
             v.get("roles"),
             f"{path}.roles",
@@ -285,7 +285,7 @@ def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, A
         v.get("relationship", ""), f"{path}.relationship", p, limit=MAX_SHORT
     )
     if "relative" in out["roles"] and not out["relationship"]:
-        p.add(f"{path}.relationship", "a relative needs a relationship (e.g. mother, brother)")
+        p.add(f"{path}.relationship", N_("a relative needs a relationship (e.g. mother, brother)"))
     rel = v.get("related_to")
     out["related_to"] = None if rel in (None, "") else _ident(rel, f"{path}.related_to", p)
     out["gender"] = _text(v.get("gender", ""), f"{path}.gender", p, limit=64)
@@ -293,13 +293,13 @@ def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, A
     if by is not None and (
         not isinstance(by, int) or isinstance(by, bool) or not 1900 <= by <= 2100
     ):
-        p.add(f"{path}.birth_year", "must be a year between 1900 and 2100")
+        p.add(f"{path}.birth_year", N_("must be a year between 1900 and 2100"))
         by = None
     out["birth_year"] = by
     out["nationality"] = _country(v.get("nationality", ""), f"{path}.nationality", p)
     sens = v.get("sensitive", {})
     if not isinstance(sens, dict):
-        p.add(f"{path}.sensitive", "must be an object")
+        p.add(f"{path}.sensitive", N_("must be an object"))
         sens = {}
     _unknown(sens, set(SENSITIVE_PERSON_FIELDS), f"{path}.sensitive", p)
     out["sensitive"] = {
@@ -313,7 +313,7 @@ def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, A
 
 def _incident(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add(path, "must be an object")
+        p.add(path, N_("must be an object"))
         return {}
     _unknown(
         v,
@@ -337,7 +337,7 @@ def _incident(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     out["type"] = _choice(v.get("type"), f"{path}.type", tuple(INCIDENT_TYPES), p)
     out["type_other"] = _text(v.get("type_other", ""), f"{path}.type_other", p, limit=MAX_SHORT)
     if out["type"] == "other" and not out["type_other"]:
-        p.add(f"{path}.type_other", "say what kind of incident 'other' is")
+        p.add(f"{path}.type_other", N_("say what kind of incident 'other' is"))
     victims = v.get("victims", [])
     if not isinstance(victims, list) or len(victims) > MAX_VICTIMS:
         p.add(f"{path}.victims", f"must be a list of at most {MAX_VICTIMS} person ids")
@@ -353,7 +353,7 @@ def _incident(v: Any, path: str, p: _Problems) -> dict[str, Any]:
 
 def _place(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add(path, "must be an object")
+        p.add(path, N_("must be an object"))
         return {}
     _unknown(v, {"country", "locality", "detail"}, path, p)
     return {
@@ -365,7 +365,7 @@ def _place(v: Any, path: str, p: _Problems) -> dict[str, Any]:
 
 def _perpetrator(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add(path, "must be an object")
+        p.add(path, N_("must be an object"))
         return {}
     _unknown(v, {"actor_type", "country", "unit"}, path, p)
     return {
@@ -379,7 +379,7 @@ def _perpetrator(v: Any, path: str, p: _Problems) -> dict[str, Any]:
 
 def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     if not isinstance(v, dict):
-        p.add(path, "must be an object")
+        p.add(path, N_("must be an object"))
         return {}
     _unknown(v, {"charge", "court", "case_number", "outcome", "fine", "expulsion"}, path, p)
     out: dict[str, Any] = {
@@ -392,7 +392,7 @@ def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     if fine is None:
         out["fine"] = None
     elif not isinstance(fine, dict):
-        p.add(f"{path}.fine", "must be an object with amount and currency, or null")
+        p.add(f"{path}.fine", N_("must be an object with amount and currency, or null"))
         out["fine"] = None
     else:
         _unknown(fine, {"amount", "currency"}, f"{path}.fine", p)
@@ -402,7 +402,7 @@ def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
         }
     exp = v.get("expulsion", False)
     if not isinstance(exp, bool):
-        p.add(f"{path}.expulsion", "must be true or false")
+        p.add(f"{path}.expulsion", N_("must be true or false"))
         exp = False
     out["expulsion"] = exp
     return out
@@ -412,7 +412,7 @@ def _consent(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if v is None:
         v = {}
     if not isinstance(v, dict):
-        p.add("consent", "must be an object")
+        p.add("consent", N_("must be an object"))
         return {}
     fields = {"scope", "contact_allowed", "withdrawn", "withdrawn_on", "notes"}
     if not v1:
@@ -424,18 +424,18 @@ def _consent(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     for key in ("contact_allowed", "withdrawn"):
         val = v.get(key, False)
         if not isinstance(val, bool):
-            p.add(f"consent.{key}", "must be true or false")
+            p.add(f"consent.{key}", N_("must be true or false"))
             val = False
         out[key] = val
     wo = v.get("withdrawn_on")
     out["withdrawn_on"] = None if wo in (None, "") else _iso_date(wo, "consent.withdrawn_on", p)
     if out["withdrawn_on"] and not out["withdrawn"]:
-        p.add("consent.withdrawn_on", "set withdrawn to true as well")
+        p.add("consent.withdrawn_on", N_("set withdrawn to true as well"))
     out["notes"] = _long(v.get("notes", ""), "consent.notes", p, limit=MAX_TEXT)
     # Whether consent was obtained: null until the fieldworker records it (schema 1 never did).
     obtained = v.get("obtained")
     if obtained is not None and not isinstance(obtained, bool):
-        p.add("consent.obtained", "must be true, false or null (not recorded yet)")
+        p.add("consent.obtained", N_("must be true, false or null (not recorded yet)"))
         obtained = None
     out["obtained"] = obtained
     method = v.get("method", "")
@@ -446,7 +446,7 @@ def _consent(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
         method = ""
     out["method"] = method
     if obtained is True and not out["method"]:
-        p.add("consent.method", "say how consent was obtained: oral or written")
+        p.add("consent.method", N_("say how consent was obtained: oral or written"))
     on = v.get("obtained_on")
     out["obtained_on"] = None if on in (None, "") else _iso_date(on, "consent.obtained_on", p)
     out["obtained_by"] = _text(v.get("obtained_by", ""), "consent.obtained_by", p, limit=MAX_SHORT)
@@ -524,9 +524,9 @@ def consent_warnings(doc: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     out: list[tuple[str, str]] = []
     if not c.get("obtained_on"):
-        out.append(("consent.obtained_on", "say when consent was obtained"))
+        out.append(("consent.obtained_on", N_("say when consent was obtained")))
     if not c.get("obtained_by"):
-        out.append(("consent.obtained_by", "say who took the consent"))
+        out.append(("consent.obtained_by", N_("say who took the consent")))
     return out
 
 
@@ -545,17 +545,17 @@ def approx_date(v: Any, path: str, p: _Problems) -> dict[str, Any] | None:
     if isinstance(v, str):
         rng = _range_from_string(v)
         if rng is None:
-            p.add(path, "use YYYY-MM-DD, YYYY-MM or YYYY, or {earliest, latest, text}")
+            p.add(path, N_("use YYYY-MM-DD, YYYY-MM or YYYY, or {earliest, latest, text}"))
             return None
         return {"earliest": rng[0], "latest": rng[1], "text": ""}
     if not isinstance(v, dict):
-        p.add(path, "must be a date string or an object")
+        p.add(path, N_("must be a date string or an object"))
         return None
     _unknown(v, {"earliest", "latest", "text"}, path, p)
     earliest = _iso_date(v.get("earliest"), f"{path}.earliest", p)
     latest = _iso_date(v.get("latest", v.get("earliest")), f"{path}.latest", p)
     if earliest and latest and earliest > latest:
-        p.add(f"{path}.latest", "is before earliest")
+        p.add(f"{path}.latest", N_("is before earliest"))
     text = _text(v.get("text", ""), f"{path}.text", p, limit=MAX_SHORT)
     return {"earliest": earliest, "latest": latest, "text": text}
 
@@ -579,12 +579,12 @@ def _range_from_string(s: str) -> tuple[str, str] | None:
 
 def _iso_date(v: Any, path: str, p: _Problems) -> str | None:
     if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-        p.add(path, "not a date (use YYYY-MM-DD)")
+        p.add(path, N_("not a date (use YYYY-MM-DD)"))
         return None
     try:
         date.fromisoformat(v)
     except ValueError:
-        p.add(path, "not a real calendar date")
+        p.add(path, N_("not a real calendar date"))
         return None
     return v
 
@@ -605,14 +605,14 @@ def _text(
     if v is None:
         v = ""
     if not isinstance(v, str):
-        p.add(path, "must be text")
+        p.add(path, N_("must be text"))
         return ""
     bad = text_rules.problem(v, multiline=multiline)
     if bad is not None:
         p.add(path, bad)
         return ""
     if required and not v.strip():
-        p.add(path, "is required")
+        p.add(path, N_("is required"))
     if len(v) > limit:
         p.add(path, f"is longer than {limit} characters")
         return v[:limit]
@@ -633,7 +633,9 @@ def _choice(v: Any, path: str, allowed: tuple[str, ...], p: _Problems) -> str:
 
 def _ident(v: Any, path: str, p: _Problems) -> str:
     if not isinstance(v, str) or not _ID_RE.fullmatch(v):
-        p.add(path, "an id is 1-32 lower-case letters, digits, '_' or '-', starting with a letter")
+        p.add(
+            path, N_("an id is 1-32 lower-case letters, digits, '_' or '-', starting with a letter")
+        )
         return "invalid"
     return v
 
@@ -642,14 +644,14 @@ def _country(v: Any, path: str, p: _Problems) -> str:
     if v in (None, ""):
         return ""
     if not isinstance(v, str) or not _COUNTRY_RE.fullmatch(v):
-        p.add(path, "use a two-letter country code such as RU, TJ, KZ")
+        p.add(path, N_("use a two-letter country code such as RU, TJ, KZ"))
         return ""
     return v
 
 
 def _currency(v: Any, path: str, p: _Problems) -> str:
     if not isinstance(v, str) or not _CURRENCY_RE.fullmatch(v):
-        p.add(path, "use a three-letter currency code such as RUB, TJS, USD")
+        p.add(path, N_("use a three-letter currency code such as RUB, TJS, USD"))
         return ""
     return v
 
@@ -660,15 +662,15 @@ def _amount(v: Any, path: str, p: _Problems) -> str:
         or not isinstance(v, (int, str))
         or (len(v) > MAX_AMOUNT if isinstance(v, str) else abs(v) >= 10**MAX_AMOUNT)
     ):
-        p.add(path, 'must be a number written as text, e.g. "5000" or "5000.50"')
+        p.add(path, N_('must be a number written as text, e.g. "5000" or "5000.50"'))
         return ""
     try:
         d = Decimal(str(v))
     except InvalidOperation:
-        p.add(path, "is not a number")
+        p.add(path, N_("is not a number"))
         return ""
     if not d.is_finite() or d < 0 or d >= Decimal(10) ** 15:
-        p.add(path, "must be zero or a positive amount")
+        p.add(path, N_("must be zero or a positive amount"))
         return ""
     return str(v)
 
@@ -680,7 +682,7 @@ def _tags(v: Any, p: _Problems) -> list[str]:
     out: list[str] = []
     for i, t in enumerate(v):
         if not isinstance(t, str) or not _TAG_RE.fullmatch(t):
-            p.add(f"tags[{i}]", "a tag is 1-64 letters, digits, spaces or . : / + - _")
+            p.add(f"tags[{i}]", N_("a tag is 1-64 letters, digits, spaces or . : / + - _"))
             continue
         if t not in out:
             out.append(t)
@@ -689,7 +691,7 @@ def _tags(v: Any, p: _Problems) -> list[str]:
 
 def _list(v: Any, path: str, limit: int, item: Any, p: _Problems) -> list[dict[str, Any]]:
     if not isinstance(v, list):
-        p.add(path, "must be a list")
+        p.add(path, N_("must be a list"))
         return []
     if len(v) > limit:
         p.add(path, f"holds more than {limit} entries")
@@ -703,7 +705,9 @@ def _unknown(d: dict[str, Any], allowed: set[str], path: str, p: _Problems) -> N
             # The name is the sender's: escaped and cut, it cannot act on a terminal.
             name = text_rules.escape(str(key)[:64], keep_newlines=False)
             where = f"{path}.{name}" if path else name
-            p.add(where, "unknown field (check the spelling against 'fieldkit record template')")
+            p.add(
+                where, N_("unknown field (check the spelling against 'fieldkit record template')")
+            )
 
 
 def _assign_ids(items: list[dict[str, Any]], prefix: str) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,12 +105,45 @@ def bars(rows: list[tuple[str, int]], width: int = 80) -> list[str]:
     return out
 
 
-def chart_lines(st: Stats, width: int = 80) -> list[str]:
-    out = [f"{st.incidents} incident(s) in {st.records} record(s)"]
+def _same(msgid: str) -> str:
+    return msgid
+
+
+def _english(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def chart_lines(
+    st: Stats,
+    width: int = 80,
+    gettext: Callable[[str], str] = _same,
+    ngettext: Callable[[str, str, int], str] = _english,
+) -> list[str]:
+    """The counts as bar charts. Headings and vocabulary labels go through `gettext` and
+    `ngettext` (the CLI's and the app's catalogue; English without them); months,
+    country codes and any value from a bundle are shown as sent."""
+    records = ngettext("{n} record", "{n} records", st.records).format(n=st.records)
+    out = [
+        ngettext("{n} incident in {records}", "{n} incidents in {records}", st.incidents).format(
+            n=st.incidents, records=records
+        )
+    ]
     for dim in DIMENSIONS:
-        out += ["", TITLES[dim]]
-        out += bars([(label(dim, k), n) for k, n in st.rows(dim)], width)
+        out += ["", gettext(TITLES[dim])]
+        rows = st.rows(dim)
+        if not rows:
+            out.append(gettext(N_("(none)")))
+            continue
+        out += bars([(_bar_label(dim, k, gettext), n) for k, n in rows], width)
     return out
+
+
+def _bar_label(dim: str, key: str, gettext: Callable[[str], str]) -> str:
+    if key == UNKNOWN:
+        return gettext(N_("unknown"))
+    shown = label(dim, key)
+    # A vocabulary label is an N_() msgid; any other value came from a bundle: as sent.
+    return gettext(shown) if shown != key else shown
 
 
 CSV_COLUMNS = ("dimension", "value", "label", "count")

@@ -7,8 +7,10 @@ import os
 from collections.abc import Iterable
 
 from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -21,6 +23,30 @@ from fieldkit.services.wipe import wipe
 from fieldkit.ui.context import AppContext
 from fieldkit.ui.i18n import N_, _, translate_bindings
 from fieldkit.ui.text import printable
+
+
+def _alt_digits_as_alt() -> None:
+    """Read ESC+digit as Alt+digit. Linux terminals (xterm, GNOME Terminal, Konsole, the
+    console, tmux) send Alt+2 as ESC 2; Textual's table reads those bytes as the character
+    WezTerm on macOS types with Option+2 ("™"), so the editor's Alt+1…7 typed "¡™£¢∞§¶"
+    into a field instead of showing a tab. Without the entries Textual's parser reports
+    the sequence as alt+digit, which is what every fieldkit user's terminal means."""
+    for digit in "0123456789":
+        ANSI_SEQUENCES_KEYS.pop(f"\x1b{digit}", None)  # type: ignore[attr-defined]
+
+
+_alt_digits_as_alt()
+
+# Textual's command palette entries fieldkit keeps (their titles; help texts below).
+_TEXTUAL_COMMANDS = (N_("Theme"), N_("Quit"), N_("Keys"), N_("Maximize"), N_("Minimize"))
+_TEXTUAL_HELP = (
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Maximize the focused widget"),
+    N_("Minimize the widget and restore to normal size"),
+)
 
 _ACTIVITY = (
     events.Key,
@@ -42,6 +68,9 @@ class FieldkitApp(App[None]):
         # (and is the same key in Russian and Tajik layouts); a countdown follows.
         Binding("ctrl+backslash", "quick_wipe", N_("Wipe"), priority=True, show=False),
     ]
+    # Textual adds the command palette's key (ctrl+p) to the footer as "palette";
+    # translate_bindings translates it with this msgid.
+    PALETTE_LABEL = N_("palette")
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -264,8 +293,18 @@ class FieldkitApp(App[None]):
         )
 
     # ---- command palette -----------------------------------------------------------
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(placeholder=_("Search for commands…"), id="--command-palette")
+            )
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own entries, in the reader's language. Its "Screenshot" is left out:
+        # it writes what the screen shows (testimony) to an unencrypted SVG file.
+        for command in super().get_system_commands(screen):
+            if command.title in _TEXTUAL_COMMANDS:
+                yield command._replace(title=_(command.title), help=_(command.help))
         if self.vault is None:
             return
         yield SystemCommand(_("Lock"), _("Lock the vault now"), self.action_lock)

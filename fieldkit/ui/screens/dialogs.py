@@ -17,6 +17,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.ui.base import FieldkitModal
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import fill, literal
+from fieldkit.ui.widgets import MarkedCheckbox
 
 if TYPE_CHECKING:
     from fieldkit.formats.cards import Card
@@ -163,7 +164,7 @@ class SecretOnceScreen(FieldkitModal):
                     "this code can open the vault. It will not be shown again."
                 )
             )
-            yield Checkbox(_("I have written it down"), id="ack")
+            yield MarkedCheckbox(_("I have written it down"), id="ack")
             yield Button(_("Continue"), id="continue", variant="primary", disabled=True)
 
     @on(Checkbox.Changed, "#ack")
@@ -205,7 +206,13 @@ class FilePickerScreen(FieldkitModal):
 
     @on(DirectoryTree.FileSelected)
     def picked(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#path", Input).value = str(event.path)
+        """Enter on a file puts it in the box; Enter on it again chooses it (without
+        the mouse, nothing else in the tree says "this one")."""
+        box = self.query_one("#path", Input)
+        if box.value == str(event.path):
+            self.choose()
+        else:
+            box.value = str(event.path)
 
     @on(Button.Pressed, "#choose")
     @on(Input.Submitted, "#path")
@@ -231,7 +238,7 @@ class FolderPickerScreen(FieldkitModal):
     path. Dismisses with a Path or None."""
 
     CSS_PATH = "dialogs.tcss"
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, start: Path, title: str) -> None:
         super().__init__()

@@ -158,15 +158,24 @@ class EditorScreen(FieldkitScreen):
         Binding("ctrl+s", "save", N_("Save"), priority=True),
         Binding("escape", "close", N_("Close")),
         Binding("f8", "discard", N_("Discard")),
+        # Ctrl+Q still quits (the app's key) but leaves this footer, so that at 80 columns
+        # Save, Lock and the command palette keep their places in Russian and Tajik too.
+        Binding("ctrl+q", "app.quit", N_("Quit"), show=False, priority=True),
         # One key per tab, so Tab itself only walks the fields of the tab shown. One entry
         # in the footer stands for all seven (they follow the tabs from left to right).
-        Binding("alt+1", "show_tab('tab-interview')", N_("Tabs"), key_display="alt+1…7"),
-        Binding("alt+2", "show_tab('tab-persons')", N_("Persons"), show=False),
-        Binding("alt+3", "show_tab('tab-incidents')", N_("Incidents"), show=False),
-        Binding("alt+4", "show_tab('tab-consent')", N_("Consent"), show=False),
-        Binding("alt+5", "show_tab('tab-narrative')", N_("Narrative"), show=False),
-        Binding("alt+6", "show_tab('tab-attachments')", N_("Attachments"), show=False),
-        Binding("alt+7", "show_tab('tab-history')", N_("History"), show=False),
+        # Priority: a terminal's Alt+2 arrives with the character "2", which a focused
+        # field would otherwise type (ui/app.py _alt_digits_as_alt).
+        Binding(
+            "alt+1", "show_tab('tab-interview')", N_("Tabs"), key_display="alt+1…7", priority=True
+        ),
+        Binding("alt+2", "show_tab('tab-persons')", N_("Persons"), show=False, priority=True),
+        Binding("alt+3", "show_tab('tab-incidents')", N_("Incidents"), show=False, priority=True),
+        Binding("alt+4", "show_tab('tab-consent')", N_("Consent"), show=False, priority=True),
+        Binding("alt+5", "show_tab('tab-narrative')", N_("Narrative"), show=False, priority=True),
+        Binding(
+            "alt+6", "show_tab('tab-attachments')", N_("Attachments"), show=False, priority=True
+        ),
+        Binding("alt+7", "show_tab('tab-history')", N_("History"), show=False, priority=True),
     ]
     PALETTE = (
         (_("Save record"), _("Validate and save a new version"), "save"),
@@ -701,7 +710,8 @@ class EditorScreen(FieldkitScreen):
                 _show(s, "")
         lists: dict[str, list[str]] = {"persons": [], "incidents": []}
         rest: list[str] = []
-        for path, problem in problems:
+        for path, english in problems:
+            problem = _(english)  # the model's constant problems are msgids (N_)
             kind, index, sub = form.locate(path)
             if kind is not None and index is not None:
                 lists[kind].append(f"{kind[:-1]} {index + 1}: {sub or ''} {problem}".strip())

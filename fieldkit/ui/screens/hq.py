@@ -32,7 +32,7 @@ from fieldkit.services import analysis_export, hq_import, model, stats, trust
 from fieldkit.services.hq_query import Filters
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
-from fieldkit.ui.i18n import N_, _
+from fieldkit.ui.i18n import N_, _, ngettext
 from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePickerScreen
 from fieldkit.ui.screens.hq_record import RecordViewScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
@@ -43,7 +43,17 @@ __all__ = ["HqScreen", "RecordViewScreen", "report_line"]
 
 class HqScreen(FieldkitScreen):
     CSS_PATH = "hq.tcss"
-    BINDINGS = [Binding("ctrl+o", "settings", N_("Settings"), priority=True)]
+    BINDINGS = [
+        Binding("ctrl+o", "settings", N_("Settings"), priority=True),
+        # One key per tab, as in the editor: without them the keyboard reaches a tab only
+        # through the palette or by walking the tab bar. Priority: a terminal's Alt+2
+        # comes with the character "2", which a focused field would type.
+        Binding("alt+1", "tab_import", N_("Tabs"), key_display="alt+1…5", priority=True),
+        Binding("alt+2", "tab_devices", N_("Devices"), show=False, priority=True),
+        Binding("alt+3", "tab_testimony", N_("Testimony"), show=False, priority=True),
+        Binding("alt+4", "tab_export", N_("Export"), show=False, priority=True),
+        Binding("alt+5", "tab_counts", N_("Counts"), show=False, priority=True),
+    ]
     PALETTE = (
         (_("Import bundles"), _("Verify and import bundles from devices"), "tab_import"),
         (_("Devices"), _("Enrol, revoke, see missing bundles"), "tab_devices"),
@@ -65,7 +75,11 @@ class HqScreen(FieldkitScreen):
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("Folder for receipts (optional)"), id="receipts")
                     yield Button(_("Verify and import"), variant="primary", id="import")
-                yield RichLog(id="report", wrap=True, markup=False, highlight=False)
+                # min_width: RichLog's default (78) wraps wider than an 80-column
+                # screen's box, and the right edge of every long line was cut off.
+                yield RichLog(
+                    id="report", wrap=True, markup=False, highlight=False, min_width=20
+                )
             with TabPane(_("Devices"), id="tab-devices"), Vertical():
                 yield LiteralTable(id="devices")
                 with Horizontal(classes="line"):
@@ -145,20 +159,34 @@ class HqScreen(FieldkitScreen):
         if self.fk.vault is not None:
             self.load_records()
 
+    def show_tab(self, pane: str) -> None:
+        """Show a tab and move the focus into it: left in the hidden tab, the next Tab
+        would bring that tab back (seen walking HQ with the keyboard)."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = pane
+
+        def focus_first() -> None:
+            for widget in tabs.get_pane(pane).query("*"):
+                if widget.focusable:
+                    widget.focus()
+                    return
+
+        self.call_after_refresh(focus_first)
+
     def action_tab_import(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "tab-import"
+        self.show_tab("tab-import")
 
     def action_tab_devices(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "tab-devices"
+        self.show_tab("tab-devices")
 
     def action_tab_testimony(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "tab-testimony"
+        self.show_tab("tab-testimony")
 
     def action_tab_export(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "tab-export"
+        self.show_tab("tab-export")
 
     def action_tab_counts(self) -> None:
-        self.query_one("#tabs", TabbedContent).active = "tab-counts"
+        self.show_tab("tab-counts")
 
     def action_settings(self) -> None:
         from fieldkit.ui.screens.settings import SettingsScreen
@@ -444,7 +472,7 @@ class HqScreen(FieldkitScreen):
     def show_counts(self, st: stats.Stats, width: int) -> None:
         self.counts = st
         self.query_one("#chart", Static).update(
-            literal("\n".join(stats.chart_lines(st, width)), multiline=True)
+            literal("\n".join(stats.chart_lines(st, width, _, ngettext)), multiline=True)
         )
         self.query_one("#save-counts", Button).disabled = False
 

@@ -18,7 +18,7 @@ from fieldkit.formats import text as text_rules
 from fieldkit.services import extraction, hq_view
 from fieldkit.services.types import AttachmentRow
 from fieldkit.ui.base import FieldkitModal, FieldkitScreen, error_text
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import SAFE_INPUT, fill, literal, printable
 
 
@@ -26,13 +26,13 @@ def section_text(sec: hq_view.Section) -> Text:
     """One section: its title, then 'Label: value' lines; values literal, multi-line
     values on their own indented lines."""
     out = Text(end="")
-    out.append(printable(_(sec.title)), style="bold")
+    out.append(printable(sec.title.text(_)), style="bold")
     for f in sec.fields:
         out.append("\n")
         if f.label:
             out.append(printable(_(f.label)) + ":", style="bold")
             out.append("\n  " if f.multiline else " ")
-        value = literal(f.value, multiline=f.multiline)
+        value = literal(hq_view.render(f.value, _), multiline=f.multiline)
         if f.multiline and f.label:
             value = Text("\n  ".join(value.plain.split("\n")), end="")
         out.append_text(value)
@@ -54,8 +54,8 @@ class RecordViewScreen(FieldkitScreen):
 
     CSS_PATH = "hq.tcss"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", _("Back")),
-        Binding("ctrl+e", "extract", _("Extract…")),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("ctrl+e", "extract", N_("Extract…")),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -141,7 +141,7 @@ class ExtractScreen(FieldkitModal):
 
     CSS_PATH = "dialogs.tcss"
     DEFAULT_CSS = "ExtractScreen { align: center middle; }"
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, row: AttachmentRow, default: Path) -> None:
         super().__init__()

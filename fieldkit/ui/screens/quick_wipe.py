@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
 from fieldkit.ui.base import FieldkitModal
-from fieldkit.ui.i18n import _
+from fieldkit.ui.i18n import N_, _
 
 COUNTDOWN_SECONDS = 5
 
@@ -25,7 +25,7 @@ class QuickWipeScreen(FieldkitModal):
 
     CSS_PATH = "dialogs.tcss"
     AUTO_FOCUS = None
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"), priority=True)]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), priority=True)]
 
     def __init__(self, *, tick_seconds: float = 1.0) -> None:
         super().__init__()

@@ -85,7 +85,10 @@ class SettingsScreen(FieldkitScreen):
         if self.vault.kind == "field":
             table = self.query_one("#hq-cards", LiteralTable)
             table.cursor_type = "row"
-            table.add_columns(_("Name"), _("Fingerprint"))
+            # Fixed widths: a card trusted from a dialog is added while the screen waits
+            # under it, and auto widths then stayed at the headings' ("Шта", "D7R2-413Q").
+            table.add_column(_("Name"), width=32)
+            table.add_column(_("Fingerprint"), width=24)
             self.load_cards()
 
     # ---- this vault's own card (enrolment: HQ compares its fingerprint) -------------
@@ -134,6 +137,7 @@ class SettingsScreen(FieldkitScreen):
         self.app.push_screen(PassphraseCheckScreen(what), answered)
 
     @on(Button.Pressed, "#save-autolock")
+    @on(Input.Submitted, "#autolock")
     def save_autolock(self) -> None:
         try:
             seconds = int(self.query_one("#autolock", Input).value or "0")
@@ -181,6 +185,7 @@ class SettingsScreen(FieldkitScreen):
         self.query_one("#strength", Static).update(strength_text(event.value))
 
     @on(Button.Pressed, "#change")
+    @on(Input.Submitted, "#again")
     def change(self) -> None:
         new = self.query_one("#new", Input).value
         result = self.query_one("#pass-result", Static)
@@ -230,6 +235,7 @@ class SettingsScreen(FieldkitScreen):
         self.from_worker(self.app.push_screen, SecretOnceScreen(_("Your new recovery code"), code))
 
     @on(Button.Pressed, "#trust")
+    @on(Input.Submitted, "#card")
     def trust_card(self) -> None:
         path = Path(self.query_one("#card", Input).value.strip()).expanduser()
         try:

@@ -98,6 +98,7 @@ class SetupScreen(FieldkitScreen):
 
     # ---- step 1 ----------------------------------------------------------------
     @on(Button.Pressed, "#to-passphrase")
+    @on(Input.Submitted, "#name")  # Enter in the last field goes on, as a person expects
     def to_passphrase(self) -> None:
         self.query_one("#steps", ContentSwitcher).current = "step-passphrase"
         self.query_one("#pass1", Input).focus()
@@ -113,6 +114,10 @@ class SetupScreen(FieldkitScreen):
             shown = _("Suggested: {words} (write it down now; it is not shown again)")
             text = literal(shown.format(words=self._suggested))
         self.query_one("#strength", Static).update(text)
+
+    @on(Input.Submitted, "#pass1")
+    def to_repeat(self) -> None:
+        self.query_one("#pass2", Input).focus()
 
     @on(Button.Pressed, "#suggest")
     def suggest(self) -> None:
