@@ -100,7 +100,7 @@ def test_hq_show_speaks_russian_and_tajik_and_json_stays_english(pair: Pair) -> 
     """Titles, labels and our words among the values (a role, an incident type, yes/no,
     "1 of 1") are translated; the record's own text is not; --json keeps English."""
     d = _doc("Witness K", "expulsion_order", "RU", "2026-04", description="Вручили приказ")
-    d["persons"][0]["role"] = "victim"
+    d["persons"][0]["roles"] = ["victim"]
     d["consent"]["contact_allowed"] = True
     (rid,) = _send(pair, [d], attachment=b"\xff\xd8scan")
     opts = _opts(pair)
