@@ -1,4 +1,4 @@
-"""Regenerate tests/fixtures/vaults/v1, v2, v3, v6: real vaults made by the fieldkit that
+"""Regenerate tests/fixtures/vaults/v1, v2, v3, v6, v7: real vaults made by the fieldkit that
 introduced each schema version, for the migration tests (tests/test_migrations.py).
 
     .venv/bin/python scripts/make_vault_fixtures.py        # all of them
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "vaults"
 PASSPHRASE = "correct horse battery staple mountain"
 # The commit that introduced each schema version (git log -- fieldkit/store/schema.py).
-COMMITS = {1: "54c4141", 2: "492e66d", 3: "47c1acb", 6: "b68a32a"}
+COMMITS = {1: "54c4141", 2: "492e66d", 3: "47c1acb", 6: "b68a32a", 7: "09398e0"}
 CLOCK = 1_767_225_600.0  # 2026-01-01T00:00:00Z, so the files say when they claim to be from
 
 

@@ -259,7 +259,7 @@ def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path
     root = _copy(6, tmp_path) / "hq"
     assert _user_version(root) == 6
     with Vault.unlock(root, PASSPHRASE) as h:
-        assert h.db.pragma("user_version") == schema.CURRENT_VERSION == 7
+        assert h.db.pragma("user_version") == schema.CURRENT_VERSION
         indexes = {str(r[0]) for r in h.db.all("SELECT name FROM sqlite_master")}
         assert "provenance_device" in indexes
         plan = " ".join(
@@ -279,7 +279,7 @@ def test_previous_hq_schema_gets_the_device_index_and_filters_by_device(tmp_path
         assert {s.id for s in recs.list_records(device=device.fingerprint)} == held
         assert recs.list_records(device=bytes(32)) == []
         assert history.verify(h.db).ok
-    assert _user_version(root) == 7
+    assert _user_version(root) == schema.CURRENT_VERSION
 
 
 def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect_seq: int) -> None:

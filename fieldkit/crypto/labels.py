@@ -33,3 +33,9 @@ CARD_FINGERPRINT = b"fieldkit/v1 card fingerprint"
 
 # Ed25519 signature input of an HQ receipt.
 RECEIPT = b"fieldkit/v1 receipt"
+
+# Ed25519 signature input of one custody entry (docs/custody.md): its canonical JSON body.
+CUSTODY_ENTRY = b"fieldkit/v1 custody entry"
+
+# Hash of one signed custody entry (body and signature); the next entry's "prev".
+CUSTODY_ENTRY_HASH = b"fieldkit/v1 custody entry hash"

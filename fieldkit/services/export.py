@@ -30,7 +30,7 @@ from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotCo
 from fieldkit.formats import bundle, cards
 from fieldkit.formats.age import Encryptor
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
-from fieldkit.services import fsio, identity, trust
+from fieldkit.services import custody, fsio, identity, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
@@ -253,6 +253,14 @@ def export(
     items += [ExportItem("attachment", a.id, 1, a.sha256) for a in attachments]
     with db.transaction():  # phase 1: the chain position is taken, durably
         bundle_store.record_export(db, row, items)
+        custody.exported(
+            db,
+            [(r.id, r.version) for r in records],
+            [a.id for a in attachments],
+            row.seq,
+            row.bundle_hash,
+            row.created_at,
+        )
     res = _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
     return dataclasses.replace(
         res,

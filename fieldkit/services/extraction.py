@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fieldkit.errors import InvalidInput
 from fieldkit.formats import text as text_rules
-from fieldkit.services import identity
+from fieldkit.services import custody, identity
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import analysis as store
@@ -52,6 +52,8 @@ def extract(
     overwrite: bool = False,
     now: Callable[[], float] = time.time,
 ) -> AttachmentRow:
+    derived_sha256: bytes | None = None  # the lead wires the media copy's hash in here
+    stripped = False
     """Log the extraction with its reason, then write the plaintext copy (checked
     against its hash, atomically). HQ vaults only."""
     identity.hq(db)
@@ -68,6 +70,18 @@ def extract(
         raise
     with db.transaction():
         store.finish_extraction(db, seq, "written")
+        # The custody entry is signed once the copy exists, so it can name the copy's hash
+        # (the stripped working copy's, when services/media.py makes one); the extraction
+        # log above already said "started" before any byte left the vault.
+        custody.log_extraction(
+            db,
+            attachment_id=row.id,
+            original_sha256=row.sha256,
+            reason=reason,
+            at=iso_utc(now()),
+            derived_sha256=derived_sha256,
+            stripped=stripped,
+        )
     return row
 
 

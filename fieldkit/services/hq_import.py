@@ -45,7 +45,16 @@ from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.age import Decryption
 from fieldkit.formats.bundle import MalformedBundle, Manifest
 from fieldkit.formats.canonical import canonical_json
-from fieldkit.services import fsio, history, identity, model, receipts, search_text, trust
+from fieldkit.services import (
+    custody,
+    fsio,
+    history,
+    identity,
+    model,
+    receipts,
+    search_text,
+    trust,
+)
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import summary_for
 from fieldkit.store import attachments as att_store
@@ -327,6 +336,14 @@ def _store(
                 version=entry.version,
                 content_hash=doc_hash,
             )
+            custody.hq_imported(
+                db,
+                custody.record_item(entry.id, entry.version, doc),
+                m.seq,
+                v.bundle_hash,
+                m.device,
+                at,
+            )
             report.records_new += 1
         else:
             held = rec_store.get_doc(db, entry.id, entry.version)
@@ -382,6 +399,9 @@ def _store(
             subject=a.id,
             version=1,
             content_hash=history.attachment_meta_hash(row),
+        )
+        custody.hq_imported(
+            db, custody.attachment_item(a.id, a.sha256), m.seq, v.bundle_hash, m.device, at
         )
         bundle_store.add_provenance(db, "attachment", a.id, 1, m.device, m.bundle_id, m.seq)
         report.attachments_new += 1

@@ -30,6 +30,7 @@ from fieldkit.locations import VaultPaths
 from fieldkit.services import (
     attachments,
     attempts,
+    custody,
     fsio,
     identity,
     keyring,
@@ -172,6 +173,7 @@ class Vault:
             name = DEFAULT_NAMES[vault_kind]
             identity.create_if_never_had_one(db, vault_kind, name, iso_utc(time.time()))
         attachments.tidy_storage(db)
+        custody.backfill(db)
         attempts.after_success(paths, db)
         t2 = time.perf_counter()
         return cls(paths, db, slot_file, master_key, UnlockTimings(t1 - t0, t2 - t1))
