@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from fieldkit.cli import hq_desk_commands, vault_commands
+from fieldkit.cli import custody_commands, hq_desk_commands, vault_commands
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
@@ -100,6 +100,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ex.set_defaults(func=cmd_analysis_export)
 
     hq_desk_commands.register(hs, common)
+    custody_commands.register(hs, common, hq=True)
 
 
 def cmd_hq_init(ctx: Context) -> int:

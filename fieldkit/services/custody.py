@@ -474,6 +474,7 @@ def report(
             )
         for e, _sig, _h in check.entries:
             used.add(e.actor.fingerprint)
+            used.update(v for k, v in e.details.items() if k in ("device", "hq"))
         item = check.entries[0][0].item if check.entries else None
         chains.append(
             {
