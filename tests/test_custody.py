@@ -263,7 +263,7 @@ def _entries(report: dict[str, Any]) -> list[dict[str, Any]]:
 def _tamper_json(report: dict[str, Any], how: str) -> None:
     e = _entries(report)
     if how == "tampered":
-        e[0]["body"] = e[0]["body"].replace('"bundle_seq":1', '"bundle_seq":2')
+        e[0]["body"] = e[0]["body"].replace('"time":"2', '"time":"1')  # backdated
     elif how == "reordered":
         e[0], e[1] = e[1], e[0]
     elif how == "deleted":

@@ -175,12 +175,22 @@ def _entry_lines(e: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     details = body.get("details", {})
     if details.get("backfilled"):
         out.append(_("     recorded at the upgrade to the custody log, not at the event itself"))
-    if "bundle_seq" in details:
+    if "bundle_hash" in details:
         out.append(
             _("     bundle {seq}, hash {h}").format(
                 seq=details["bundle_seq"], h=details["bundle_hash"]
             )
         )
+    elif "bundle_id" in details:
+        out.append(
+            _("     bundle {seq}, id {id}").format(
+                seq=details["bundle_seq"], id=details["bundle_id"]
+            )
+        )
+    if "device" in details:
+        out.append(_("     sent by device {fp}").format(fp=details["device"]))
+    if "hq" in details:
+        out.append(_("     receipt signed by HQ {fp}").format(fp=details["hq"]))
     if "parent_sha256" in details:
         out.append(_("     previous version's SHA-256 {h}").format(h=details["parent_sha256"]))
     if "reason" in details:

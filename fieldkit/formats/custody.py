@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ from fieldkit.formats.canonical import canonical_json
 
 VERSION = 1
 HASH_SIZE = 32
+BUNDLE_ID_SIZE = 16
+FRAME_LEN = struct.Struct(">H")
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 ZERO_HASH = bytes(HASH_SIZE)
@@ -73,6 +76,7 @@ DETAIL_TYPES: dict[str, str] = {
     "parent_version": _INT,  # edit: the previous version's number
     "bundle_seq": _INT,  # export, receipt, hq_import: the bundle's sequence number
     "bundle_hash": _HEX32,  # ... and its hash (signed manifest digest)
+    "bundle_id": "id",  # export: the bundle's random id (its hash cannot be known yet)
     "device": _HEX32,  # hq_import: the card fingerprint of the device that signed it
     "hq": _HEX32,  # receipt: the card fingerprint of the HQ that signed it
     "reason": _REASON,  # extraction: the analyst's reason, shown literally
@@ -85,7 +89,7 @@ EVENT_DETAILS: dict[str, frozenset[str]] = {
     "capture": frozenset({"size", "backfilled"}),
     "edit": frozenset({"parent_sha256", "parent_version", "backfilled"}),
     "derived": frozenset({"parent_sha256", "size"}),
-    "export": frozenset({"bundle_seq", "bundle_hash"}),
+    "export": frozenset({"bundle_seq", "bundle_id"}),
     "receipt": frozenset({"bundle_seq", "bundle_hash", "hq"}),
     "purge": frozenset(),
     "hq_import": frozenset({"bundle_seq", "bundle_hash", "device", "backfilled"}),
@@ -263,6 +267,8 @@ def _details(v: Any, event: str) -> dict[str, Any]:
         kind = DETAIL_TYPES[k]
         if kind == _HEX32:
             out[k] = _hex(value, HASH_SIZE, k)
+        elif kind == "id":
+            out[k] = _hex(value, BUNDLE_ID_SIZE, k)
         elif kind == _INT:
             out[k] = _int(value, 0, MAX_COUNT, k)
         elif kind == _BOOL:
@@ -307,3 +313,34 @@ def _text(v: Any, limit: int, what: str) -> str:
     if bad is not None:
         raise MalformedEntry(f"custody {what} {bad}")
     return v
+
+
+# ---- a sequence of signed entries (the bundle's custody section) -------------------
+
+
+def encode_frames(entries: list[tuple[bytes, bytes]]) -> bytes:
+    """u16be(len(body)) | body | signature (64), for each entry in order."""
+    out = bytearray()
+    for body, sig in entries:
+        if not 2 <= len(body) <= MAX_BODY or len(sig) != SIGNATURE_SIZE:
+            raise MalformedEntry("a custody entry has an impossible size")
+        out += FRAME_LEN.pack(len(body)) + body + sig
+    return bytes(out)
+
+
+def decode_frames(data: bytes, count: int) -> list[tuple[bytes, bytes]]:
+    """Exactly `count` entries filling `data`; each length is bounded before it is read."""
+    out: list[tuple[bytes, bytes]] = []
+    pos = 0
+    while pos < len(data):
+        if len(out) == count or pos + FRAME_LEN.size > len(data):
+            raise MalformedEntry("the custody section does not hold the entries it says")
+        (n,) = FRAME_LEN.unpack_from(data, pos)
+        pos += FRAME_LEN.size
+        if not 2 <= n <= MAX_BODY or pos + n + SIGNATURE_SIZE > len(data):
+            raise MalformedEntry("a custody entry in the section has an impossible size")
+        out.append((bytes(data[pos : pos + n]), bytes(data[pos + n : pos + n + SIGNATURE_SIZE])))
+        pos += n + SIGNATURE_SIZE
+    if len(out) != count:
+        raise MalformedEntry("the custody section does not hold the entries it says")
+    return out

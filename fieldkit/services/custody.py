@@ -20,9 +20,12 @@ from fieldkit.crypto.labels import CUSTODY_ENTRY
 from fieldkit.errors import AuthenticationFailed, InvalidInput, MalformedData, NotFound
 from fieldkit.formats import cards as cards_fmt
 from fieldkit.formats import custody as fmt
+from fieldkit.formats.bundle import MalformedBundle
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.formats.cards import Card, short_code
 from fieldkit.formats.custody import Actor, Entry, Item, MalformedEntry
+
+__all__ = ["Item"]
 from fieldkit.services import identity, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
@@ -74,7 +77,20 @@ def append(
     me = me if me is not None else signer(db)
     if me is None:
         return None
-    last = store.last(db, *item.key())
+    entry, row = _signed(me, item, store.last(db, *item.key()), event, at, details, operator)
+    store.append(db, row)
+    return entry
+
+
+def _signed(
+    me: identity.Identity,
+    item: Item,
+    last: CustodyRow | None,
+    event: str,
+    at: str,
+    details: dict[str, Any] | None,
+    operator: str | None = None,
+) -> tuple[Entry, CustodyRow]:
     entry = Entry(
         item=item,
         seq=1 if last is None else last.seq + 1,
@@ -87,11 +103,12 @@ def append(
     body = fmt.encode_body(entry)
     sig = signing.sign(me.signing_secret, CUSTODY_ENTRY, fmt.signed_parts(body))
     kind, item_id, version = item.key()
-    store.append(
-        db,
-        CustodyRow(kind, item_id, version, entry.seq, event, body, sig, fmt.entry_hash(body, sig)),
-    )
-    return entry
+    row = CustodyRow(kind, item_id, version, entry.seq, event, body, sig, fmt.entry_hash(body, sig))
+    return entry, row
+
+
+def entry_item(body: bytes) -> Item:
+    return fmt.decode_body(body).item
 
 
 def current_item(db: Database, kind: str, item_id: str, version: int) -> Item | None:
@@ -116,20 +133,111 @@ def attachment_added(db: Database, attachment_id: str, sha256: bytes, size: int,
     append(db, attachment_item(attachment_id, sha256), "capture", at, {"size": size})
 
 
-def exported(
+def export_entries(
     db: Database,
+    me: identity.Identity,
     records: Iterable[tuple[str, int]],
     attachments: Iterable[str],
     bundle_seq: int,
-    bundle_hash: bytes,
+    bundle_id: bytes,
     at: str,
-) -> None:
-    """One export entry per record version and attachment the bundle carries."""
-    details = {"bundle_seq": bundle_seq, "bundle_hash": bundle_hash}
-    for kind, item_id, version in _keys(records, attachments):
-        item = current_item(db, kind, item_id, version)
-        if item is not None:
-            append(db, item, "export", at, details)
+) -> tuple[list[CustodyRow], bytes, int]:
+    """The export entry of each item a bundle carries (signed, not yet stored: the
+    caller stores them with the export, in one transaction), and the bundle's custody
+    section: each item's whole chain up to and including that export entry
+    (docs/bundle-format.md, section 5), with its entry count. The entry names the
+    bundle's id, not its hash: the hash covers the manifest, which covers this section."""
+    details = {"bundle_seq": bundle_seq, "bundle_id": bundle_id}
+    new_rows: list[CustodyRow] = []
+    frames: list[tuple[bytes, bytes]] = []
+    for key in _keys(records, attachments):
+        chain = store.chain(db, *key)
+        if not chain:
+            continue
+        item = fmt.decode_body(chain[-1].body).item
+        _entry, row = _signed(me, item, chain[-1], "export", at, details)
+        new_rows.append(row)
+        frames += [(r.body, r.signature) for r in [*chain, row]]
+    return new_rows, fmt.encode_frames(frames), len(frames)
+
+
+def carried_section(
+    db: Database, records: Iterable[tuple[str, int]], attachments: Iterable[str], bundle_id: bytes
+) -> bytes:
+    """The custody section of a bundle made before, again (a resend): each item's chain
+    up to its export entry for that bundle, byte for byte as it was signed."""
+    frames: list[tuple[bytes, bytes]] = []
+    for key in _keys(records, attachments):
+        chain = store.chain(db, *key)
+        for n, r in enumerate(chain):
+            if r.event == "export" and fmt.decode_body(r.body).details["bundle_id"] == bundle_id:
+                frames += [(x.body, x.signature) for x in chain[: n + 1]]
+                break
+    return fmt.encode_frames(frames)
+
+
+def verify_carried(
+    section: bytes, count: int, bundle_id: bytes, bundle_seq: int, device: Card
+) -> dict[tuple[str, str, int], list[tuple[bytes, bytes, bytes]]]:
+    """A bundle's custody section, checked before anything of the bundle is written:
+    every entry parses, is signed by the bundle's own device, and each item's chain is
+    whole from its first entry and ends with the export entry of this very bundle.
+    Returns each item's (body, signature, hash) rows; MalformedBundle (exit 27) else."""
+    try:
+        frames = fmt.decode_frames(section, count)
+    except MalformedEntry as exc:
+        raise MalformedBundle(f"custody section: {exc.message}") from None
+    grouped: dict[tuple[str, str, int], list[tuple[bytes, bytes, bytes | None]]] = {}
+    last_key: tuple[str, str, int] | None = None
+    for body, sig in frames:
+        try:
+            key = fmt.decode_body(body).item.key()
+        except MalformedEntry as exc:
+            raise MalformedBundle(f"custody section: {exc.message}") from None
+        if key != last_key and key in grouped:
+            raise MalformedBundle("custody section: an item's entries are not together")
+        grouped.setdefault(key, []).append((body, sig, None))
+        last_key = key
+    keys = {
+        device.fingerprint: KnownKey(
+            device.kind,
+            device.name,
+            device.fingerprint,
+            device.signing_key,
+            device.age_recipient.public,
+        )
+    }
+    out: dict[tuple[str, str, int], list[tuple[bytes, bytes, bytes]]] = {}
+    for key, rows in grouped.items():
+        check = verify_chain(key, rows, keys)
+        if check.problems:
+            raise MalformedBundle(f"custody section does not verify: {check.problems[0]}")
+        last = check.entries[-1][0]
+        if (
+            last.event != "export"
+            or last.details.get("bundle_id") != bundle_id
+            or (last.details.get("bundle_seq") != bundle_seq)
+        ):
+            raise MalformedBundle(
+                f"custody section: the chain of {key[1]} does not end with this bundle's export"
+            )
+        out[key] = [
+            (body, sig, h) for (body, sig, _), (_e, _s, h) in zip(rows, check.entries, strict=True)
+        ]
+    return out
+
+
+def store_carried(
+    db: Database, key: tuple[str, str, int], rows: list[tuple[bytes, bytes, bytes]]
+) -> bool:
+    """At HQ: the device's entries of an item HQ has no chain for yet become the start
+    of HQ's chain (hq_import follows them). False when HQ already had a chain."""
+    if store.last(db, *key) is not None:
+        return False
+    for body, sig, h in rows:
+        e = fmt.decode_body(body)
+        store.append(db, CustodyRow(*key, e.seq, e.event, body, sig, h))
+    return True
 
 
 def receipt_imported(

@@ -31,7 +31,7 @@ PHOTO = b"\xff\xd8\xff\xe0 not really a photo"
 # (seed name, event, time, details, operator) in chain order for one attachment.
 CHAIN: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("device", "capture", "2026-05-14T09:30:00Z", {"size": len(PHOTO)}, None),
-    ("device", "export", "2026-05-14T18:02:11Z", {"bundle_seq": 3, "bundle_hash": "11" * 32}, None),
+    ("device", "export", "2026-05-14T18:02:11Z", {"bundle_seq": 3, "bundle_id": "ab" * 16}, None),
     (
         "hq",
         "hq_import",
@@ -54,7 +54,10 @@ CHAIN: list[tuple[str, str, str, dict[str, Any], str | None]] = [
 
 
 def _bytes_details(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: bytes.fromhex(v) if custody.DETAIL_TYPES[k] == "hash" else v for k, v in d.items()}
+    return {
+        k: bytes.fromhex(v) if custody.DETAIL_TYPES[k] in ("hash", "id") else v
+        for k, v in d.items()
+    }
 
 
 def build(inputs: dict[str, Any]) -> dict[str, Any]:
