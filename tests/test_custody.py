@@ -377,3 +377,28 @@ def test_v7_vault_is_backfilled_at_the_upgrade_time(tmp_path: Path) -> None:
             assert custody.verify_vault(v.db).ok
         with Vault.unlock(dest / name, PASSPHRASE) as v:  # a second unlock adds nothing
             assert v.db.scalar("SELECT count(*) FROM custody") == held
+
+
+def test_analyst_export_logs_each_version_with_the_exports_hash(
+    delivered: Any, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from fieldkit.formats.canonical import canonical_json
+    from fieldkit.services import analysis_export
+
+    pair, rid, _aid = delivered
+    res = analysis_export.export(pair.hq.db, tmp_path / "out.jsonl")
+    assert res.records == 1 and res.custody_sha256 is not None
+    rows = pair.hq.db.all(
+        "SELECT version, body FROM custody WHERE item_id=? AND event='analyst_export'", (rid,)
+    )
+    assert [int(r[0]) for r in rows] == [2]  # the version exported: the current one
+    entry = fmt.decode_body(bytes(rows[0][1]))
+    listed = [[rid, 2, entry.item.sha256.hex()]]
+    assert entry.details == {
+        "export_sha256": hashlib.sha256(canonical_json(listed)).digest(),
+        "records": 1,
+    }
+    assert entry.details["export_sha256"] == res.custody_sha256
+    assert custody.verify_vault(pair.hq.db).ok

@@ -356,6 +356,17 @@ def cmd_analysis_export(ctx: Context) -> int:
             "{n} records written to {path}; {withheld} withheld by consent.",
             res.records,
         ).format(n=res.records, path=res.path, withheld=res.withheld),
-        {"path": str(res.path), "records": res.records, "withheld": res.withheld},
+        {
+            "path": str(res.path),
+            "records": res.records,
+            "withheld": res.withheld,
+            "custody_sha256": res.custody_sha256.hex() if res.custody_sha256 else None,
+        },
     )
+    if res.custody_sha256 is not None and not ctx.as_json:
+        ctx.info(
+            _("logged in each record's custody log as export {hash}").format(
+                hash=res.custody_sha256.hex()
+            )
+        )
     return 0
