@@ -16,6 +16,7 @@ from fieldkit.services import custody, identity
 from fieldkit.services.vault import Vault
 
 VERIFY = "verify"
+IND = "     "  # entry details, under the entry
 
 EVENT_TEXT = {
     "capture": N_("captured (hashed at intake)"),
@@ -120,13 +121,14 @@ def text_report(report: dict[str, Any], problems: list[str]) -> list[str]:
         item = chain["item"] or {}
         if item.get("kind") == "attachment":
             out.append(_("Attachment {id}").format(id=item.get("id")))
-            out.append(_("  SHA-256 of its content: {h}").format(h=item.get("sha256")))
+            out.append("  " + _("SHA-256 of its content: {h}").format(h=item.get("sha256")))
         else:
             out.append(
                 _("Record {id}, version {v}").format(id=item.get("id"), v=item.get("version"))
             )
             out.append(
-                _("  SHA-256 of the stored document (canonical JSON): {h}").format(
+                "  "
+                + _("SHA-256 of the stored document (canonical JSON): {h}").format(
                     h=item.get("sha256")
                 )
             )
@@ -137,8 +139,8 @@ def text_report(report: dict[str, Any], problems: list[str]) -> list[str]:
     for k in report["keys"]:
         role = _("device") if k["role"] == "device" else _("HQ")
         out.append(f"  {role}  {k['name']}  {k['short_code']}")
-        out.append(_("    fingerprint {fp}").format(fp=k["fingerprint"]))
-        out.append(_("    Ed25519 public key {key}").format(key=k["signing_key"]))
+        out.append("    " + _("fingerprint {fp}").format(fp=k["fingerprint"]))
+        out.append("    " + _("Ed25519 public key {key}").format(key=k["signing_key"]))
     out.append("")
     if problems:
         out.append(_("NOT VERIFIED: see the problems listed on stderr."))
@@ -156,7 +158,7 @@ def _entry_lines(e: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     try:
         body = json.loads(e["body"])
     except ValueError:
-        return [_("  (an entry that cannot be read)")]
+        return ["  " + _("(an entry that cannot be read)")]
     actor = body.get("actor", {})
     k = keys.get(actor.get("fp"), {})
     who = (
@@ -170,43 +172,45 @@ def _entry_lines(e: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     event = str(body.get("event"))
     out = [
         f"  {body.get('seq')}. {body.get('time')}  {_(EVENT_TEXT.get(event, event))}",
-        _("     by {who}").format(who=who),
+        IND + _("by {who}").format(who=who),
     ]
     details = body.get("details", {})
     if details.get("backfilled"):
-        out.append(_("     recorded at the upgrade to the custody log, not at the event itself"))
+        out.append(IND + _("recorded at the upgrade to the custody log, not at the event itself"))
     if "bundle_hash" in details:
         out.append(
-            _("     bundle {seq}, hash {h}").format(
+            IND
+            + _("bundle {seq}, hash {h}").format(
                 seq=details["bundle_seq"], h=details["bundle_hash"]
             )
         )
     elif "bundle_id" in details:
         out.append(
-            _("     bundle {seq}, id {id}").format(
-                seq=details["bundle_seq"], id=details["bundle_id"]
-            )
+            IND
+            + _("bundle {seq}, id {id}").format(seq=details["bundle_seq"], id=details["bundle_id"])
         )
     if "device" in details:
-        out.append(_("     sent by device {fp}").format(fp=details["device"]))
+        out.append(IND + _("sent by device {fp}").format(fp=details["device"]))
     if "hq" in details:
-        out.append(_("     receipt signed by HQ {fp}").format(fp=details["hq"]))
+        out.append(IND + _("receipt signed by HQ {fp}").format(fp=details["hq"]))
     if "parent_sha256" in details:
-        out.append(_("     previous version's SHA-256 {h}").format(h=details["parent_sha256"]))
+        out.append(IND + _("previous version's SHA-256 {h}").format(h=details["parent_sha256"]))
     if "reason" in details:
-        out.append(_("     reason: {reason}").format(reason=details["reason"]))
+        out.append(IND + _("reason: {reason}").format(reason=details["reason"]))
     if "derived_sha256" in details:
-        stripped = _(" (identifying metadata removed)") if details.get("stripped") else ""
+        stripped = " " + _("(identifying metadata removed)") if details.get("stripped") else ""
         out.append(
-            _("     copy written: SHA-256 {h}{stripped}").format(
+            IND
+            + _("copy written: SHA-256 {h}{stripped}").format(
                 h=details["derived_sha256"], stripped=stripped
             )
         )
     if "export_sha256" in details:
         out.append(
-            _("     export of {n} record versions, list hash {h}").format(
+            IND
+            + _("export of {n} record versions, list hash {h}").format(
                 n=details.get("records"), h=details["export_sha256"]
             )
         )
-    out.append(_("     entry hash {h}").format(h=e["hash"]))
+    out.append(IND + _("entry hash {h}").format(h=e["hash"]))
     return out
