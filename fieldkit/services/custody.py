@@ -252,19 +252,21 @@ def receipt_imported(
 ) -> None:
     """What HQ says it holds: one receipt entry per item the receipted bundle carried."""
     details = {"bundle_seq": bundle_seq, "bundle_hash": bundle_hash, "hq": hq}
+    me = signer(db)
     for kind, item_id, version in _keys(records, attachments):
         item = current_item(db, kind, item_id, version)
         if item is not None:
-            append(db, item, "receipt", at, details)
+            append(db, item, "receipt", at, details, me=me)
 
 
 def purged(db: Database, record_id: str, attachment_ids: Iterable[str], at: str) -> None:
     """Purge after a receipt: each version and attachment of the record gets its last entry."""
     versions = [(record_id, v) for v in store.versions_of(db, record_id)]
+    me = signer(db)
     for kind, item_id, version in _keys(versions, attachment_ids):
         item = current_item(db, kind, item_id, version)
         if item is not None:
-            append(db, item, "purge", at)
+            append(db, item, "purge", at, me=me)
 
 
 def forget(db: Database, record_id: str | None, attachment_ids: Iterable[str]) -> None:
@@ -328,6 +330,7 @@ def log_analyst_export(
         items.append(item)
         listed.append([record_id, version, item.sha256.hex()])
     digest = export_manifest_hash(listed)
+    me = signer(db)
     for item in items:
         append(
             db,
@@ -335,6 +338,7 @@ def log_analyst_export(
             "analyst_export",
             at,
             {"export_sha256": digest, "records": len(items)},
+            me=me,
             operator=actor,
         )
     return digest
