@@ -39,8 +39,11 @@ def build(
     *,
     fix_hashes: bool = True,
     pad: bool = True,
+    custody: bytes | None = None,
 ) -> bytes:
-    """A container for `manifest` carrying `sections` (records then attachments)."""
+    """A container for `manifest` carrying `sections` (records then attachments), and
+    the custody section `custody` before them if given (else none: a bundle as devices
+    made it before the custody log, which HQ still takes)."""
     if fix_hashes:
         recs = [
             replace(r, size=len(s), sha256=hashlib.sha256(s).digest())
@@ -51,9 +54,17 @@ def build(
             for a, s in zip(manifest.attachments, sections[len(recs) :], strict=False)
         ]
         manifest = replace(manifest, records=tuple(recs), attachments=tuple(atts))
+    if custody is None:
+        manifest = replace(manifest, custody=None)
+    elif fix_hashes or manifest.custody is None:
+        count = manifest.custody.count if manifest.custody is not None else 1
+        manifest = replace(
+            manifest,
+            custody=bundle.CustodySection(len(custody), count, hashlib.sha256(custody).digest()),
+        )
     mbytes = bundle.encode_manifest(manifest)
     sig = signing.sign(signing_secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
-    body = bundle.prefix(mbytes, sig) + b"".join(sections)
+    body = bundle.prefix(mbytes, sig) + (custody or b"") + b"".join(sections)
     if pad:
         body += bytes(bundle.padding_size(len(body)))
     return body
@@ -93,9 +104,16 @@ def altered(
     return build(replace(m, **manifest_changes), sections, signing_secret)
 
 
-def sections_of(container: bytes) -> list[bytes]:
+def custody_of(container: bytes) -> bytes | None:
+    """The custody section, if the container has one."""
     _mbytes, m, _sig, rest = split(container)
-    out, off = [], 0
+    return None if m.custody is None else rest[: m.custody.size]
+
+
+def sections_of(container: bytes) -> list[bytes]:
+    """The record and attachment sections (after the custody section, if any)."""
+    _mbytes, m, _sig, rest = split(container)
+    out, off = [], m.custody_size()
     for e in [*m.records, *m.attachments]:
         out.append(rest[off : off + e.size])
         off += e.size
@@ -107,6 +125,7 @@ __all__ = [
     "RecordEntry",
     "altered",
     "build",
+    "custody_of",
     "decrypt",
     "encrypt",
     "record_doc",

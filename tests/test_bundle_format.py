@@ -221,6 +221,15 @@ def _manifests(draw: st.DrawFn) -> Manifest:
         recipients=tuple(bytes([i]) * 32 for i in range(n)),
         records=records,
         attachments=attachments,
+        custody=draw(
+            st.none()
+            | st.builds(
+                bundle.CustodySection,
+                st.integers(1, bundle.MAX_CUSTODY_SIZE),
+                st.integers(1, bundle.MAX_CUSTODY_ENTRIES),
+                st.just(H),
+            )
+        ),
     )
 
 
@@ -232,5 +241,25 @@ def test_fixed_part_plus_entries_bounds_the_manifest(m: Manifest) -> None:
     entries = sum(bundle.entry_size(e) for e in (*m.records, *m.attachments))
     real = len(bundle.encode_manifest(m))
     bound = bundle.fixed_manifest_size(m.device, m.recipients) + entries
-    # an upper bound, and a close one (64, plus 16 for an optional prev_abandoned)
-    assert real <= bound <= real + 64 + 16
+    # an upper bound, and a close one (64, plus 16 for an optional prev_abandoned and 80
+    # for an optional custody section)
+    assert real <= bound <= real + 64 + 16 + 80
+
+
+def test_custody_section_field_round_trips_and_is_bounded() -> None:
+    """The optional custody field (docs/bundle-format.md, section 5): absent in old
+    manifests, exact keys and bounded numbers when present."""
+    with_custody = _manifest(custody=bundle.CustodySection(700, 3, H))
+    back = bundle.decode_manifest(bundle.encode_manifest(with_custody))
+    assert back.custody == bundle.CustodySection(700, 3, H)
+    assert back.content_size() == _manifest().content_size() + 700
+    assert bundle.decode_manifest(bundle.encode_manifest(_manifest())).custody is None
+    for bad in (
+        bundle.CustodySection(0, 1, H),
+        bundle.CustodySection(1, 0, H),
+        bundle.CustodySection(bundle.MAX_CUSTODY_SIZE + 1, 1, H),
+        bundle.CustodySection(10, bundle.MAX_CUSTODY_ENTRIES + 1, H),
+        bundle.CustodySection(10, 1, H[:31]),
+    ):
+        with pytest.raises(bundle.MalformedBundle):
+            bundle.decode_manifest(bundle.encode_manifest(_manifest(custody=bad)))

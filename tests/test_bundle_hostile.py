@@ -153,9 +153,12 @@ def test_truncation_at_chunk_boundaries(world: World) -> None:
 def _container_regions(container: bytes) -> dict[str, int]:
     mbytes, m, _sig, _rest = forge.split(container)
     msig = bundle.PREFIX_SIZE + len(mbytes)
-    content = msig + 64
+    assert m.custody is not None  # the device's custody entries travel first
+    custody = msig + 64
+    content = custody + m.custody.size
     rec = m.records[0].size
     return {
+        "custody section": custody + m.custody.size // 2,
         "magic": 1,
         "version": 9,
         "manifest length": 11,
@@ -174,6 +177,7 @@ CONTAINER_EXPECT = {
     "manifest length": {27},
     "manifest": {24, 27},
     "signature": {24},
+    "custody section": {27},
     "record": {29},
     "attachment start": {29},
     "attachment middle": {29},

@@ -93,7 +93,12 @@ def test_field_hq_receipt_purge(tmp_path: Path) -> None:
     named = cli(
         ["hq", "export", "--scope", "named", "--out", str(tmp_path / "n.jsonl"), "--json", *hq]
     )
-    assert named.json() == {"path": str(tmp_path / "n.jsonl"), "records": 0, "withheld": 1}
+    assert named.json() == {
+        "path": str(tmp_path / "n.jsonl"),
+        "records": 0,
+        "withheld": 1,
+        "custody_sha256": None,
+    }
 
     devs = cli(["hq", "devices", "--json", *hq]).json()
     assert devs[0]["name"] == "FW-03 laptop" and devs[0]["last_seq"] == 1

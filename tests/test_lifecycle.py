@@ -41,8 +41,9 @@ from fieldkit.errors import (
     NotForThisHQ,
     NotFound,
 )
+from fieldkit.formats import custody as custody_fmt
+from fieldkit.services import custody, hq_import, identity, purge, receipts
 from fieldkit.services import export as export_svc
-from fieldkit.services import hq_import, purge, receipts
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
@@ -317,10 +318,23 @@ class Lifecycle(RuleBasedStateMachine):
         for aid, got in _attachments(self.hq).items():
             assert self.made_atts.get(aid) == got, aid
 
+    def custody_chains_verify(self) -> None:
+        """Both vaults' custody chains verify, every stored item has one, and each chain HQ
+        holds starts with the device-signed capture or edit that travelled in the bundle.
+        Checked once per example, at its end (every signature of both vaults, each time)."""
+        for db in (self.field, self.hq):
+            check = custody.verify_vault(db)
+            assert check.ok, check.problems
+        device = identity.device(self.field).card.fingerprint
+        for r in self.hq.all("SELECT body FROM custody WHERE seq = 1"):
+            first = custody_fmt.decode_body(bytes(r[0]))
+            assert first.event in ("capture", "edit") and first.actor.fingerprint == device
+
     def teardown(self) -> None:
         for db in (self.field, self.hq):  # both edit histories still verify
             check = verify(db)
             assert check.ok, check.problems
+        self.custody_chains_verify()
         for v in (self.pair.field, self.pair.hq):
             if not v.is_locked:
                 v.lock()

@@ -487,3 +487,5 @@ def _undo_the_rest_of_schema_8(db: Any) -> None:
     them out too, so the vault is a schema-7 vault the upgrade can run on again."""
     for column in ("copy_sha256", "copy"):
         db.execute(f"ALTER TABLE extraction_log DROP COLUMN {column}")
+    db.execute("DROP TABLE custody")
+    db.execute("DELETE FROM meta WHERE key = 'custody_backfill_at'")

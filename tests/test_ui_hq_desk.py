@@ -154,3 +154,28 @@ async def test_extract_dialog_shows_a_hostile_file_name_literally(tmp_path: Path
         assert default.parent == tmp_path
         assert default.name == "[_b]scan[b][@click=app.quit]_]0;t__gpj.exe"
         assert app.is_running
+
+
+async def test_custody_view_shows_a_hostile_reason_literally(tmp_path: Path) -> None:
+    """The analyst's reason, with markup and a bidi override, is shown as written (the
+    override escaped), and the report says it verified."""
+    from fieldkit.ui.screens.hq_custody import CustodyScreen
+
+    rid = _hq_with_testimony(tmp_path)
+    reason = "[b]appeal[/b] [@click=app.quit]x \u202egpj.exe"
+    hq = Vault.unlock(tmp_path / "hq", PASSPHRASE)
+    aid = str(hq.db.scalar("SELECT id FROM attachments"))
+    extraction.extract(hq.db, aid, tmp_path / "copy.bin", reason)
+    hq.lock()
+    app = make_app(tmp_path / "hq", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _unlock(pilot, app)
+        app.push_screen(RecordViewScreen(rid))
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordViewScreen))
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, CustodyScreen))
+        await pilot.pause()
+        text = app.screen.shown_text()
+        assert "reason: [b]appeal[/b] [@click=app.quit]x \\u202egpj.exe" in text
+        assert "Verified: every entry's signature and chain link checks." in text
+        assert app.is_running

@@ -116,6 +116,27 @@ def test_hq_record_view(snap_compare: SnapCompare) -> None:
     assert take(snap_compare, scenes.hq_record_view("hq-view"))
 
 
+def test_hq_custody_view(snap_compare: SnapCompare) -> None:
+    """Ctrl+K on a received record: its custody report, the device's signed capture and
+    export, then HQ's import (docs/custody.md)."""
+    root = _fresh("hq-custody")
+    rid = _at_hq(root)
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.hq import RecordViewScreen
+
+        await _unlock(pilot)
+        pilot.app.push_screen(RecordViewScreen(rid))
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        text = pilot.app.screen.shown_text()
+        assert "captured (hashed at intake)" in text and "imported at HQ" in text
+        assert "Verified: every entry's signature and chain link checks." in text
+
+    assert snap_compare(_app(root, "hq"), terminal_size=SIZE, run_before=before)
+
+
 def test_hq_extract_dialog(snap_compare: SnapCompare) -> None:
     assert take(snap_compare, scenes.hq_extract("hq-extract"))
 

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from fieldkit.cli import hq_desk_commands, vault_commands
+from fieldkit.cli import custody_commands, hq_desk_commands, vault_commands
 from fieldkit.cli.context import Context
 from fieldkit.cli.progress import reporter
 from fieldkit.cli.record_commands import opened
@@ -100,6 +100,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ex.set_defaults(func=cmd_analysis_export)
 
     hq_desk_commands.register(hs, common)
+    custody_commands.register(hs, common, hq=True)
 
 
 def cmd_hq_init(ctx: Context) -> int:
@@ -355,6 +356,17 @@ def cmd_analysis_export(ctx: Context) -> int:
             "{n} records written to {path}; {withheld} withheld by consent.",
             res.records,
         ).format(n=res.records, path=res.path, withheld=res.withheld),
-        {"path": str(res.path), "records": res.records, "withheld": res.withheld},
+        {
+            "path": str(res.path),
+            "records": res.records,
+            "withheld": res.withheld,
+            "custody_sha256": res.custody_sha256.hex() if res.custody_sha256 else None,
+        },
     )
+    if res.custody_sha256 is not None and not ctx.as_json:
+        ctx.info(
+            _("logged in each record's custody log as export {hash}").format(
+                hash=res.custody_sha256.hex()
+            )
+        )
     return 0

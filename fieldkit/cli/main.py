@@ -11,6 +11,7 @@ from fieldkit import __version__
 from fieldkit.cli import (
     attachment_commands,
     bundle_commands,
+    custody_commands,
     duress_commands,
     erase_commands,
     hq_commands,
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle_commands.register(sub, common)
     hq_commands.register(sub, common)
     erase_commands.register(sub, common)
+    custody_commands.register(sub, common, hq=False)
     tui = sub.add_parser("tui", parents=[common], help=_("open the app (also: no command at all)"))
     tui.set_defaults(func=cmd_tui)
     return parser

@@ -40,3 +40,9 @@ RECEIPT = b"fieldkit/v1 receipt"
 KEYSLOT_V2_WRAP = b"fieldkit/v2 keyslot wrap"
 KEYSLOT_V2_KEK = b"fieldkit/v2 keyslot kek"
 KEYSLOT_V2_TAG = b"fieldkit/v2 keyslot tag"
+
+# Ed25519 signature input of one custody entry (docs/custody.md): its canonical JSON body.
+CUSTODY_ENTRY = b"fieldkit/v1 custody entry"
+
+# Hash of one signed custody entry (body and signature); the next entry's "prev".
+CUSTODY_ENTRY_HASH = b"fieldkit/v1 custody entry hash"

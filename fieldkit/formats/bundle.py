@@ -1,7 +1,8 @@
 """The fieldkit bundle container: what travels inside the age envelope.
 
     magic "FKBUNDLE" (8) | version u16 = 1 | manifest_len u32 | manifest (msgpack)
-    | signature (64, Ed25519) | record sections | attachment sections | zero padding
+    | signature (64, Ed25519) | [custody section] | record sections | attachment sections
+    | zero padding
 
 The signature is Ed25519 over labelled_hash("fieldkit/v1 bundle manifest";
 magic, version, manifest). The manifest lists every record version and attachment
@@ -51,6 +52,11 @@ MAX_VERSION = 1 << 31
 MAX_NAME = 255
 MAX_MEDIA_TYPE = 255
 MAX_DESCRIPTION = 2000
+# The custody section (docs/bundle-format.md, section 5): the device's signed custody
+# entries for the items the bundle carries. HQ holds it in memory to verify it before
+# any record is read, so it is bounded: 256 MiB is some 300,000 entries.
+MAX_CUSTODY_SIZE = 256 * 1024 * 1024
+MAX_CUSTODY_ENTRIES = 400_000
 _ITEM_ID = re.compile(r"^[a-z][0-9a-z]{1,63}$")
 
 
@@ -79,6 +85,13 @@ class AttachmentEntry:
 
 
 @dataclass(frozen=True)
+class CustodySection:
+    size: int  # bytes of the section
+    count: int  # entries in it
+    sha256: bytes  # SHA-256 of the section's bytes
+
+
+@dataclass(frozen=True)
 class Manifest:
     bundle_id: bytes
     device: bytes
@@ -93,9 +106,19 @@ class Manifest:
     # its content changed before it could be; what it still owed is in this bundle or
     # a later one. Encoded only when true.
     prev_abandoned: bool = False
+    # The device's custody entries for what the bundle carries, in a section before the
+    # records. Encoded only when present: bundles of devices before it stay valid.
+    custody: CustodySection | None = None
+
+    def custody_size(self) -> int:
+        return 0 if self.custody is None else self.custody.size
 
     def content_size(self) -> int:
-        return sum(r.size for r in self.records) + sum(a.size for a in self.attachments)
+        return (
+            self.custody_size()
+            + sum(r.size for r in self.records)
+            + sum(a.size for a in self.attachments)
+        )
 
 
 # ---- names --------------------------------------------------------------------
@@ -127,7 +150,7 @@ def safe_attachment_name(name: str) -> str:
 
 def encode_manifest(m: Manifest) -> bytes:
     """Deterministic msgpack: fixed key order, minimal integer widths, bin for bytes."""
-    doc = {
+    doc: dict[str, Any] = {
         "v": VERSION,
         "bundle_id": m.bundle_id,
         "device": m.device,
@@ -140,6 +163,12 @@ def encode_manifest(m: Manifest) -> bytes:
         "records": [_entry_doc(r) for r in m.records],
         "attachments": [_entry_doc(a) for a in m.attachments],
     }
+    if m.custody is not None:
+        doc["custody"] = {
+            "size": m.custody.size,
+            "count": m.custody.count,
+            "sha256": m.custody.sha256,
+        }
     return _packb(doc)
 
 
@@ -163,6 +192,7 @@ def fixed_manifest_size(device: bytes, recipients: tuple[bytes, ...]) -> int:
         records=(),
         attachments=(),
         prev_abandoned=True,
+        custody=CustodySection(MAX_CUSTODY_SIZE, MAX_CUSTODY_ENTRIES, bytes(HASH_SIZE)),
     )
     return len(encode_manifest(widest)) + 2 * 4  # an empty array's header is 1 byte
 
@@ -224,6 +254,15 @@ def _manifest(doc: Any) -> Manifest:
         if doc["prev_abandoned"] is not True:  # absent when false: one encoding only
             raise MalformedBundle("prev_abandoned is present but not true")
         doc = {k: v for k, v in doc.items() if k != "prev_abandoned"}
+    custody = None
+    if isinstance(doc, dict) and "custody" in doc:
+        c = _map(doc["custody"], ("size", "count", "sha256"), "custody section")
+        custody = CustodySection(
+            size=_int(c["size"], 1, MAX_CUSTODY_SIZE, "custody size"),
+            count=_int(c["count"], 1, MAX_CUSTODY_ENTRIES, "custody count"),
+            sha256=_bin(c["sha256"], HASH_SIZE, "custody sha256"),
+        )
+        doc = {k: v for k, v in doc.items() if k != "custody"}
     d = _map(
         doc,
         (
@@ -274,6 +313,7 @@ def _manifest(doc: Any) -> Manifest:
         records=records,
         attachments=atts,
         prev_abandoned=abandoned,
+        custody=custody,
     )
 
 

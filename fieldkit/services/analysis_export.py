@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,8 @@ from typing import Any
 
 from fieldkit.errors import FileAccessError, InvalidInput
 from fieldkit.formats import text as text_rules
-from fieldkit.services import fsio, hq_query, identity
+from fieldkit.services import custody, fsio, hq_query, identity
+from fieldkit.services.clock import iso_utc
 from fieldkit.services.hq_query import SCOPES, Filters
 from fieldkit.store.db import Database
 
@@ -136,6 +138,9 @@ class AnalysisExport:
     path: Path
     records: int
     withheld: int
+    # The hash naming this export in the custody log of each version it holds
+    # (docs/custody.md, section 3.1); None for an export of nothing.
+    custody_sha256: bytes | None = None
 
 
 def export(
@@ -148,6 +153,7 @@ def export(
     filters: Filters | None = None,
     bom: bool = False,
     progress: Callable[[int], None] | None = None,
+    now: Callable[[], float] = time.time,
 ) -> AnalysisExport:
     """Write the matching records to `out` (atomically, 0600) and say how many.
 
@@ -164,6 +170,7 @@ def export(
     filters = (filters or Filters()).checked()
     tally = hq_query.Tally()
     written = 0
+    versions: list[tuple[str, int]] = []  # ids only, for the custody log
     try:
         # closing(): the read transaction ends as soon as the writing stops, even on error.
         with (
@@ -193,13 +200,20 @@ def export(
                     kept = {i.get("id") for i in rec.incidents}
                     writer.writerows(_csv_rows(row, kept))
                 written += 1
+                versions.append((rec.id, rec.version))
                 if progress is not None:
                     progress(written)
             fh.flush()
             fh.detach()  # the atomic writer fsyncs and renames the underlying file
     except OSError as exc:
         raise FileAccessError.from_os(f"cannot write {out}", exc) from None
-    return AnalysisExport(out, written, tally.withheld)
+    # Logged once the file is complete (the read snapshot above has ended): one
+    # analyst_export entry per version exported, all naming this export's list hash.
+    digest = None
+    if versions:
+        with db.transaction():
+            digest = custody.log_analyst_export(db, versions, iso_utc(now()))
+    return AnalysisExport(out, written, tally.withheld, digest)
 
 
 def _scoped(doc: dict[str, Any], scope: str, omit_sensitive: bool) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from fieldkit.errors import FieldkitError, FileAccessError, IntegrityError, InvalidInput, NotFound
 from fieldkit.formats import bundle
 from fieldkit.formats import text as text_rules
-from fieldkit.services import fsio, history, ids
+from fieldkit.services import custody, fsio, history, ids
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
 from fieldkit.store import attachments as att_store
@@ -129,6 +129,7 @@ class AttachmentService:
                     version=1,
                     content_hash=history.attachment_meta_hash(row),
                 )
+                custody.attachment_added(self._db, att_id, digest, w.size, at)
             w.keep()
         return row
 
@@ -172,6 +173,7 @@ class AttachmentService:
         at = iso_utc(self._now())
         with self._db.transaction():
             delete_row(self._db, row, at)
+            custody.forget(self._db, None, [row.id])
         # The row, and with it the file's key, is gone; now the ciphertext goes too.
         remove_files(self._db, [row])
 

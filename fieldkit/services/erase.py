@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from fieldkit.services import history
+from fieldkit.services import custody, history
 from fieldkit.services.attachments import delete_row, remove_files
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import RecordService
@@ -29,6 +29,7 @@ from fieldkit.store.attachments import AttachmentRow
 from fieldkit.store.db import Database
 
 DELETE_ACTION = "record.delete"
+PURGE_ACTION = "record.purge"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ def erase_records(
             summary = rec_store.get_summary(db, rid)
             if summary is None:
                 continue
+            att_ids = [a.id for a in att_store.for_record(db, rid)]
+            if action == PURGE_ACTION:
+                custody.purged(db, rid, att_ids, at)
+            else:
+                custody.forget(db, rid, att_ids)
             for a in att_store.for_record(db, rid):
                 delete_row(db, a, at)
                 gone.append(a)

@@ -39,10 +39,11 @@ from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotCo
 from fieldkit.formats import bundle, cards
 from fieldkit.formats.age import Encryptor
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
-from fieldkit.services import fsio, identity, model, trust
+from fieldkit.services import custody, fsio, identity, model, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
+from fieldkit.store import custody as custody_store
 from fieldkit.store import history as hist_store
 from fieldkit.store import records as rec_store
 from fieldkit.store.background import BackgroundWriter, prefetched
@@ -296,10 +297,29 @@ def export(
     _check_destination(out)
     records, attachments = p.record_entries, p.attachment_entries
     head = hist_store.last(db)
+    bundle_id = random_bytes(bundle.ID_SIZE)
+    seq = 1 if last is None else last.seq + 1
+    created_at = iso_utc(now())
+    # Each item's custody chain travels with it, ending in this bundle's export entry;
+    # the entries are stored with the export below, in phase 1's transaction.
+    custody_rows, section, count = custody.export_entries(
+        db,
+        me,
+        [(r.id, r.version) for r in records],
+        [a.id for a in attachments],
+        seq,
+        bundle_id,
+        created_at,
+    )
+    if len(section) > bundle.MAX_CUSTODY_SIZE or count > bundle.MAX_CUSTODY_ENTRIES:
+        raise InvalidInput(
+            "the custody log of what this bundle would carry is larger than a bundle holds",
+            hint="export fewer records at a time",
+        )
     manifest = Manifest(
-        bundle_id=random_bytes(bundle.ID_SIZE),
+        bundle_id=bundle_id,
         device=me.card.fingerprint,
-        seq=1 if last is None else last.seq + 1,
+        seq=seq,
         prev=None if last is None else last.bundle_hash,
         created=int(now()),
         recipients=tuple(c.fingerprint for c in p.recipients),
@@ -307,6 +327,11 @@ def export(
         records=tuple(records),
         attachments=tuple(attachments),
         prev_abandoned=abandon,
+        custody=(
+            bundle.CustodySection(len(section), count, hashlib.sha256(section).digest())
+            if count
+            else None
+        ),
     )
     mbytes = bundle.encode_manifest(manifest)
     sig = signing.sign(me.signing_secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
@@ -316,7 +341,7 @@ def export(
         bundle.bundle_hash(mbytes),
         mbytes,
         sig,
-        iso_utc(now()),
+        created_at,
         None,
         None,
     )
@@ -324,6 +349,8 @@ def export(
     items += [ExportItem("attachment", a.id, 1, a.sha256) for a in attachments]
     with db.transaction():  # phase 1: the chain position is taken, durably
         bundle_store.record_export(db, row, items)
+        for custody_row in custody_rows:
+            custody_store.append(db, custody_row)
     res = _write(db, row, manifest, [c.age_recipient for c in p.recipients], out, progress, now)
     return dataclasses.replace(
         res,
@@ -443,6 +470,17 @@ def _write(
             head = bundle.prefix(row.manifest, row.signature)
             enc.write(head)
             tick(len(head))
+            if manifest.custody is not None:
+                section = custody.carried_section(
+                    db,
+                    [(r.id, r.version) for r in manifest.records],
+                    [a.id for a in manifest.attachments],
+                    manifest.bundle_id,
+                )
+                if hashlib.sha256(section).digest() != manifest.custody.sha256:
+                    raise IntegrityError("the custody log changed since the bundle was made")
+                enc.write(section)
+                tick(len(section))
             for r in manifest.records:
                 data = _record_bytes(db, r.id, r.version)
                 if hashlib.sha256(data).digest() != r.sha256:

@@ -31,7 +31,7 @@ from fieldkit.errors import (
     StripUnsupported,
 )
 from fieldkit.formats import text as text_rules
-from fieldkit.services import fsio, identity, media
+from fieldkit.services import custody, fsio, identity, media
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import analysis as store
@@ -111,6 +111,18 @@ def extract(
             "written",
             copy="stripped" if result.stripped else "original",
             copy_sha256=result.sha256,
+        )
+        # The custody entry is signed once the copy exists, so it names the copy's hash
+        # when it is a stripped working copy; the extraction log above already said
+        # "started" before any byte left the vault.
+        custody.log_extraction(
+            db,
+            attachment_id=row.id,
+            original_sha256=row.sha256,
+            reason=reason,
+            at=iso_utc(now()),
+            derived_sha256=result.sha256 if result.stripped else None,
+            stripped=result.stripped,
         )
     return result
 

@@ -45,7 +45,16 @@ from fieldkit.formats import age, bundle, cards
 from fieldkit.formats.age import Decryption
 from fieldkit.formats.bundle import MalformedBundle, Manifest
 from fieldkit.formats.canonical import canonical_json
-from fieldkit.services import fsio, history, identity, model, receipts, search_text, trust
+from fieldkit.services import (
+    custody,
+    fsio,
+    history,
+    identity,
+    model,
+    receipts,
+    search_text,
+    trust,
+)
 from fieldkit.services.clock import iso_utc
 from fieldkit.services.records import summary_for
 from fieldkit.store import attachments as att_store
@@ -287,6 +296,46 @@ def _ranges(seqs: list[int]) -> str:
     return ", ".join(parts)
 
 
+Carried = dict[tuple[str, str, int], list[tuple[bytes, bytes, bytes]]]
+
+
+def _read_custody(dec: Decryption, v: Verified) -> Carried:
+    """The device's custody entries (docs/bundle-format.md, section 5), read and verified
+    in full before any record: hash, framing, every signature by this bundle's device,
+    every chain whole and ending with this bundle's export. Each entry must name an
+    item the bundle carries; its hash is checked when the item itself is read."""
+    m = v.manifest
+    if m.custody is None:
+        return {}  # a device from before the custody log
+    section = bundle.read_exact(dec, m.custody.size, "custody section")
+    if hashlib.sha256(section).digest() != m.custody.sha256:
+        raise MalformedBundle("the custody section does not match its signed hash")
+    carried = custody.verify_carried(section, m.custody.count, m.bundle_id, m.seq, v.device_card)
+    listed = {("record_version", r.id, r.version) for r in m.records}
+    listed |= {("attachment", a.id, 0) for a in m.attachments}
+    stray = set(carried) - listed
+    if stray:
+        raise MalformedBundle("custody section: an entry names an item the bundle does not carry")
+    attachment_hashes = {a.id: a.sha256 for a in m.attachments}
+    for (kind, item_id, _v), rows in carried.items():
+        if kind == "attachment":
+            first = custody.entry_item(rows[0][0])
+            if first.sha256 != attachment_hashes[item_id]:
+                raise MalformedBundle(f"custody section: attachment {item_id} has another hash")
+    return carried
+
+
+def _take_custody(db: Database, carried: Carried, item: custody.Item) -> None:
+    """Store the device's chain of a new item as the start of HQ's, once its hash is
+    known to be the item's own."""
+    rows = carried.get(item.key())
+    if rows is None:
+        return
+    if custody.entry_item(rows[0][0]) != item:
+        raise MalformedBundle(f"custody section: the entries of {item.id} name another hash")
+    custody.store_carried(db, item.key(), rows)
+
+
 def _store(
     db: Database,
     dec: Decryption,
@@ -300,6 +349,8 @@ def _store(
     total = m.content_size()
     done = 0
     _check_ownership(db, m)
+    carried = _read_custody(dec, v)
+    done += m.custody_size()
     for entry in m.records:
         data = bundle.read_exact(dec, entry.size, "records")
         if hashlib.sha256(data).digest() != entry.sha256:
@@ -331,6 +382,9 @@ def _store(
                 version=entry.version,
                 content_hash=doc_hash,
             )
+            item = custody.record_item(entry.id, entry.version, doc)
+            _take_custody(db, carried, item)
+            custody.hq_imported(db, item, m.seq, v.bundle_hash, m.device, at)
             report.records_new += 1
         else:
             held = rec_store.get_doc(db, entry.id, entry.version)
@@ -387,6 +441,9 @@ def _store(
             version=1,
             content_hash=history.attachment_meta_hash(row),
         )
+        item = custody.attachment_item(a.id, a.sha256)
+        _take_custody(db, carried, item)
+        custody.hq_imported(db, item, m.seq, v.bundle_hash, m.device, at)
         bundle_store.add_provenance(db, "attachment", a.id, 1, m.device, m.bundle_id, m.seq)
         report.attachments_new += 1
     unpadded = bundle.unpadded_size(len(v.manifest_bytes), m)

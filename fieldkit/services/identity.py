@@ -4,6 +4,7 @@ inside the encrypted database."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ class Identity:
     signing_secret: bytes
     age: HybridIdentity
 
-    @property
-    def card(self) -> Card:
+    @functools.cached_property
+    def card(self) -> Card:  # cached: the age recipient is an ML-KEM key expansion
         return Card(
             self.role, self.name, signing.public_key(self.signing_secret), self.age.recipient()
         )

@@ -33,7 +33,7 @@ from fieldkit.errors import (
 )
 from fieldkit.formats import age, bundle, receipts
 from fieldkit.formats.receipts import MalformedReceipt, Receipt
-from fieldkit.services import delivery, fsio, identity, trust
+from fieldkit.services import custody, delivery, fsio, identity, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import bundles as bundle_store
 from fieldkit.store import records as rec_store
@@ -161,6 +161,15 @@ def import_receipt(
         with db.transaction():
             # From here on, delivery (services/delivery.py) counts what this bundle carried.
             bundle_store.mark_receipt(db, export.seq, at)
+            custody.receipt_imported(
+                db,
+                versions,
+                [i for kind, i, _v in items if kind == "attachment"],
+                export.seq,
+                export.bundle_hash,
+                receipt.hq,
+                at,
+            )
             for item_id, version in versions:  # each (record, version) it carried
                 if rec_store.get_summary(db, item_id) is not None:
                     bundle_store.log_delivery(db, item_id, version, export.bundle_id, at)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fieldkit.errors import InvalidInput, NotFound
 from fieldkit.formats.canonical import canonical_json
-from fieldkit.services import history, ids, model, search_text
+from fieldkit.services import custody, history, ids, model, search_text
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import history as hist_store
 from fieldkit.store import records as rec_store
@@ -119,6 +119,7 @@ class RecordService:
             version=version,
             content_hash=doc_hash,
         )
+        custody.record_saved(self._db, record_id, version, doc, at)
 
     @staticmethod
     def _user_status(clean: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from fieldkit.msgids import N_
 from fieldkit.services import (
     attachments,
     attempts,
+    custody,
     fsio,
     identity,
     keyring,
@@ -422,6 +423,7 @@ def _open_database(
             name = DEFAULT_NAMES[vault_kind]
             identity.create_if_never_had_one(db, vault_kind, name, iso_utc(time.time()))
         attachments.tidy_storage(db)
+        custody.backfill(db)
         attempts.after_success(paths, db)
     except BaseException:
         db.close()

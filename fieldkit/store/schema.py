@@ -321,6 +321,30 @@ ALTER TABLE extraction_log ADD COLUMN copy TEXT CHECK (copy IN ('original', 'str
 ALTER TABLE extraction_log ADD COLUMN copy_sha256 BLOB;
 """
 
+# Version 8 (custody, field and HQ side): the chain-of-custody log (docs/custody.md). One
+# row per signed entry, per item: an attachment (version 0) or one record version. The
+# body is the entry's canonical JSON exactly as signed; entry_hash is the next entry's
+# prev. Only hashes, ids, times and key fingerprints: never testimony. Items stored
+# before this version get a "capture" (field) or "hq_import" (HQ) entry marked
+# backfilled at the first unlock after the upgrade (services/custody.py), dated with the
+# upgrade time kept here, never with a made-up capture time.
+_V8_CUSTODY = """
+CREATE TABLE custody (
+    kind       TEXT NOT NULL CHECK (kind IN ('attachment', 'record_version')),
+    item_id    TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    seq        INTEGER NOT NULL CHECK (seq >= 1),
+    event      TEXT NOT NULL,
+    body       BLOB NOT NULL,
+    signature  BLOB NOT NULL,
+    entry_hash BLOB NOT NULL,
+    PRIMARY KEY (kind, item_id, version, seq)
+) STRICT;
+INSERT OR IGNORE INTO meta (key, value)
+    SELECT 'custody_backfill_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    WHERE EXISTS (SELECT 1 FROM records) OR EXISTS (SELECT 1 FROM attachments);
+"""
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _V1),
     (2, _V2),
@@ -330,7 +354,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (6, _V6),
     (7, _V7),
     # Version 8 is one migration: the parts above shipped together.
-    (8, _V8_SEARCH + _V8_MEDIA),
+    (8, _V8_SEARCH + _V8_MEDIA + _V8_CUSTODY),
 )
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

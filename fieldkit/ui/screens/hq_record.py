@@ -56,6 +56,7 @@ class RecordViewScreen(FieldkitScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", N_("Back")),
         Binding("ctrl+e", "extract", N_("Extract…")),
+        Binding("ctrl+k", "custody", N_("Custody")),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -84,6 +85,11 @@ class RecordViewScreen(FieldkitScreen):
             sel.value = view.attachments[0].id
         self.query_one("#att-bar").display = bool(view.attachments)
         body.focus()
+
+    def action_custody(self) -> None:
+        from fieldkit.ui.screens.hq_custody import CustodyScreen
+
+        self.app.push_screen(CustodyScreen(self.record_id))
 
     def shown_text(self) -> str:
         """Everything the view shows, as plain text (for tests and screen readers)."""

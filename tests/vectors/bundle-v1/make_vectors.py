@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from fieldkit.crypto import signing
-from fieldkit.crypto.labels import BUNDLE_MANIFEST
-from fieldkit.formats import bundle
+from fieldkit.crypto.labels import BUNDLE_MANIFEST, CUSTODY_ENTRY
+from fieldkit.formats import bundle, custody
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
+from fieldkit.formats.canonical import canonical_json
 
 HERE = Path(__file__).parent
 
@@ -82,10 +84,21 @@ def build(inputs: dict[str, Any]) -> dict[str, str]:
         ),
         prev_abandoned=inputs.get("prev_abandoned", False),
     )
+    frames = [
+        (e["body"].encode(), bytes.fromhex(e["signature"])) for e in inputs.get("custody", [])
+    ]
+    section = custody.encode_frames(frames)
+    if frames:
+        manifest = replace(
+            manifest,
+            custody=bundle.CustodySection(
+                len(section), len(frames), hashlib.sha256(section).digest()
+            ),
+        )
     mbytes = bundle.encode_manifest(manifest)
     secret = bytes.fromhex(inputs["device_signing_secret"])
     sig = signing.sign(secret, BUNDLE_MANIFEST, bundle.signed_parts(mbytes))
-    body = bundle.prefix(mbytes, sig) + b"".join(sections) + b"".join(atts)
+    body = bundle.prefix(mbytes, sig) + section + b"".join(sections) + b"".join(atts)
     container = body + bytes(bundle.padding_size(len(body)))
     return {
         "device_public_key": signing.public_key(secret).hex(),
@@ -179,7 +192,13 @@ def vectors() -> list[dict[str, Any]]:
             dict(rec, id="r00000000000000000000000004", version=2, doc=_record_doc_v2(4)),
         ],
     )
-    vs = (first, second, third, fourth, fifth)
+    sixth = dict(
+        first,
+        comment="bundle 1 with a custody section: the record version's and the attachment's"
+        " device-signed chains (capture, export), each ending with this bundle's export",
+        custody=_custody_frames(first),
+    )
+    vs = (first, second, third, fourth, fifth, sixth)
     return [{"inputs": v, "expected": build(v)} for v in vs]
 
 
@@ -198,6 +217,45 @@ def _record_doc_v2(n: int) -> dict[str, Any]:
         doc["consent"], obtained=True, method="oral", obtained_on="2026-05-14", obtained_by="FW-03"
     )
     return doc
+
+
+def _custody_frames(inputs: dict[str, Any]) -> list[dict[str, str]]:
+    """Capture then export entries for each item of `inputs`, signed with its device key."""
+    secret = bytes.fromhex(inputs["device_signing_secret"])
+    actor = custody.Actor(bytes.fromhex(inputs["device_fingerprint"]), signing.public_key(secret))
+    items = [
+        custody.Item(
+            "record_version",
+            r["id"],
+            r["version"],
+            hashlib.sha256(canonical_json(r["doc"])).digest(),
+        )
+        for r in inputs["records"]
+    ]
+    items += [
+        custody.Item(
+            "attachment", a["id"], None, hashlib.sha256(bytes.fromhex(a["content_hex"])).digest()
+        )
+        for a in inputs["attachments"]
+    ]
+    out = []
+    for item in items:
+        prev = custody.ZERO_HASH
+        steps = [
+            ("capture", "2026-05-14T10:00:00Z", {}),
+            (
+                "export",
+                "2027-01-15T08:00:00Z",
+                {"bundle_seq": inputs["seq"], "bundle_id": bytes.fromhex(inputs["bundle_id"])},
+            ),
+        ]
+        for n, (event, at, details) in enumerate(steps, start=1):
+            entry = custody.Entry(item, n, prev, event, at, actor, details)
+            body = custody.encode_body(entry)
+            sig = signing.sign(secret, CUSTODY_ENTRY, custody.signed_parts(body))
+            out.append({"body": body.decode(), "signature": sig.hex()})
+            prev = custody.entry_hash(body, sig)
+    return out
 
 
 if __name__ == "__main__":
