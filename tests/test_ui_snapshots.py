@@ -28,6 +28,7 @@ _app = scenes.make_app
 _fresh = scenes.fresh
 _field_vault = scenes.field_vault
 _unlock = scenes.unlock
+_at_hq = scenes.at_hq
 
 
 def test_setup_welcome(snap_compare: SnapCompare) -> None:
