@@ -53,7 +53,9 @@ def delivered(tmp_path: Path) -> Any:
     rep = hq_import.import_bundle(pair.hq.db, tmp_path / "1.age", receipts_dir=rdir)
     assert rep.receipt is not None
     receipts.import_receipt(pair.field.db, Path(rep.receipt))
-    extraction.extract(pair.hq.db, aid, tmp_path / "copy.jpg", "legal team, appeal")
+    extraction.extract(
+        pair.hq.db, aid, tmp_path / "copy.jpg", "legal team, appeal", original=True
+    )
     purge.purge_delivered(pair.field.db)
     yield pair, rid, aid
     for v in (pair.field, pair.hq):
@@ -316,10 +318,10 @@ def test_hostile_reason_is_refused_or_shown_literally(delivered: Any, tmp_path: 
     pair, _rid, aid = delivered
     # Control characters are refused outright (the reason is kept on one line) ...
     with pytest.raises(Exception, match="control character"):
-        extraction.extract(pair.hq.db, aid, tmp_path / "x.jpg", HOSTILE)
+        extraction.extract(pair.hq.db, aid, tmp_path / "x.jpg", HOSTILE, original=True)
     # ... and what may be stored (bidi controls, markup) is shown as written, escaped.
     reason = "appeal \u202egpj.exe [bold red]x[/] <script>"
-    extraction.extract(pair.hq.db, aid, tmp_path / "y.jpg", reason)
+    extraction.extract(pair.hq.db, aid, tmp_path / "y.jpg", reason, original=True)
     pair.hq.lock()
     pf = tmp_path / "pass"
     pf.write_text(PASSPHRASE + "\n")
