@@ -245,7 +245,9 @@ async def test_add_file_on_an_unsaved_record_asks_to_save(tmp_path: Path) -> Non
         await pilot.press("alt+6")
         await pilot.pause()
         await pilot.click("#add-attachment")
+        # The dialog's buttons exist only once it is composed, a moment after it is pushed.
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: bool(app.screen.query("#yes")))
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
         assert editor.record_id is not None
