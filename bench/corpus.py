@@ -73,19 +73,24 @@ def testimony(rng: random.Random, i: int) -> dict[str, Any]:
         "interview": {
             "date": f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}",
             "place": rng.choice(PLACES),
-            "language": rng.choice(["ru", "tg", "en"]),
+            "languages": [rng.choice(["ru", "tg", "en"])],
         },
         "narrative": narrative,
         "persons": [
             {
                 "id": "p1",
-                "role": "informant",
+                "roles": ["informant"],
                 "pseudonym": f"W-{i:06d}",
                 "sensitive": {"real_name": f"Name{i} Surname{i % 977}"},
             }
         ],
         "incidents": incidents,
-        "consent": {"scope": rng.choice(model.CONSENT_SCOPES)},
+        # Consent recorded, as export wants it (a record without it is held back).
+        "consent": {
+            "scope": rng.choice(model.CONSENT_SCOPES),
+            "obtained": True,
+            "method": rng.choice(model.CONSENT_METHODS),
+        },
     }
 
 

@@ -190,6 +190,19 @@ class Cancelled(FieldkitError):
     hint = N_("nothing was changed")
 
 
+class ConsentNotConfirmed(FieldkitError):
+    """`export` found records that lack recorded consent, and no one confirmed exporting
+    them (no terminal to ask on, and neither --include-without-consent nor
+    --hold-without-consent). Nothing was exported."""
+
+    exit_code = 13
+    hint = N_(
+        "record consent in each record (or run at a terminal to be asked); or pass "
+        "--hold-without-consent to export the rest, or --include-without-consent to "
+        "export them anyway"
+    )
+
+
 # ---- bundles and the age envelope (exit codes 20-29) -------------------------
 
 

@@ -41,7 +41,7 @@ def demo_vault(root: Path) -> None:
     ]:
         d = model.template()
         d.update(pseudonym=name, risk=risk, narrative=narrative)
-        d["interview"]["language"] = lang
+        d["interview"]["languages"] = [lang]
         d["incidents"] = [dict(d["incidents"][0], type=itype)]
         rs.add(d)
     AttachmentService(v.db).add_stream(rid, io.BytesIO(b"\xff\xd8" + bytes(48_000)),

@@ -27,7 +27,7 @@ def test_scopes_and_withdrawn_consent(pair: Pair, tmp_path: Path) -> None:
         d = model.template()
         d["pseudonym"] = name
         d["persons"][0]["sensitive"]["real_name"] = "Secret Name"
-        d["consent"] = {"scope": scope, "withdrawn": withdrawn}
+        d["consent"].update(scope=scope, withdrawn=withdrawn, contact_allowed=False)
         return d
 
     _send(
@@ -132,7 +132,7 @@ def _marked(doc: dict, prefix: str = "") -> dict:  # type: ignore[type-arg]
 MARKED = {
     "pseudonym", "place", "interviewer", "interpreter", "narrative", "relationship", "gender",
     "real_name", "contacts", "exact_address", "type_other", "text", "locality", "detail",
-    "unit", "description", "charge", "court", "case_number", "outcome", "notes",
+    "unit", "description", "charge", "court", "case_number", "outcome", "notes", "obtained_by",
 }  # fmt: skip
 IDENTIFYING = (
     "interview.place",
@@ -144,6 +144,7 @@ IDENTIFYING = (
     "place.detail",
     "legal.case_number",
     "consent.notes",
+    "consent.obtained_by",
 )
 
 
@@ -163,7 +164,14 @@ def test_anonymised_scope_is_an_allow_list(pair: Pair, tmp_path: Path) -> None:
             assert path not in text.replace(".0.", ".").replace(".1.", "."), (fmt, path)
     row = json.loads((tmp_path / "anon.jsonl").read_text())["record"]
     assert row["narrative"] == "MARK<narrative>"
-    assert set(row["interview"]) == {"date", "language"}
+    assert set(row["interview"]) == {"date", "languages"}
+    assert row["interview"]["languages"] == ["ru", "tg"]
+    assert row["persons"][0]["roles"] == ["informant", "victim"]
+    assert {k: row["consent"][k] for k in ("obtained", "method", "obtained_on")} == {
+        "obtained": True,
+        "method": "oral",
+        "obtained_on": "2026-05-14",
+    }
     assert "sensitive" not in row["persons"][0] and "notes" not in row["consent"]
 
 

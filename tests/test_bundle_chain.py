@@ -282,7 +282,9 @@ def test_a_stolen_key_cannot_reuse_another_devices_attachment_id(
     b1 = _export(pair, "1.fkb")
     hq_import.import_bundle(pair.hq.db, b1)
     # the thief's own record, claiming the victim's attachment (same id and bytes)
-    own = RecordService(thief.db).add({"pseudonym": "thief"})
+    own = RecordService(thief.db).add(
+        {"pseudonym": "thief", "consent": {"obtained": True, "method": "oral"}}
+    )
     out = pair.tmp / "own.fkb"
     export_svc.export(thief.db, out)
     tc = _container(pair, out)

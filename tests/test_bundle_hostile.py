@@ -225,7 +225,9 @@ def test_bundle_from_unenrolled_device(world: World, tmp_path: Path) -> None:
     trust.trust_hq(stranger.db, world.hq_id().card_text())
     from fieldkit.services.records import RecordService
 
-    RecordService(stranger.db).add({"pseudonym": "x"})
+    RecordService(stranger.db).add(
+        {"pseudonym": "x", "consent": {"obtained": True, "method": "oral"}}
+    )
     export_svc.export(stranger.db, tmp_path / "s.fkb")
     stranger.lock()
     world.refused((tmp_path / "s.fkb").read_bytes(), {23})

@@ -31,7 +31,8 @@ from tests.bundle_fixtures import Pair
 _CODED = {
     "schema", "status", "risk", "date", "language", "id", "role", "gender", "nationality",
     "type", "country", "actor_type", "currency", "amount", "earliest", "latest",
-    "related_to", "scope", "withdrawn_on", "victims",
+    "related_to", "scope", "withdrawn_on", "victims", "languages", "roles", "method",
+    "obtained_on",
 }  # fmt: skip
 
 

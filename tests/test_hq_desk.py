@@ -317,7 +317,7 @@ def test_stats_count_incidents_and_draw_bars(pair: Pair, tmp_path: Path) -> None
         _doc("B", "expulsion_order", "RU", "2026-04"),
         _doc("C", "surveillance", "TJ", "2026-04-02"),
     ]
-    docs[2]["consent"] = {"scope": "hq_only", "withdrawn": True}
+    docs[2]["consent"].update(scope="hq_only", withdrawn=True)
     _send(pair, docs)
     raw = model.validate(_doc("D", "ill_treatment", "KZ", "2026-05-01"))
     raw["incidents"][0]["place"]["country"] = "=1+1"  # stored before validation

@@ -167,7 +167,9 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(text=TEXT)
     def add_record(self, text: str) -> None:
-        rid = RecordService(self.field).add({"pseudonym": "W", "narrative": text})
+        rid = RecordService(self.field).add(
+            {"pseudonym": "W", "narrative": text, "consent": {"obtained": True, "method": "oral"}}
+        )
         self._saved(rid)
 
     @precondition(lambda self: self.latest)

@@ -19,7 +19,7 @@ import sqlcipher3
 from fieldkit.errors import CorruptVault, NotConfigured, NotFound
 from fieldkit.formats.keyslots import SlotKind
 from fieldkit.locations import VaultPaths
-from fieldkit.services import delivery, history, hq_import, identity, keyring, purge, trust
+from fieldkit.services import delivery, history, hq_import, identity, keyring, model, purge, trust
 from fieldkit.services import export as export_svc
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import DraftService
@@ -114,7 +114,9 @@ def test_unlock_upgrades_and_keeps_every_record_version_and_attachment(
         for rid, docs in exp["records"].items():
             assert recs.summary(rid).version == len(docs)
             for n, doc in enumerate(docs, start=1):
-                assert recs.get(rid, n).doc == doc, (rid, n)
+                # Read as schema 2; the stored schema-1 bytes are checked by verify below.
+                assert recs.get(rid, n).doc == model.upgrade(doc), (rid, n)
+                assert recs.get(rid, n).stored_schema == 1
         atts = AttachmentService(v.db)
         # Every attachment left SQLite for its own encrypted file at this unlock.
         assert att_store.legacy_ids(v.db) == []
@@ -194,7 +196,8 @@ def test_upgraded_field_and_hq_vaults_continue_their_chain(version: int, tmp_pat
     seq = exp["field"]["exported_seq"]
     assert [d["last_seq"] for d in before] == [seq]
     bundle = tmp_path / "bundle-2.fkb"
-    ex = cli(["export", "--out", str(bundle), "--json", *field])
+    # Records from before schema 2 never recorded consent: exported as confirmed.
+    ex = cli(["export", "--out", str(bundle), "--include-without-consent", "--json", *field])
     assert ex.code == 0, ex.err
     assert ex.json()["seq"] == seq + 1
     rdir = tmp_path / "receipts"
@@ -231,15 +234,19 @@ def test_schema_6_versions_never_sent_are_owed_after_the_upgrade(tmp_path: Path)
         # The other record is delivered, but has an unsaved editor draft (the fixture's).
         assert purge.purge_delivered(v.db).kept == {"changed": 1, "draft": 1}
         assert RecordService(v.db).summary(rid).version == len(exp["records"][rid])
-        assert export_svc.plan(v.db).records == [(rid, n) for n in never_sent]
+        # Schema 1 never recorded consent: held back until the fieldworker confirms.
+        held = export_svc.plan(v.db)
+        assert held.records == [] and [h.id for h in held.held] == [rid]
+        plan = export_svc.plan(v.db, include_without_consent=True)
+        assert plan.records == [(rid, n) for n in never_sent]
         bundle = tmp_path / "bundle-3.fkb"
-        res = export_svc.export(v.db, bundle)
+        res = export_svc.export(v.db, bundle, include_without_consent=True)
         assert res is not None and (res.seq, res.records, res.versions) == (3, 1, 2)
     with Vault.unlock(root / "hq", PASSPHRASE) as h:
         assert not _versions_held(h, rid) & set(never_sent)
         hq_import.import_bundle(h.db, bundle)
         assert _versions_held(h, rid) == set(range(1, len(exp["records"][rid]) + 1))
-        assert RecordService(h.db).get(rid).doc == exp["records"][rid][-1]
+        assert RecordService(h.db).get(rid).doc == model.upgrade(exp["records"][rid][-1])
         assert history.verify(h.db).ok
 
 
@@ -293,7 +300,7 @@ def _pair_and_deliver(tmp_path: Path, field: list[str], hq: list[str], *, expect
     enrol = ["hq", "enroll", str(dev_card), "--fingerprint", r.json()["fingerprint"], *hq]
     assert cli(enrol).code == 0
     bundle = tmp_path / "bundle.fkb"
-    ex = cli(["export", "--out", str(bundle), "--json", *field])
+    ex = cli(["export", "--out", str(bundle), "--include-without-consent", "--json", *field])
     assert ex.code == 0, ex.err
     assert ex.json()["seq"] == expect_seq
     rdir = tmp_path / "receipts"
@@ -308,7 +315,7 @@ def _hq_holds(h: Vault, version: int, exp: dict[str, Any]) -> None:
     """HQ has every record at its latest version and every attachment, byte-exact."""
     recs = RecordService(h.db)
     for rid, docs in exp["records"].items():
-        assert recs.get(rid).doc == docs[-1]
+        assert recs.get(rid).doc == model.upgrade(docs[-1])
     atts = AttachmentService(h.db)
     for aid, info in exp["attachments"].items():
         data = payload(f"v{version}/{info['name']}", info["size"])

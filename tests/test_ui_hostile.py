@@ -108,7 +108,8 @@ def _joined(shown: str) -> str:
 # ---- every screen, with hostile text in every field ---------------------------------------
 TAIL = "[b][link=https://evil.example]L[/link][@click=app.quit]Q[/]\x1b[2J\x1b]52;c;ZXZpbA==\x07\x9b\u202e"
 KEEP = {"schema", "status", "risk", "role", "type", "actor_type", "scope", "id", "related_to"}
-KEEP |= {"earliest", "latest", "withdrawn_on", "victims"}
+KEEP |= {"earliest", "latest", "withdrawn_on", "victims", "languages", "roles", "method"}
+KEEP |= {"obtained_on"}
 
 
 def hostile(mark: str, *, controls: bool = True) -> str:

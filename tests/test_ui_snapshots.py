@@ -96,6 +96,8 @@ def _field_vault(root: Path, *, with_hq: bool = True) -> str:
         d = model.template()
         d.update(pseudonym=name, risk=risk, narrative=f"Показания {i}")
         d["incidents"] = [dict(d["incidents"][0], type=itype)]
+        if i == 0:  # consent not recorded: marked in the list, asked about at export
+            d["consent"].update(obtained=None, method="", obtained_on=None, obtained_by="")
         rs.add(d)
     AttachmentService(v.db, now=clock).add_stream(
         rid,
@@ -295,7 +297,13 @@ def _bundle(root: Path) -> Path:
 
     field = Vault.unlock(root / "vault", PASSPHRASE)
     out = root / "start" / "3f9a2c1e.age"
-    export_svc.export(field.db, out, now=FakeClock(), random_bytes=deterministic_random())  # type: ignore[arg-type]
+    export_svc.export(
+        field.db,
+        out,
+        include_without_consent=True,  # as a fieldworker who confirmed
+        now=FakeClock(),
+        random_bytes=deterministic_random(),  # type: ignore[arg-type]
+    )
     field.lock()
     return out
 
@@ -410,6 +418,24 @@ def test_passphrase_check_dialog(snap_compare: SnapCompare) -> None:
 
         await _unlock(pilot)
         pilot.app.push_screen(PassphraseCheckScreen("Auto-lock after 600 seconds."))
+        await pilot.pause()
+
+    assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)
+
+
+def test_export_without_consent_dialog(snap_compare: SnapCompare) -> None:
+    """Export asks about records lacking consent; holding them back is the focused default."""
+    root = _fresh("export-consent")
+    _field_vault(root)
+
+    async def before(pilot: Any) -> None:
+        from fieldkit.ui.screens.export import WithoutConsentScreen
+
+        await _unlock(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.click("#go")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, WithoutConsentScreen))
         await pilot.pause()
 
     assert snap_compare(_app(root), terminal_size=SIZE, run_before=before)

@@ -57,7 +57,9 @@ def record_docs(draw: st.DrawFn) -> dict[str, Any]:
     d["tags"] = draw(st.lists(pick(tag), max_size=4))
     d["narrative"] = draw(lines)
     d["interview"]["place"] = draw(line)
-    d["interview"]["language"] = coded(st.sampled_from(["", "ru", "tg-Cyrl"]))
+    d["interview"]["languages"] = coded(
+        st.lists(st.sampled_from(["ru", "tg-Cyrl", "en", "uz"]), unique=True, max_size=3)
+    )
     d["interview"]["date"] = coded(st.none() | st.dates().map(str))
     person = d["persons"][0]
     person["pseudonym"] = draw(line)
@@ -77,6 +79,7 @@ def record_docs(draw: st.DrawFn) -> dict[str, Any]:
         | st.from_regex(r"[0-9]{1,14}(\.[0-9]{1,3})?", fullmatch=True)
     )
     d["consent"]["notes"] = draw(lines)
+    d["consent"]["obtained_by"] = draw(line)
     return d
 
 

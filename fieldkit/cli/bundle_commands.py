@@ -18,7 +18,7 @@ from fieldkit.cli.shared import (
     write_card,
 )
 from fieldkit.crypto.age_keys import X25519Recipient, parse_identity_file, parse_recipient
-from fieldkit.errors import FileAccessError, MalformedData, UsageError
+from fieldkit.errors import ConsentNotConfirmed, FileAccessError, MalformedData, UsageError
 from fieldkit.formats import cards
 from fieldkit.i18n import N_, _, n_attachments, n_records, ngettext
 from fieldkit.services import export as export_svc
@@ -70,6 +70,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         ),
     )
     e.add_argument("--dry-run", action="store_true", help=_("only show what would go"))
+    consent = e.add_mutually_exclusive_group()
+    consent.add_argument(
+        "--include-without-consent",
+        action="store_true",
+        help=_("export records that lack recorded consent too, without asking"),
+    )
+    consent.add_argument(
+        "--hold-without-consent",
+        action="store_true",
+        help=_("keep records that lack recorded consent on this laptop; export the rest"),
+    )
     e.set_defaults(func=cmd_export)
 
     r = sub.add_parser("receipt", parents=[common], help=_("HQ receipts"))
@@ -138,8 +149,18 @@ def cmd_export(ctx: Context) -> int:
             hint=N_("export normally first, then add --resend SEQ"),
         )
     with opened(ctx) as vault:
-        if ctx.args.dry_run:
+        include = bool(ctx.args.include_without_consent)
+        # A bundle written again (--resend) carries what it carried: nothing to ask.
+        if ctx.args.resend is None or ctx.args.dry_run:
             plan = export_svc.plan(vault.db, everything=ctx.args.all)
+            lacking = plan.without_consent
+            if lacking and not (include or ctx.args.hold_without_consent or ctx.args.dry_run):
+                include = _confirm_without_consent(ctx, lacking)
+            if include and lacking:
+                plan = export_svc.plan(
+                    vault.db, everything=ctx.args.all, include_without_consent=True
+                )
+        if ctx.args.dry_run:
             say(
                 ctx,
                 ngettext(
@@ -154,7 +175,8 @@ def cmd_export(ctx: Context) -> int:
                     kib=plan.content_bytes // 1024,
                     n=len(plan.recipients),
                 )
-                + _left_over(plan),
+                + _left_over(plan)
+                + _included_note(plan.without_consent if include else ()),
                 {
                     "records": plan.record_count,
                     "versions": len(plan.records),
@@ -163,8 +185,13 @@ def cmd_export(ctx: Context) -> int:
                     "recipients": len(plan.recipients),
                     "left_records": plan.left_records,
                     "left_attachments": plan.left_attachments,
+                    "held_without_consent": [h.id for h in plan.held],
+                    "included_without_consent": (
+                        [h.id for h in plan.without_consent] if include else []
+                    ),
                 },
             )
+            _warn_held(ctx, plan.held)
             return 0
         progress = reporter(ctx, _("export"))
         res: export_svc.ExportResult | None
@@ -182,13 +209,25 @@ def cmd_export(ctx: Context) -> int:
                 vault.db, ctx.args.resend, out, progress=progress, x25519=classic
             )
         else:
-            res = export_svc.export(vault.db, out, everything=ctx.args.all, progress=progress)
+            res = export_svc.export(
+                vault.db,
+                out,
+                everything=ctx.args.all,
+                include_without_consent=include,
+                progress=progress,
+            )
     if res is None:
+        held = plan.held if ctx.args.resend is None else ()
         say(
             ctx,
-            _("Nothing to export: every record is already in a bundle."),
-            {"exported": False},
+            (
+                _("Nothing else to export.")
+                if held
+                else _("Nothing to export: every record is already in a bundle.")
+            ),
+            {"exported": False, "held_without_consent": [h.id for h in held]},
         )
+        _warn_held(ctx, held)
         return 0
     if res.abandoned is not None:
         ctx.info(
@@ -207,7 +246,8 @@ def cmd_export(ctx: Context) -> int:
         )
         + f"\n{res.path}\n"
         + _("Fingerprint: {code}").format(code=res.short_hash)
-        + _left_over(res),
+        + _left_over(res)
+        + _included_note(res.included_without_consent),
         {
             "exported": True,
             "path": str(res.path),
@@ -222,9 +262,84 @@ def cmd_export(ctx: Context) -> int:
             "left_records": res.left_records,
             "left_attachments": res.left_attachments,
             "abandoned": res.abandoned,
+            "held_without_consent": [h.id for h in res.held],
+            "included_without_consent": [h.id for h in res.included_without_consent],
         },
     )
+    _warn_held(ctx, res.held)
     return 0
+
+
+MAX_LISTED = 20  # records lacking consent named at the prompt; the rest are counted
+
+
+def _listing(records: tuple[export_svc.Held, ...]) -> str:
+    lines = [f"  {h.id[:12]}  {h.pseudonym}" for h in records[:MAX_LISTED]]
+    if len(records) > MAX_LISTED:
+        lines.append(
+            "  "
+            + _("and {n} more ('fieldkit record list' marks each with !)").format(
+                n=len(records) - MAX_LISTED
+            )
+        )
+    return "\n".join(lines)
+
+
+def _confirm_without_consent(ctx: Context, records: tuple[export_svc.Held, ...]) -> bool:
+    """Ask at the terminal whether records lacking consent go too. "no" (any answer but
+    yes) holds them back and exports the rest; Ctrl-C or Ctrl-D stops (exit 12). With
+    no terminal to ask on, nothing is exported (exit 13): never silently in, never
+    silently out."""
+    n = len(records)
+    if not ctx.has_tty():
+        raise ConsentNotConfirmed(
+            ngettext(
+                "{n} record to export lacks recorded consent, and there is no terminal to ask on",
+                "{n} records to export lack recorded consent, and there is no terminal to ask on",
+                n,
+            ).format(n=n)
+        )
+    question = (
+        ngettext(
+            "{n} record to export lacks recorded consent (not recorded, or not obtained):",
+            "{n} records to export lack recorded consent (not recorded, or not obtained):",
+            n,
+        ).format(n=n)
+        + "\n"
+        + _listing(records)
+        + "\n"
+        + _("Export them anyway? Otherwise they stay on this laptop and the rest is exported.")
+    )
+    return ctx.confirm(question, typed="yes", interrupt_cancels=True)
+
+
+def _warn_held(ctx: Context, held: tuple[export_svc.Held, ...]) -> None:
+    """Records held back for lack of consent: a warning on stderr, also with --json."""
+    if not held:
+        return
+    ctx.info(
+        _("fieldkit: warning: {note}").format(
+            note=ngettext(
+                "HELD BACK: {n} record lacks recorded consent and stays on this laptop; it "
+                "goes in a later export once consent is recorded in it, or when you confirm:",
+                "HELD BACK: {n} records lack recorded consent and stay on this laptop; they "
+                "go in a later export once consent is recorded in them, or when you confirm:",
+                len(held),
+            ).format(n=len(held))
+        )
+        + "\n"
+        + _listing(held)
+    )
+
+
+def _included_note(included: tuple[export_svc.Held, ...]) -> str:
+    if not included:
+        return ""
+    return "\n" + ngettext(
+        "Included as you confirmed: {n} record that lacks recorded consent.",
+        "Included as you confirmed: {n} records that lack recorded consent.",
+        len(included),
+    ).format(n=len(included))
 
 
 def _left_over(r: export_svc.ExportPlan | export_svc.ExportResult) -> str:

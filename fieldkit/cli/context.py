@@ -212,13 +212,14 @@ class Context:
         if not self.confirm(question, typed=typed):
             raise Cancelled(_("{action}: cancelled").format(action=_(action)))
 
-    def confirm(self, question: str, *, typed: str) -> bool:
+    def confirm(self, question: str, *, typed: str, interrupt_cancels: bool = False) -> bool:
         """Ask on the terminal; True only if the person types `typed` exactly.
 
         The question goes to the terminal itself, not to stdout or stderr, so the person
         sees it even when output is redirected, and what a card or a file contributes to
         it is shown with control characters escaped. No terminal, end of input or
-        Ctrl-C count as "no".
+        Ctrl-C count as "no"; with `interrupt_cancels`, Ctrl-C and end of input raise
+        Cancelled instead (where "no" still goes on, without something).
         """
         if not self.has_tty():
             return False
@@ -232,10 +233,16 @@ class Context:
             )
             os.write(fd, text.encode("utf-8", "replace"))
             answer = _read_tty_line(fd)
-        except (OSError, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            if interrupt_cancels:
+                raise Cancelled(N_("cancelled at the prompt")) from None
+            return False
+        except OSError:
             return False
         finally:
             os.close(fd)
+        if answer is None and interrupt_cancels:
+            raise Cancelled(N_("cancelled at the prompt"))
         return answer is not None and answer.strip() == typed
 
 

@@ -187,7 +187,8 @@ def cmd_list(ctx: Context) -> int:
             limit=ctx.args.limit,
         )
         states = _delivery(vault, rows)
-    _print_summaries(ctx, rows, states)
+        lacking = RecordService(vault.db).lacking_consent([r.id for r in rows])
+    _print_summaries(ctx, rows, states, lacking)
     return 0
 
 
@@ -209,7 +210,8 @@ def cmd_search(ctx: Context) -> int:
             limit=ctx.args.limit,
         )
         states = _delivery(vault, rows)
-    _print_summaries(ctx, rows, states)
+        lacking = RecordService(vault.db).lacking_consent([r.id for r in rows])
+    _print_summaries(ctx, rows, states, lacking)
     return 0
 
 
@@ -231,6 +233,8 @@ def cmd_show(ctx: Context) -> int:
                 "created_at": rec.created_at,
                 "updated_at": rec.updated_at,
                 "record": rec.doc,
+                "stored_schema": rec.stored_schema,
+                "lacks_consent": model.lacks_consent(rec.doc),
                 "attachments": [attachment_json(a) for a in atts],
             }
         )
@@ -245,6 +249,7 @@ def cmd_show(ctx: Context) -> int:
     )
     if state is not None:
         ctx.out(_("Delivery: {state}").format(state=state.label(_)))
+    ctx.out(consent_line(rec.doc))
     ctx.out(
         _("Created {created}  updated {updated}").format(
             created=rec.created_at, updated=rec.updated_at
@@ -330,8 +335,26 @@ def _delivery(vault: Vault, rows: list[RecordSummary]) -> dict[str, delivery.Del
     return delivery.states(vault.db, rows) if vault.kind == "field" else {}
 
 
+def consent_line(doc: dict[str, Any]) -> str:
+    """Whether consent was obtained, how, when and by whom, as `record show` says it; a
+    record lacking it is marked with '!' as in `record list`."""
+    c = doc.get("consent") or {}
+    if c.get("obtained") is True:
+        parts = [_("obtained ({method})").format(method=_(c.get("method") or "?"))]
+        if c.get("obtained_on"):
+            parts.append(_("on {date}").format(date=c["obtained_on"]))
+        if c.get("obtained_by"):
+            parts.append(_("by {name}").format(name=c["obtained_by"]))
+        return _("Consent: {what}").format(what=", ".join(parts))
+    what = _("NOT OBTAINED") if c.get("obtained") is False else _("NOT RECORDED")
+    return _("Consent: ! {what} (export asks before sending this record)").format(what=what)
+
+
 def _print_summaries(
-    ctx: Context, rows: list[RecordSummary], states: dict[str, delivery.DeliveryState]
+    ctx: Context,
+    rows: list[RecordSummary],
+    states: dict[str, delivery.DeliveryState],
+    lacking: set[str],
 ) -> None:
     if ctx.as_json:
         ctx.emit_json(
@@ -346,6 +369,7 @@ def _print_summaries(
                     "interview_date": r.interview_date,
                     "incident_types": list(r.incident_types),
                     "updated_at": r.updated_at,
+                    "lacks_consent": r.id in lacking,
                 }
                 for r in rows
             ]
@@ -369,12 +393,19 @@ def _print_summaries(
     deliv = f"{head['delivery']:<{w}} " if states else ""
     ctx.out(
         f"{head['id']:<12} {head['status']:<9} {deliv}{head['interview']:<10} "
-        f"{head['risk']:<8} {head['pseudonym']:<20} {head['incidents']}"
+        f"{head['risk']:<8} ! {head['pseudonym']:<20} {head['incidents']}"
     )
     for r in rows:
         deliv = f"{states[r.id].short(_)[:w]:<{w}} " if states else ""
         ctx.out(
             f"{r.id[:12]:<12} {status_label(r.status)[:9]:<9} {deliv}"
             f"{r.interview_date or '-':<10} {code_label(r.risk)[:8]:<8} "
+            f"{'!' if r.id in lacking else ' '} "
             f"{r.pseudonym[:20]:<20} {', '.join(r.incident_types)}"
+        )
+    if lacking:
+        ctx.out(
+            _("! consent not recorded or not obtained: export asks before sending these")
+            if states
+            else _("! consent not recorded or not obtained")
         )

@@ -57,7 +57,7 @@ _INCIDENT = {
 }
 _PERSON = {
     "id": True,
-    "role": True,
+    "roles": True,
     "pseudonym": True,
     "relationship": True,
     "related_to": True,
@@ -71,20 +71,33 @@ ANONYMISED: dict[str, Any] = {
     "status": True,
     "risk": True,
     "tags": True,
-    "interview": {"date": True, "language": True},
+    "interview": {"date": True, "languages": True},
     "narrative": True,
     "persons": [_PERSON],
     "incidents": [_INCIDENT],
-    "consent": {"scope": True, "contact_allowed": True, "withdrawn": True, "withdrawn_on": True},
+    # Who took the consent (obtained_by) names a fieldworker, as the interviewer does: left out.
+    "consent": {
+        "scope": True,
+        "contact_allowed": True,
+        "withdrawn": True,
+        "withdrawn_on": True,
+        "obtained": True,
+        "method": True,
+        "obtained_on": True,
+    },
 }
 CSV_COLUMNS = (
     "record_id",
     "version",
     "pseudonym",
     "interview_date",
-    "language",
+    "languages",
     "risk",
     "consent_scope",
+    "consent_obtained",
+    "consent_method",
+    "consent_obtained_on",
+    "consent_obtained_by",
     "incident_id",
     "incident_type",
     "date_earliest",
@@ -102,11 +115,16 @@ CSV_COLUMNS = (
     "fine_currency",
     "expulsion",
     "victims",
+    "person_roles",
     "description",
     "device_name",
     "device",
     "narrative",
 )
+# Several codes in one cell (languages "ru;tg", a person's roles): ';' is in no code.
+LIST_SEPARATOR = ";"
+# consent.obtained in a cell: null is "not recorded" (every schema-1 record).
+_OBTAINED = {True: "yes", False: "no", None: "not recorded"}
 # A spreadsheet cell holds at most 32,767 characters (Excel; LibreOffice cuts too):
 # longer text is cut with a note, and JSON Lines keeps it whole.
 MAX_CELL = 32_000
@@ -221,9 +239,17 @@ def _csv_rows(r: dict[str, Any], kept: set[Any]) -> list[dict[str, Any]]:
         "version": r["version"],
         "pseudonym": doc.get("pseudonym", ""),
         "interview_date": interview.get("date") or "",
-        "language": interview.get("language", ""),
+        "languages": LIST_SEPARATOR.join(interview.get("languages") or []),
         "risk": doc.get("risk", ""),
         "consent_scope": consent.get("scope", ""),
+        "consent_obtained": _OBTAINED.get(consent.get("obtained"), "") if consent else "",
+        "consent_method": consent.get("method", ""),
+        "consent_obtained_on": consent.get("obtained_on") or "",
+        "consent_obtained_by": consent.get("obtained_by", ""),
+        "person_roles": " ".join(
+            f"{p.get('id', '')}:{LIST_SEPARATOR.join(p.get('roles') or [])}"
+            for p in doc.get("persons") or []
+        ),
         "device_name": r["device_name"] or "",
         "device": r["device"] or "",
     }

@@ -10,6 +10,15 @@ If phase 2 fails or the file is lost, `resend` writes the same container again f
 the stored manifest: HQ sees a duplicate, never a fork and never a gap. An unwritten
 bundle whose content is gone since (an attachment removed) is abandoned by the next
 export, which carries what it owed and tells HQ (docs/bundle-format.md, section 3).
+
+Consent: a record whose current version does not record consent as obtained
+(model.lacks_consent) is held back, with all its pending versions and attachments,
+unless the caller says the fieldworker confirmed (`include_without_consent`); the plan
+and the result name what was held back, so nothing is skipped silently. A held-back
+record owes HQ exactly what it owed before (services/delivery.py): the next export
+carries it whole once consent is recorded or confirmed. One exception keeps withdrawn
+consent working as before: a record whose consent is withdrawn travels when HQ already
+has a version of it, so that HQ learns of the withdrawal and stops using it.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from fieldkit.errors import FileAccessError, IntegrityError, InvalidInput, NotCo
 from fieldkit.formats import bundle, cards
 from fieldkit.formats.age import Encryptor
 from fieldkit.formats.bundle import AttachmentEntry, Manifest, RecordEntry, RecordSection
-from fieldkit.services import fsio, identity, trust
+from fieldkit.services import fsio, identity, model, trust
 from fieldkit.services.clock import iso_utc
 from fieldkit.store import attachments as att_store
 from fieldkit.store import bundles as bundle_store
@@ -45,6 +54,14 @@ _ZEROS = bytes(64 * 1024)
 
 
 @dataclass(frozen=True)
+class Held:
+    """A record held back from a bundle because it lacks consent (not confirmed)."""
+
+    id: str
+    pseudonym: str
+
+
+@dataclass(frozen=True)
 class ExportPlan:
     """What the next bundle holds. A bundle has limits a reader enforces (records,
     attachments, manifest size: docs/bundle-format.md); what is pending beyond them
@@ -55,6 +72,14 @@ class ExportPlan:
     recipients: list[cards.Card]
     left_records: int = 0
     left_attachments: int = 0
+    # Records lacking consent: held back, or (with include_without_consent) included.
+    without_consent: tuple[Held, ...] = ()
+    held_back: bool = True
+
+    @property
+    def held(self) -> tuple[Held, ...]:
+        """The records this plan holds back for lack of consent."""
+        return self.without_consent if self.held_back else ()
 
     @property
     def records(self) -> list[tuple[str, int]]:
@@ -97,6 +122,8 @@ class ExportResult:
     left_records: int = 0  # pending work that did not fit: for the next bundle
     left_attachments: int = 0
     abandoned: int | None = None  # the unwritten bundle this one took over from
+    held: tuple[Held, ...] = ()  # records held back for lack of consent
+    included_without_consent: tuple[Held, ...] = ()  # records the fieldworker confirmed
 
     @property
     def short_hash(self) -> str:
@@ -114,15 +141,24 @@ def unwritten_seq(db: Database) -> int | None:
     return last.seq if last is not None and last.written_at is None else None
 
 
-def plan(db: Database, *, everything: bool = False) -> ExportPlan:
+def plan(
+    db: Database, *, everything: bool = False, include_without_consent: bool = False
+) -> ExportPlan:
+    """What the next bundle holds. Records lacking consent are held back (with their
+    pending versions and attachments) unless `include_without_consent`; either way the
+    plan names them in `without_consent`."""
     me = identity.device(db)
     hqs = trust.trusted_hq_cards(db)
-    records = [
-        _record_entry(db, rid, v) for rid, v in bundle_store.records_to_export(db, everything)
-    ]
-    attachments = [
+    owed = bundle_store.records_to_export(db, everything)
+    owed_atts = [
         _attachment_entry(db, aid) for aid in bundle_store.attachments_to_export(db, everything)
     ]
+    lacking = without_consent(
+        db, [*dict.fromkeys([r for r, _ in owed] + [a.record for a in owed_atts])]
+    )
+    hold = set() if include_without_consent else {h.id for h in lacking}
+    records = [_record_entry(db, rid, v) for rid, v in owed if rid not in hold]
+    attachments = [a for a in owed_atts if a.record not in hold]
     fixed = bundle.fixed_manifest_size(me.card.fingerprint, tuple(c.fingerprint for c in hqs))
     pending = {r.id for r in records}
     carriers = {
@@ -136,7 +172,37 @@ def plan(db: Database, *, everything: bool = False) -> ExportPlan:
     # counted either way).
     taken = {(r.id, r.version) for r in recs}
     left = len({r.id for r in records if (r.id, r.version) not in taken})
-    return ExportPlan(recs, atts, hqs, left, len(attachments) - len(atts))
+    return ExportPlan(
+        recs,
+        atts,
+        hqs,
+        left,
+        len(attachments) - len(atts),
+        tuple(lacking),
+        held_back=not include_without_consent,
+    )
+
+
+def without_consent(db: Database, record_ids: list[str]) -> list[Held]:
+    """Those of `record_ids` (in that order) that lack consent (model.lacks_consent on
+    their current version), less those whose consent is withdrawn and of which HQ
+    already has a version: the withdrawal must reach HQ (module docstring)."""
+    lacking = rec_store.lacking_consent(db, record_ids)
+    out: list[Held] = []
+    for rid in record_ids:
+        if rid not in lacking:
+            continue
+        summary = rec_store.get_summary(db, rid)
+        if summary is None:
+            continue
+        found = rec_store.get_doc(db, rid, summary.version)
+        doc = model.upgrade(json.loads(found[0])) if found is not None else {}
+        if not model.lacks_consent(doc):  # the SQL and the model agree; this keeps them so
+            continue
+        if doc["consent"].get("withdrawn") and bundle_store.record_ever_exported(db, rid):
+            continue
+        out.append(Held(rid, summary.pseudonym))
+    return out
 
 
 def _fit(
@@ -190,6 +256,7 @@ def export(
     out: Path,
     *,
     everything: bool = False,
+    include_without_consent: bool = False,
     progress: Progress | None = None,
     now: Callable[[], float] = time.time,
     random_bytes: Callable[[int], bytes] = os.urandom,
@@ -202,7 +269,11 @@ def export(
     be produced (an attachment removed, a record purged since), it is abandoned: what
     it carried is owed again and goes into this bundle, which keeps the chain through
     it (`prev` is its hash, so a copy that reached HQ after all is no fork) and says
-    so in its signed manifest (`prev_abandoned`), so HQ stops waiting for it."""
+    so in its signed manifest (`prev_abandoned`), so HQ stops waiting for it.
+
+    Records lacking consent are held back unless `include_without_consent` (the
+    fieldworker confirmed): the result names them (`held`), and when nothing else is
+    pending the result is None; `plan` names them beforehand."""
     me = identity.device(db)
     last = bundle_store.last_export(db)
     abandon = last is not None and last.written_at is None
@@ -214,7 +285,7 @@ def export(
             )
         with db.transaction():  # idempotent: it can never be written again
             bundle_store.release_items(db, last.seq)
-    p = plan(db, everything=everything)
+    p = plan(db, everything=everything, include_without_consent=include_without_consent)
     if p.empty:
         return None
     if not p.recipients:
@@ -259,7 +330,15 @@ def export(
         left_records=p.left_records,
         left_attachments=p.left_attachments,
         abandoned=last.seq if last is not None and abandon else None,
+        held=p.held,
+        included_without_consent=() if p.held_back else _carried(p.without_consent, p),
     )
+
+
+def _carried(records: tuple[Held, ...], p: ExportPlan) -> tuple[Held, ...]:
+    """Those of `records` that plan `p` puts in its bundle."""
+    ids = {r.id for r in p.record_entries}
+    return tuple(h for h in records if h.id in ids)
 
 
 def _producible(db: Database, row: ExportRow) -> bool:

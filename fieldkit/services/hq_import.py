@@ -311,9 +311,13 @@ def _store(
             raise MalformedBundle(
                 f"record {entry.id} is not a valid record: {exc.message}"
             ) from None
-        if clean != section.doc:
+        # A device older than schema 2 sends schema-1 documents, and a device keeps
+        # sending the versions it saved before its upgrade: each is stored as sent
+        # (its hash is the device's), and must be in normalised form for its own
+        # schema. For schema 1 that is upgrade(doc) == validate(doc) (services/model.py).
+        if model.upgrade(section.doc) != clean:
             raise MalformedBundle(f"record {entry.id} is not in normalised form")
-        doc = canonical_json(clean)
+        doc = canonical_json(section.doc)
         doc_hash = history.record_version_hash(entry.id, entry.version, doc)
         summary = summary_for(
             entry.id, entry.version, clean, section.created_at, section.updated_at, doc_hash

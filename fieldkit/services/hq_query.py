@@ -140,7 +140,7 @@ def received(
                     hint="'fieldkit hq devices' lists the names",
                 )
         for row in store.current_records(db, devices):
-            doc = json.loads(row.doc)
+            doc = model.upgrade(json.loads(row.doc))  # schema 1 from older devices
             incidents = list(doc.get("incidents") or [])
             if filters.on_incidents:
                 incidents = [i for i in incidents if filters.incident_matches(i)]

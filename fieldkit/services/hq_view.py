@@ -36,6 +36,14 @@ SCOPE_LABELS = {
 }
 
 
+# consent.obtained: null means the fieldworker never recorded it (every schema-1 record).
+OBTAINED_LABELS: dict[bool | None, str] = {
+    True: "yes",
+    False: "no",
+    None: "not recorded",
+}
+
+
 @dataclass(frozen=True)
 class Field:
     label: str
@@ -73,6 +81,7 @@ def record_view(db: Database, record_id: str, version: int | None = None) -> Rec
 
 
 def sections(view: RecordView) -> list[Section]:
+    """`view.record.doc` is schema 2 (RecordService.get upgrades a schema-1 version)."""
     rec, doc = view.record, view.record.doc
     out = [
         _section(
@@ -90,7 +99,7 @@ def sections(view: RecordView) -> list[Section]:
             N_("Interview"),
             (N_("Date"), (doc.get("interview") or {}).get("date")),
             (N_("Place"), (doc.get("interview") or {}).get("place")),
-            (N_("Language"), (doc.get("interview") or {}).get("language")),
+            (N_("Languages"), ", ".join((doc.get("interview") or {}).get("languages") or [])),
             (N_("Interviewer"), (doc.get("interview") or {}).get("interviewer")),
             (N_("Interpreter"), (doc.get("interview") or {}).get("interpreter")),
         ),
@@ -107,6 +116,10 @@ def sections(view: RecordView) -> list[Section]:
     out.append(
         _section(
             N_("Consent"),
+            (N_("Obtained"), OBTAINED_LABELS.get(c.get("obtained"), "not recorded")),
+            (N_("Method"), c.get("method")),
+            (N_("Obtained on"), c.get("obtained_on")),
+            (N_("Obtained by"), c.get("obtained_by")),
             (N_("Scope"), SCOPE_LABELS.get(str(c.get("scope")), c.get("scope"))),
             (N_("Contact allowed"), "yes" if c.get("contact_allowed") else "no"),
             (N_("Withdrawn"), withdrawn),
@@ -146,7 +159,7 @@ def _section(title: str, *items: tuple[Any, ...]) -> Section:
 def _person(p: dict[str, Any]) -> Section:
     sens = p.get("sensitive") or {}
     return _section(
-        f"Person {p.get('id', '')}: {p.get('role', '')}",
+        f"Person {p.get('id', '')}: {', '.join(p.get('roles') or [])}",
         (N_("Pseudonym"), p.get("pseudonym")),
         (N_("Relationship"), p.get("relationship")),
         (N_("Related to"), p.get("related_to")),

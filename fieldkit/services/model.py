@@ -5,11 +5,19 @@ the narrative, risk, tags and status. It is stored as one JSON document per
 version; docs/data-model.md describes every field. Validation is strict: an
 unknown field is an error (a typo must not silently drop testimony), and every
 problem names its field, e.g. ``incidents[1].date.earliest: not a date``.
+
+Schema 2 (issue 10) holds several interview languages, several roles per person and
+whether, how, when and by whom consent was obtained. Stored versions are never
+rewritten: their bytes and hashes are evidence, and HQ may already hold them. A
+schema-1 document is upgraded when it is read (``upgrade``), and ``validate`` accepts
+schema 1 and 2 and always returns schema 2, so the next saved version is schema 2.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,7 +28,9 @@ from fieldkit.formats import text as text_rules
 from fieldkit.formats.canonical import canonical_json
 from fieldkit.msgids import N_
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Every schema validate() reads: 1 from devices and vaults older than issue 10.
+READABLE_SCHEMAS = (1, 2)
 
 INCIDENT_TYPES: dict[str, str] = {
     "arbitrary_detention": N_("Arbitrary arrest or detention"),
@@ -51,6 +61,7 @@ ACTOR_TYPES: dict[str, str] = {
     "unknown": N_("Unknown"),
 }
 PERSON_ROLES = ("informant", "victim", "relative", "witness", "other")
+CONSENT_METHODS = ("oral", "written")
 CONSENT_SCOPES = ("hq_only", "anonymised_publication", "named_publication")
 RISK_LEVELS = ("low", "medium", "high", "critical")
 # 'exported' and 'delivered' are read only in bundles from older devices: delivery is
@@ -67,6 +78,8 @@ MAX_PERSONS = 100
 MAX_INCIDENTS = 100
 MAX_TAGS = 40
 MAX_VICTIMS = 100
+MAX_LANGUAGES = 8
+MAX_ROLES = len(PERSON_ROLES)
 MAX_AMOUNT = 32  # characters of a fine's amount
 # A record travels as one section of at most bundle.MAX_RECORD_SIZE bytes: its document
 # in canonical JSON plus the id, version and two timestamps around it (< 200 bytes).
@@ -88,7 +101,9 @@ class _Problems:
 
 
 def validate(doc: Any) -> dict[str, Any]:
-    """Return the normalised record document, or raise InvalidInput listing every problem."""
+    """Return the normalised schema-2 record document, or raise InvalidInput listing every
+    problem. A schema-1 document is checked by the rules of schema 1 (its fields, not the
+    new ones) and returned upgraded, as ``upgrade`` would."""
     p = _Problems()
     out = _record(doc, p)
     if p.items:
@@ -123,16 +138,19 @@ def _record(doc: Any, p: _Problems) -> dict[str, Any]:
         p,
     )
     schema = doc.get("schema", SCHEMA_VERSION)
-    if schema != SCHEMA_VERSION:
-        p.add("schema", f"must be {SCHEMA_VERSION}")
+    if type(schema) is not int or schema not in READABLE_SCHEMAS:
+        p.add("schema", f"must be {' or '.join(str(n) for n in READABLE_SCHEMAS)}")
+        schema = SCHEMA_VERSION
+    v1 = schema == 1
     out: dict[str, Any] = {"schema": SCHEMA_VERSION}
     out["pseudonym"] = _text(doc.get("pseudonym"), "pseudonym", p, required=True)
     out["status"] = _choice(doc.get("status", "draft"), "status", STATUSES, p)
     out["risk"] = _choice(doc.get("risk", "medium"), "risk", RISK_LEVELS, p)
     out["tags"] = _tags(doc.get("tags", []), p)
-    out["interview"] = _interview(doc.get("interview", {}), p)
+    out["interview"] = _interview(doc.get("interview", {}), p, v1=v1)
     out["narrative"] = _long(doc.get("narrative", ""), "narrative", p, limit=MAX_NARRATIVE)
-    out["persons"] = _list(doc.get("persons", []), "persons", MAX_PERSONS, _person, p)
+    person = _person_v1 if v1 else _person
+    out["persons"] = _list(doc.get("persons", []), "persons", MAX_PERSONS, person, p)
     _assign_ids(out["persons"], "p")
     _unique_ids(out["persons"], "persons", p)
     person_ids = {person.get("id") for person in out["persons"]}
@@ -147,17 +165,23 @@ def _record(doc: Any, p: _Problems) -> dict[str, Any]:
         for v in inc.get("victims", []):
             if v not in person_ids:
                 p.add(f"incidents[{i}].victims", f"no person with id '{v}' in this record")
-    out["consent"] = _consent(doc.get("consent"), p)
+    out["consent"] = _consent(doc.get("consent"), p, v1=v1)
     if not p.items and len(canonical_json(out)) > MAX_DOC_BYTES:
         p.add("record", f"is larger than {MAX_DOC_BYTES} bytes as JSON (shorten the texts)")
     return out
 
 
-def _interview(v: Any, p: _Problems) -> dict[str, Any]:
+def _interview(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if not isinstance(v, dict):
         p.add("interview", "must be an object")
         return {}
-    _unknown(v, {"date", "place", "language", "interviewer", "interpreter"}, "interview", p)
+    # A schema-2 document that still says 'language' gets told the new name.
+    langs_key = "language" if v1 else "languages"
+    _unknown(
+        v, {"date", "place", "language", langs_key, "interviewer", "interpreter"}, "interview", p
+    )
+    if not v1 and "language" in v:
+        p.add("interview.language", "schema 2 has 'languages', a list such as [ru, tg]")
     out: dict[str, Any] = {}
     d = v.get("date")
     if d is None or d == "":
@@ -165,10 +189,20 @@ def _interview(v: Any, p: _Problems) -> dict[str, Any]:
     else:
         out["date"] = _iso_date(d, "interview.date", p)
     out["place"] = _text(v.get("place", ""), "interview.place", p, limit=MAX_SHORT)
-    lang = v.get("language", "")
-    if lang and (not isinstance(lang, str) or not _LANG_RE.fullmatch(lang)):
-        p.add("interview.language", "use a language code such as ru, tg, en or uz")
-    out["language"] = lang if isinstance(lang, str) else ""
+    if v1:
+        lang = v.get("language", "")
+        if lang and (not isinstance(lang, str) or not _LANG_RE.fullmatch(lang)):
+            p.add("interview.language", "use a language code such as ru, tg, en or uz")
+        out["languages"] = [lang] if isinstance(lang, str) and lang else []
+    else:
+        out["languages"] = _codes(
+            v.get("languages", []),
+            "interview.languages",
+            p,
+            check=lambda c: _LANG_RE.fullmatch(c) is not None,
+            hint="use a language code such as ru, tg, en or uz",
+            most=MAX_LANGUAGES,
+        )
     out["interviewer"] = _text(
         v.get("interviewer", ""), "interview.interviewer", p, limit=MAX_SHORT
     )
@@ -178,7 +212,37 @@ def _interview(v: Any, p: _Problems) -> dict[str, Any]:
     return out
 
 
-def _person(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+def _codes(
+    v: Any,
+    path: str,
+    p: _Problems,
+    *,
+    check: Callable[[str], bool],
+    hint: str,
+    most: int,
+    least: int = 0,
+) -> list[str]:
+    """A list of codes, each passing `check`, none twice, order kept (the first is the main one)."""
+    if not isinstance(v, list) or not least <= len(v) <= most:
+        at_least = f"at least {least} and " if least else ""
+        p.add(path, f"must be a list of {at_least}at most {most} codes")
+        return []
+    out: list[str] = []
+    for i, c in enumerate(v):
+        if not isinstance(c, str) or not check(c):
+            p.add(f"{path}[{i}]", hint)
+        elif c in out:
+            p.add(f"{path}[{i}]", f"'{c}' is listed twice")
+        else:
+            out.append(c)
+    return out
+
+
+def _person_v1(v: Any, path: str, p: _Problems) -> dict[str, Any]:
+    return _person(v, path, p, v1=True)
+
+
+def _person(v: Any, path: str, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if not isinstance(v, dict):
         p.add(path, "must be an object")
         return {}
@@ -187,6 +251,7 @@ def _person(v: Any, path: str, p: _Problems) -> dict[str, Any]:
         {
             "id",
             "role",
+            "role" if v1 else "roles",
             "pseudonym",
             "relationship",
             "related_to",
@@ -201,12 +266,25 @@ def _person(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "id" in v:
         out["id"] = _ident(v["id"], f"{path}.id", p)
-    out["role"] = _choice(v.get("role"), f"{path}.role", PERSON_ROLES, p)
+    if v1:
+        out["roles"] = [_choice(v.get("role"), f"{path}.role", PERSON_ROLES, p)]
+    else:
+        if "role" in v:
+            p.add(f"{path}.role", "schema 2 has 'roles', a list such as [informant, victim]")
+        out["roles"] = _codes(
+            v.get("roles"),
+            f"{path}.roles",
+            p,
+            check=lambda c: c in PERSON_ROLES,
+            hint=f"must be one of: {', '.join(PERSON_ROLES)}",
+            most=MAX_ROLES,
+            least=1,
+        )
     out["pseudonym"] = _text(v.get("pseudonym", ""), f"{path}.pseudonym", p, limit=MAX_SHORT)
     out["relationship"] = _text(
         v.get("relationship", ""), f"{path}.relationship", p, limit=MAX_SHORT
     )
-    if out["role"] == "relative" and not out["relationship"]:
+    if "relative" in out["roles"] and not out["relationship"]:
         p.add(f"{path}.relationship", "a relative needs a relationship (e.g. mother, brother)")
     rel = v.get("related_to")
     out["related_to"] = None if rel in (None, "") else _ident(rel, f"{path}.related_to", p)
@@ -330,13 +408,16 @@ def _legal(v: Any, path: str, p: _Problems) -> dict[str, Any]:
     return out
 
 
-def _consent(v: Any, p: _Problems) -> dict[str, Any]:
+def _consent(v: Any, p: _Problems, *, v1: bool = False) -> dict[str, Any]:
     if v is None:
         v = {}
     if not isinstance(v, dict):
         p.add("consent", "must be an object")
         return {}
-    _unknown(v, {"scope", "contact_allowed", "withdrawn", "withdrawn_on", "notes"}, "consent", p)
+    fields = {"scope", "contact_allowed", "withdrawn", "withdrawn_on", "notes"}
+    if not v1:
+        fields |= {"obtained", "method", "obtained_on", "obtained_by"}
+    _unknown(v, fields, "consent", p)
     out: dict[str, Any] = {
         "scope": _choice(v.get("scope", "hq_only"), "consent.scope", CONSENT_SCOPES, p)
     }
@@ -351,6 +432,101 @@ def _consent(v: Any, p: _Problems) -> dict[str, Any]:
     if out["withdrawn_on"] and not out["withdrawn"]:
         p.add("consent.withdrawn_on", "set withdrawn to true as well")
     out["notes"] = _long(v.get("notes", ""), "consent.notes", p, limit=MAX_TEXT)
+    # Whether consent was obtained: null until the fieldworker records it (schema 1 never did).
+    obtained = v.get("obtained")
+    if obtained is not None and not isinstance(obtained, bool):
+        p.add("consent.obtained", "must be true, false or null (not recorded yet)")
+        obtained = None
+    out["obtained"] = obtained
+    method = v.get("method", "")
+    if method is None:
+        method = ""
+    if method != "" and method not in CONSENT_METHODS:
+        p.add("consent.method", f"must be one of: {', '.join(CONSENT_METHODS)}, or empty")
+        method = ""
+    out["method"] = method
+    if obtained is True and not out["method"]:
+        p.add("consent.method", "say how consent was obtained: oral or written")
+    on = v.get("obtained_on")
+    out["obtained_on"] = None if on in (None, "") else _iso_date(on, "consent.obtained_on", p)
+    out["obtained_by"] = _text(v.get("obtained_by", ""), "consent.obtained_by", p, limit=MAX_SHORT)
+    return out
+
+
+# ---- schema 2: reading older documents, consent -------------------------
+
+
+def upgrade(doc: Any) -> dict[str, Any]:
+    """A schema-2 copy of a record document read from a vault or a bundle; `doc` itself is
+    not changed, and a schema-2 document comes back as an equal copy.
+
+    The stored bytes of a version never change (its hash is evidence and HQ may hold it):
+    upgrade happens on reading, for display, editing and analysis. For a normalised
+    schema-1 document the result equals ``validate(doc)``. Only the shape changes: a
+    schema-1 ``interview.language`` "ru" becomes ``languages`` ["ru"] ("" becomes []),
+    each person's ``role`` becomes ``roles`` [role], and consent gets ``obtained`` null
+    (not recorded), ``method`` "", ``obtained_on`` null and ``obtained_by`` "".
+    """
+    if not isinstance(doc, dict):
+        raise InvalidInput("invalid record: record: must be a JSON object")
+    out = copy.deepcopy(doc)
+    schema = out.get("schema", SCHEMA_VERSION)
+    if type(schema) is int and schema == SCHEMA_VERSION:
+        return out
+    if type(schema) is not int or schema != 1:
+        raise InvalidInput(
+            f"invalid record: schema: must be {' or '.join(str(n) for n in READABLE_SCHEMAS)}",
+            problems=[("schema", "unknown schema")],
+        )
+    out["schema"] = SCHEMA_VERSION
+    interview = out.get("interview")
+    if isinstance(interview, dict) and "language" in interview:
+        lang = interview["language"]
+        # Only "" means no language; anything else is kept for validate() to judge.
+        _rename(interview, "language", "languages", [] if lang == "" else [lang])
+    for person in out.get("persons") or []:
+        if isinstance(person, dict) and "role" in person:
+            _rename(person, "role", "roles", [person["role"]])
+    consent = out.get("consent")
+    if isinstance(consent, dict):
+        for key, default in (
+            ("obtained", None),
+            ("method", ""),
+            ("obtained_on", None),
+            ("obtained_by", ""),
+        ):
+            consent.setdefault(key, default)
+    return out
+
+
+def _rename(d: dict[str, Any], old: str, new: str, value: Any) -> None:
+    """Replace key `old` by `new` holding `value`, in the same place among the keys."""
+    items = [(new, value) if k == old else (k, v) for k, v in d.items()]
+    d.clear()
+    d.update(items)
+
+
+def lacks_consent(doc: Any) -> bool:
+    """True when the record does not say that consent was obtained (obtained is null, i.e.
+    not recorded, or false). Such a record is flagged in the list and is exported only
+    after the fieldworker confirms. Reads schema 1 (never recorded) and schema 2."""
+    if not isinstance(doc, dict):
+        return True
+    consent = upgrade(doc).get("consent")
+    return not (isinstance(consent, dict) and consent.get("obtained") is True)
+
+
+def consent_warnings(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """Advice for a valid schema-2 document, not errors: when consent was obtained, say
+    when and by whom. Each entry is (field, problem), like InvalidInput.problems."""
+    c = doc.get("consent") or {}
+    if c.get("obtained") is not True:
+        return []
+    out: list[tuple[str, str]] = []
+    if not c.get("obtained_on"):
+        out.append(("consent.obtained_on", "say when consent was obtained"))
+    if not c.get("obtained_by"):
+        out.append(("consent.obtained_by", "say who took the consent"))
     return out
 
 
@@ -568,7 +744,7 @@ def template() -> dict[str, Any]:
         "interview": {
             "date": "2026-05-14",
             "place": "Community centre, Almaty",
-            "language": "ru",
+            "languages": ["ru", "tg"],
             "interviewer": "FW-03",
             "interpreter": "",
         },
@@ -576,7 +752,7 @@ def template() -> dict[str, Any]:
         "persons": [
             {
                 "id": "p1",
-                "role": "informant",
+                "roles": ["informant", "victim"],
                 "pseudonym": "K-7",
                 "relationship": "",
                 "related_to": None,
@@ -587,7 +763,7 @@ def template() -> dict[str, Any]:
             },
             {
                 "id": "p2",
-                "role": "relative",
+                "roles": ["relative"],
                 "pseudonym": "K-7 mother",
                 "relationship": "mother",
                 "related_to": "p1",
@@ -641,5 +817,9 @@ def template() -> dict[str, Any]:
             "withdrawn": False,
             "withdrawn_on": None,
             "notes": "",
+            "obtained": True,
+            "method": "oral",
+            "obtained_on": "2026-05-14",
+            "obtained_by": "FW-03",
         },
     }

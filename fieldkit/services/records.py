@@ -22,11 +22,15 @@ RECORD_PREFIX = "r"
 
 @dataclass(frozen=True)
 class Record:
+    """One version of a record as read: `doc` is always schema 2 (model.upgrade), whatever
+    schema the stored version has; `stored_schema` says which (the bytes never change)."""
+
     id: str
     version: int
     doc: dict[str, Any]
     created_at: str
     updated_at: str
+    stored_schema: int = model.SCHEMA_VERSION
 
 
 class RecordService:
@@ -152,7 +156,22 @@ class RecordService:
         if found is None:
             raise NotFound(f"record {s.id} has no version {v}")
         doc, _ = found
-        return Record(s.id, v, json.loads(doc), s.created_at, s.updated_at)
+        stored = json.loads(doc)
+        # Upgrade on read: a schema-1 version stays schema 1 in the vault (its hash is
+        # evidence, HQ may hold it); what is shown or edited is its schema-2 form.
+        return Record(
+            s.id,
+            v,
+            model.upgrade(stored),
+            s.created_at,
+            s.updated_at,
+            int(stored.get("schema", model.SCHEMA_VERSION)),
+        )
+
+    def lacking_consent(self, record_ids: list[str]) -> set[str]:
+        """Those of `record_ids` whose current version does not say consent was obtained
+        (model.lacks_consent): flagged in lists, held back at export until confirmed."""
+        return rec_store.lacking_consent(self._db, record_ids)
 
     def summary(self, record_id: str) -> RecordSummary:
         return self._summary(record_id)

@@ -102,6 +102,14 @@ def exported_items(db: Database, seq: int) -> list[tuple[str, str, int]]:
     ]
 
 
+def record_ever_exported(db: Database, record_id: str) -> bool:
+    """Whether some bundle in the export log carries a version of this record."""
+    return (
+        db.one("SELECT 1 FROM export_items WHERE kind='record' AND item_id=? LIMIT 1", (record_id,))
+        is not None
+    )
+
+
 def records_to_export(db: Database, everything: bool) -> list[tuple[str, int]]:
     """(record id, version) of every saved version no bundle carries (an abandoned
     bundle's items were released): records in the order they were made, each one's

@@ -149,6 +149,31 @@ def list_versions(db: Database, record_id: str) -> list[tuple[int, bytes, bytes,
     ]
 
 
+_IN_CHUNK = 500
+
+
+def lacking_consent(db: Database, record_ids: list[str]) -> set[str]:
+    """Those of `record_ids` whose current version does not record consent as obtained:
+    `consent.obtained` is not JSON true (null, false, or absent as in schema 1). The same
+    rule as services/model.py lacks_consent, read in SQL so a list of records need not
+    parse each whole document in Python."""
+    out: set[str] = set()
+    for i in range(0, len(record_ids), _IN_CHUNK):
+        chunk = record_ids[i : i + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        out.update(
+            str(r[0])
+            for r in db.all(
+                "SELECT r.id FROM records r JOIN record_versions v"
+                " ON v.record_id = r.id AND v.version = r.version"
+                f" WHERE r.id IN ({marks}) AND"
+                " COALESCE(json_type(CAST(v.doc AS TEXT), '$.consent.obtained'), '') <> 'true'",
+                tuple(chunk),
+            )
+        )
+    return out
+
+
 def all_record_ids(db: Database) -> list[str]:
     return [str(r[0]) for r in db.all("SELECT id FROM records ORDER BY rid")]
 

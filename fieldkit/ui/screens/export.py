@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     Checkbox,
@@ -27,7 +27,7 @@ from fieldkit.services import export as export_svc
 from fieldkit.services import fsio
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
-from fieldkit.ui.screens.dialogs import FolderPickerScreen
+from fieldkit.ui.screens.dialogs import ConfirmScreen, FolderPickerScreen
 from fieldkit.ui.text import SAFE_INPUT, fill, literal
 from fieldkit.ui.widgets import MarkedCheckbox
 
@@ -139,17 +139,51 @@ class ExportScreen(FieldkitScreen):
             hq=hqs,
         )
         text.append(_left_over(plan.left_records, plan.left_attachments))
+        if plan.without_consent:
+            text.append(
+                "\n"
+                + _(
+                    "! Without recorded consent: {n} (marked ! in the list). You are asked "
+                    "at Export; they stay on this laptop unless you confirm."
+                ).format(n=len(plan.without_consent))
+            )
         self.query_one("#plan", Static).update(text)
 
     @on(Button.Pressed, "#go")
     def go(self) -> None:
         dest = Path(self.query_one("#dest", Input).value.strip()).expanduser()
+        everything = self.query_one("#all", Checkbox).value
+        try:
+            lacking = export_svc.plan(self.db, everything=everything).without_consent
+        except FieldkitError as exc:
+            self.query_one("#result", Static).update(error_text(exc))
+            return
+        if not lacking:
+            self.start(dest, everything, include_without_consent=False)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice is None:
+                self.query_one("#result", Static).update(_("Export cancelled: nothing written."))
+                return
+            self.start(dest, everything, include_without_consent=choice == "include")
+
+        self.app.push_screen(WithoutConsentScreen(lacking), answered)
+
+    def start(self, dest: Path, everything: bool, *, include_without_consent: bool) -> None:
         self.query_one("#go", Button).disabled = True
         self.query_one("#progress").remove_class("hidden")
-        self.run_export(dest, self.query_one("#all", Checkbox).value)
+        self.run_export(dest, everything, include_without_consent=include_without_consent)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def run_export(self, dest: Path, everything: bool, resend: int | None = None) -> None:
+    def run_export(
+        self,
+        dest: Path,
+        everything: bool,
+        resend: int | None = None,
+        *,
+        include_without_consent: bool = False,
+    ) -> None:
         """A new bundle, or (with `resend`) bundle `resend` written again."""
         conn = self.vault.connect()
         progress = lambda d, t: self.from_worker(self._progress, d, t)  # noqa: E731
@@ -159,7 +193,12 @@ class ExportScreen(FieldkitScreen):
                 res = export_svc.resend(conn, resend, dest, now=self.fk.ctx.now, progress=progress)
             else:
                 res = export_svc.export(
-                    conn, dest, everything=everything, now=self.fk.ctx.now, progress=progress
+                    conn,
+                    dest,
+                    everything=everything,
+                    include_without_consent=include_without_consent,
+                    now=self.fk.ctx.now,
+                    progress=progress,
                 )
         except FieldkitError as exc:
             self.from_worker(self.done, error_text(exc).plain)
@@ -167,9 +206,13 @@ class ExportScreen(FieldkitScreen):
         finally:
             conn.close()
         if res is None:
-            self.from_worker(
-                self.done, _("Nothing to export: every record is already in a bundle.")
+            held = () if resend is not None or include_without_consent else self._held(everything)
+            nothing = (
+                _("Nothing else to export.")
+                if held
+                else _("Nothing to export: every record is already in a bundle.")
             )
+            self.from_worker(self.done, nothing + _held_note(held))
             return
         if resend is not None:
             text = _("Bundle {seq} written again.\n{path}\nFingerprint: {fp}").format(
@@ -187,7 +230,15 @@ class ExportScreen(FieldkitScreen):
                 path=res.path,
                 fp=res.short_hash,
             ) + _left_over(res.left_records, res.left_attachments)
+            text += _held_note(res.held) + _included_note(res.included_without_consent)
         self.from_worker(self.done, text)
+
+    def _held(self, everything: bool) -> tuple[export_svc.Held, ...]:
+        conn = self.vault.connect()
+        try:
+            return export_svc.plan(conn, everything=everything).held
+        finally:
+            conn.close()
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#progress", ProgressBar).update(total=total, progress=done)
@@ -211,3 +262,79 @@ def _left_over(records: int, attachments: int) -> str:
         "{r} more record(s) and {a} attachment(s) do not fit in one bundle: "
         "export again for the next one."
     ).format(r=records, a=attachments)
+
+
+MAX_NAMED = 6  # records lacking consent named in the dialog (it must fit 80x24)
+
+
+def _names(records: tuple[export_svc.Held, ...]) -> str:
+    names = [f"  {h.id[:12]}  {h.pseudonym}" for h in records[:MAX_NAMED]]
+    if len(records) > MAX_NAMED:
+        names.append("  " + _("and {n} more").format(n=len(records) - MAX_NAMED))
+    return "\n".join(names)
+
+
+def _held_note(held: tuple[export_svc.Held, ...]) -> str:
+    if not held:
+        return ""
+    return (
+        "\n"
+        + _(
+            "HELD BACK, without recorded consent: {n} record(s). They stay on this laptop "
+            "and go in a later export once consent is recorded, or when you confirm:"
+        ).format(n=len(held))
+        + "\n"
+        + _names(held)
+    )
+
+
+def _included_note(included: tuple[export_svc.Held, ...]) -> str:
+    if not included:
+        return ""
+    return "\n" + _("Included as you confirmed: {n} record(s) without recorded consent.").format(
+        n=len(included)
+    )
+
+
+class WithoutConsentScreen(ConfirmScreen):
+    """Some records to export lack recorded consent: hold them back (the default and
+    the focused button), export them too, or cancel. Dismisses with "hold", "include" or
+    None. Pseudonyms are shown literally."""
+
+    def __init__(self, records: tuple[export_svc.Held, ...]) -> None:
+        question = (
+            _(
+                "{n} record(s) to export lack recorded consent (not recorded, or not obtained):"
+            ).format(n=len(records))
+            + "\n"
+            + _names(records)
+            + "\n\n"
+            + _(
+                "Export them anyway? If you hold them back, the rest is exported and they "
+                "stay on this laptop."
+            )
+        )
+        super().__init__(question, yes=_("Export them too"))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield from self.body()
+            with Horizontal(classes="buttons"):
+                yield Button(_("Hold them back"), variant="primary", id="hold")
+                yield Button(self.yes, variant="error", id="yes")
+                yield Button(_("Cancel"), id="no")
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # ConfirmScreen's own on_mount would focus Cancel
+        self.query_one("#hold", Button).focus()
+
+    @on(Button.Pressed)
+    def answer(self, event: Button.Pressed) -> None:
+        # ConfirmScreen's own handler (a True/False answer) must not run after this one.
+        event.prevent_default()
+        event.stop()
+        choice = {"hold": "hold", "yes": "include"}.get(event.button.id or "")
+        self.dismiss(choice)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

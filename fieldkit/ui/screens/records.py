@@ -28,9 +28,15 @@ def incident_label(code: str) -> str:
     return _(model.INCIDENT_TYPES.get(code, code))
 
 
+# The records list's mark for a record that lacks consent (model.lacks_consent): a
+# character, readable without colour, explained under the table.
+NO_CONSENT_MARK = "!"
+
+
 class RecordTable(LiteralTable):
     """A table of record summaries; the row key is the record id. On a field vault it
-    also shows each record's delivery state (services/delivery.py)."""
+    also shows each record's delivery state (services/delivery.py) and, in its first
+    column, NO_CONSENT_MARK for a record that lacks consent."""
 
     def __init__(self, *, with_delivery: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -39,6 +45,8 @@ class RecordTable(LiteralTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
+        if self.with_delivery:
+            self.add_column(NO_CONSENT_MARK, key="consent", width=1)
         self.add_column(_("Status"), key="status", width=9)
         if self.with_delivery:
             self.add_column(_("Delivery"), key="delivery", width=delivery.SHORT_WIDTH)
@@ -53,11 +61,17 @@ class RecordTable(LiteralTable):
         *,
         append: bool = False,
         states: dict[str, delivery.DeliveryState] | None = None,
+        lacking: set[str] | None = None,
     ) -> None:
         if not append:
             self.clear()
         for r in rows:
             self.add_row(
+                *(
+                    [NO_CONSENT_MARK if r.id in (lacking or ()) else ""]
+                    if self.with_delivery
+                    else []
+                ),
                 _(r.status),
                 *([Text(states[r.id].short(_))] if states else []),
                 r.interview_date or "—",
@@ -95,6 +109,7 @@ class RecordsScreen(FieldkitScreen):
         super().__init__()
         self._timer: Timer | None = None
         self._more = False
+        self._lacking: set[str] = set()  # shown records that lack consent
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -166,15 +181,25 @@ class RecordsScreen(FieldkitScreen):
     def refresh_list(self) -> None:
         rows = self._page(0)
         self._more = len(rows) == SHOWN
-        self.query_one(RecordTable).show(rows, states=delivery.states(self.db, rows))
+        self._lacking = RecordService(self.db).lacking_consent([r.id for r in rows])
+        self.query_one(RecordTable).show(
+            rows, states=delivery.states(self.db, rows), lacking=self._lacking
+        )
         self._update_count()
 
     def _update_count(self) -> None:
         table = self.query_one(RecordTable)
         total = RecordService(self.db).count()
         more = _(" (more below)") if self._more else ""
+        legend = (
+            "   " + _("{mark} = consent not recorded or not obtained").format(mark=NO_CONSENT_MARK)
+            if self._lacking
+            else ""
+        )
         self.query_one("#count", Static).update(
-            _("{shown} shown of {total} records").format(shown=table.row_count, total=total) + more
+            _("{shown} shown of {total} records").format(shown=table.row_count, total=total)
+            + more
+            + legend
         )
 
     @on(DataTable.RowHighlighted)
@@ -183,7 +208,9 @@ class RecordsScreen(FieldkitScreen):
         if self._more and event.cursor_row >= table.row_count - 5:
             rows = self._page(table.row_count)
             self._more = len(rows) == SHOWN
-            table.show(rows, append=True, states=delivery.states(self.db, rows))
+            lacking = RecordService(self.db).lacking_consent([r.id for r in rows])
+            self._lacking |= lacking
+            table.show(rows, append=True, states=delivery.states(self.db, rows), lacking=lacking)
             self._update_count()
 
     @on(Input.Changed, "#search")
