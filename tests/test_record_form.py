@@ -95,12 +95,14 @@ def _translations(lang: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("lang", ["ru", "tg"])
 def test_every_label_and_choice_is_translated(lang: str) -> None:
+    """(Fails for new labels until the lead translates them after a merge.)"""
     catalogue = _translations(lang)
     labels = {p.label for _s, _f, p in PARTS} | {
         label for _s, f in FIELDS for _c, label in getattr(f.kind, "options", ())
     }
     labels |= {p.placeholder for _s, _f, p in PARTS if p.placeholder}
-    assert not [x for x in sorted(labels) if not catalogue.get(x)]
+    missing = [x for x in sorted(labels) if not catalogue.get(x)]
+    assert not missing, f"{len(missing)} untranslated: {missing}"
 
 
 @pytest.mark.parametrize("lang", ["ru", "tg"])
@@ -126,6 +128,8 @@ WRONG: dict[type, Any] = {
     rf.Date: "14.05.2026",
     rf.TextList: "one, two",
     rf.Choice: "no-such-code",
+    rf.Ticks: ["no-such-code"],
+    rf.YesNo: "maybe",
     rf.Flag: "yes",
     rf.PersonRef: "p99",
     rf.PersonTicks: ["p99"],

@@ -54,6 +54,30 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Ticks:
+    """Several codes of a fixed list, each a tick box: (code, label msgid) in the order
+    shown. The document keeps its own order (the first is the main one); a code ticked
+    later goes to the end."""
+
+    options: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class YesNo:
+    """true, false, or null (not recorded yet), chosen from a list of three."""
+
+    # (code, label msgid) as shown; YES_NO turns a code into the document's value.
+    options: tuple[tuple[str, str], ...] = (
+        ("", N_("not recorded")),
+        ("yes", N_("yes")),
+        ("no", N_("no")),
+    )
+
+
+YES_NO: dict[str, bool | None] = {"": None, "yes": True, "no": False}
+
+
+@dataclass(frozen=True)
 class Flag:
     """A tick box (true or false); the field's label is the box's own text."""
 
@@ -97,6 +121,8 @@ class LongText:
 
 Kind = (
     Text
+    | Ticks
+    | YesNo
     | Year
     | Date
     | TextList
@@ -203,9 +229,9 @@ INTERVIEW = Section("interview", "tab-interview", None, (
           N_("The day of the interview, as year-month-day."), example="YYYY-MM-DD"),
     Field("f-place", ("interview", "place"), N_("Place"), Text(),
           N_("Where the interview took place: a town, not an address.")),
-    Field("f-language", ("interview", "language"), N_("Language"), Text(),
-          N_("The language of the interview as a code such as ru, tg, uz or en."),
-          example="ru, tg, en…"),
+    Field("f-languages", ("interview", "languages"), N_("Languages"), TextList(),
+          N_("The languages of the interview as codes, the main one first, e.g. ru, tg."),
+          example="ru, tg, uz, en…"),
     Field("f-interviewer", ("interview", "interviewer"), N_("Interviewer"), Text(),
           N_("Who conducted the interview.")),
     Field("f-interpreter", ("interview", "interpreter"), N_("Interpreter"), Text(),
@@ -213,8 +239,8 @@ INTERVIEW = Section("interview", "tab-interview", None, (
 ))
 
 PERSONS = Section("persons", "tab-persons", "persons", (
-    Field("p-role", ("role",), N_("Role"), Choice(_codes(model.PERSON_ROLES), "victim"),
-          N_("What this person is in the testimony.")),
+    Field("p-roles", ("roles",), N_("Roles"), Ticks(_codes(model.PERSON_ROLES)),
+          N_("What this person is in the testimony: one or more, the main one first.")),
     Field("p-pseudonym", ("pseudonym",), N_("Pseudonym"), Text(),
           N_("A name for this person that does not identify them.")),
     Field("p-relationship", ("relationship",), N_("Relationship"), Text(),
@@ -285,6 +311,15 @@ INCIDENTS = Section("incidents", "tab-incidents", "incidents", (
 ))
 
 CONSENT = Section("consent", "tab-consent", None, (
+    Field("f-obtained", ("consent", "obtained"), N_("Obtained"), YesNo(),
+          N_("Whether the person gave their consent; a record without it is held back.")),
+    Field("f-method", ("consent", "method"), N_("Method"),
+          Choice((("", N_("not said")), ("oral", N_("oral")), ("written", N_("in writing"))), ""),
+          N_("Oral or in writing; required when consent was obtained.")),
+    Field("f-obtained-on", ("consent", "obtained_on"), N_("Obtained on"), Date(),
+          N_("The day consent was obtained, as year-month-day."), example="YYYY-MM-DD"),
+    Field("f-obtained-by", ("consent", "obtained_by"), N_("Obtained by"), Text(),
+          N_("Who took the consent, e.g. your fieldworker name.")),
     Field("f-scope", ("consent", "scope"), N_("Scope"),
           Choice(_labelled(_SCOPES), "hq_only"),
           N_("What the person agreed this testimony may be used for.")),

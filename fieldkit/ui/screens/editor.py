@@ -170,8 +170,14 @@ class EditorScreen(FieldkitScreen):
 
     @staticmethod
     def _merge(doc: Any) -> dict[str, Any]:
+        """A draft as the form shows it: a schema-1 draft (saved before schema 2) is
+        upgraded like a stored version; anything missing comes from a blank record."""
         base = form.blank_record()
         if isinstance(doc, dict):
+            try:
+                doc = model.upgrade(doc)
+            except InvalidInput:
+                pass  # kept as it is: saving names what is wrong
             base.update(doc)
         return base
 
@@ -248,7 +254,7 @@ class EditorScreen(FieldkitScreen):
         item = self._item(section)
         if item is None:
             return
-        value = fields.read(self, field, self.doc)
+        value = fields.read(self, field, self.doc, item)
         if value is fields.KEEP or value == fields.get(item, field.path):
             return
         before = self._side_label(section, item)

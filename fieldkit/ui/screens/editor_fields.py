@@ -46,7 +46,9 @@ CHANGED = (
 
 
 def person_label(p: dict[str, Any]) -> RichText:
-    return literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
+    """'p1: K-7 (informant, victim)': the id, the pseudonym and every role."""
+    roles = ", ".join(_(r) for r in p.get("roles") or [] if isinstance(r, str) and r)
+    return literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({roles})")
 
 
 def owners() -> dict[str, tuple[rf.Section, rf.Field]]:
@@ -103,6 +105,12 @@ def _widget(kind: rf.Kind, part: rf.Part) -> Widget:
         return Select[str]([], compact=True, id=part.id, prompt="—")
     if isinstance(kind, rf.PersonTicks):
         return MarkedSelectionList(id=part.id)
+    if isinstance(kind, rf.Ticks):
+        ticks = (Selection(_(label), code, False) for code, label in kind.options)
+        return MarkedSelectionList(*ticks, id=part.id)
+    if isinstance(kind, rf.YesNo):
+        options = [(_(label), code) for code, label in kind.options]
+        return Select(options, compact=True, id=part.id, allow_blank=False, value="")
     if isinstance(kind, rf.Flag):
         return MarkedCheckbox(_(part.label), compact=True, id=part.id)
     if isinstance(kind, rf.LongText):
@@ -146,6 +154,18 @@ def write(screen: Screen[Any], field: rf.Field, item: dict[str, Any], doc: dict[
     if isinstance(kind, rf.Choice):
         if value is not None:
             screen.query_one(f"#{ids[0]}", Select).value = value
+    elif isinstance(kind, rf.YesNo):
+        code = next((c for c, v in rf.YES_NO.items() if v is value), "")
+        screen.query_one(f"#{ids[0]}", Select).value = code
+    elif isinstance(kind, rf.Ticks):
+        # Ticked in the document's order, so `selected` keeps it.
+        ticks = screen.query_one(f"#{ids[0]}", MarkedSelectionList)
+        known = {code for code, _label in kind.options}
+        with screen.prevent(SelectionList.SelectedChanged):
+            ticks.deselect_all()
+            for code in value or []:
+                if code in known:
+                    ticks.select(code)
     elif isinstance(kind, rf.Flag):
         screen.query_one(f"#{ids[0]}", Checkbox).value = bool(value)
     elif isinstance(kind, rf.LongText):
@@ -197,10 +217,18 @@ def _write_ticks(screen: Screen[Any], wid: str, ticked: set[str], doc: dict[str,
 # ---- widgets -> document -----------------------------------------------------------------
 
 
-def read(screen: Screen[Any], field: rf.Field, doc: dict[str, Any]) -> Any:
-    """The value the field's widgets show now, as the document holds it (or KEEP)."""
+def read(screen: Screen[Any], field: rf.Field, doc: dict[str, Any], item: dict[str, Any]) -> Any:
+    """The value the field's widgets show now, as the document holds it (or KEEP).
+    `item` (the record, or the person or incident shown) gives the order of a tick list."""
     kind = field.kind
     ids = [part.id for part in rf.parts(field)]
+    if isinstance(kind, rf.YesNo):
+        code = screen.query_one(f"#{ids[0]}", Select).value
+        return rf.YES_NO[code] if isinstance(code, str) and code in rf.YES_NO else KEEP
+    if isinstance(kind, rf.Ticks):
+        ticked = list(screen.query_one(f"#{ids[0]}", MarkedSelectionList).selected)
+        kept = [c for c in get(item, field.path) or [] if c in ticked]
+        return kept + [c for c in ticked if c not in kept]
     if isinstance(kind, rf.Choice):
         value = screen.query_one(f"#{ids[0]}", Select).value
         return value if isinstance(value, str) else KEEP
