@@ -298,7 +298,8 @@ async def test_opening_a_record_changes_nothing_in_it(tmp_path: Path) -> None:
 
 async def test_consent_is_recorded_with_how_when_and_by_whom(tmp_path: Path) -> None:
     """Consent obtained (yes/no/not recorded), its method, day and taker, from the keyboard's
-    reach at 80x24; 'yes' without a method is refused on the Method line."""
+    reach at 80x24; 'yes' without a method is refused on the Method line, and one without
+    a day or a taker is saved with a recommendation on their lines."""
     Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -317,11 +318,20 @@ async def test_consent_is_recorded_with_how_when_and_by_whom(tmp_path: Path) -> 
         await pilot.pause()
         assert "oral or written" in str(editor.query_one("#e-consent-method").render())
         assert editor.record_id is None
+        assert "say when" not in screen_text(app)
         editor.query_one("#f-method", Select).value = "oral"
+        await pilot.pause()
+        # When and by whom are recommended: the record saves, and their lines say so.
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: editor.record_id is not None)
+        await pilot.pause()
+        assert "say when" in str(editor.query_one("#e-consent-obtained-on").render())
+        assert "say who" in str(editor.query_one("#e-consent-obtained-by").render())
         await type_into(pilot, "#f-obtained-on", "2026-05-14")
         await type_into(pilot, "#f-obtained-by", "FW-03")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: editor.record_id is not None)
+        await pilot.pause()
+        assert not editor.query_one("#e-consent-obtained-on").has_class("shown")
         assert app.vault is not None and editor.record_id is not None
         consent = RecordService(app.vault.db).get(editor.record_id).doc["consent"]
         assert (consent["obtained"], consent["method"]) == (True, "oral")

@@ -16,6 +16,7 @@ from textual.widgets import Label, OptionList, SelectionList
 
 from fieldkit.services import model
 from fieldkit.services import record_form as rf
+from fieldkit.services.drafts import DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.ui.app import FieldkitApp
@@ -151,7 +152,10 @@ async def test_a_change_in_any_field_reaches_the_document(tmp_path: Path) -> Non
                         fields.write(editor, field, changed, editor.doc)
                     await pilot.pause()
                     assert fields.get(item, field.path) == new, (field.id, i)
-        assert editor.dirty
+        # Every change is kept: the draft in the vault is what the form holds.
+        assert editor.autosave()
+        draft = DraftService(editor.db).get(editor.draft_id)
+        assert draft is not None and draft.doc == editor.doc
 
 
 async def test_identifying_fields_are_marked_and_every_field_has_its_help(tmp_path: Path) -> None:
@@ -210,3 +214,22 @@ async def test_text_from_the_record_is_shown_literally(tmp_path: Path) -> None:
         editor.query_one("#f-interpreter").focus()
         await pilot.pause()
         assert "[i]Interp[/i] 1" in screen_text(app)
+
+
+def test_a_draft_saved_before_schema_2_opens_upgraded() -> None:
+    """A draft holds whatever the form held when it was saved: one from before schema 2
+    has 'language' and 'role'; the form shows it as schema 2, as a stored version is."""
+    old = model.template()
+    old["schema"] = 1
+    old["interview"].pop("languages")
+    old["interview"]["language"] = "tg"
+    for person in old["persons"]:
+        person["role"] = person.pop("roles")[0]
+    for key in ("obtained", "method", "obtained_on", "obtained_by"):
+        old["consent"].pop(key, None)
+    doc = EditorScreen._merge(old)
+    assert doc["schema"] == model.SCHEMA_VERSION
+    assert doc["interview"]["languages"] == ["tg"]
+    assert [p["roles"] for p in doc["persons"]] == [["informant"], ["relative"]]
+    assert doc["consent"]["obtained"] is None
+    assert model.validate(doc)["interview"]["languages"] == ["tg"]

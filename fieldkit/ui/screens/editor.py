@@ -391,16 +391,29 @@ class EditorScreen(FieldkitScreen):
         self.dirty = False
         self.draft_id = ds.new_id()
         self.show_problems([])
+        self.show_advice(model.consent_warnings(RecordService(self.db).get(rid).doc))
         version = RecordService(self.db).summary(rid).version
         self._subtitle()
         self.notify(_("Saved (version {n}).").format(n=version))
         self.load_attachments()
         self.load_history()
 
+    def show_advice(self, advice: list[tuple[str, str]]) -> None:
+        """Recommendations that do not stop a save (consent obtained, but not when or by
+        whom), each on its field's line, in the warning colour."""
+        for path, text in advice:
+            top = rf.section_of(path)
+            hit = rf.field_for(top, path) if top is not None else None
+            if top is not None and hit is not None:
+                line = self.query_one(f"#{rf.error_id(top, *hit)}", Static)
+                _show(line, text)
+                line.add_class("advice")
+
     def show_problems(self, problems: list[tuple[str, str]]) -> None:
         for s in self.query(".field-error"):
             if isinstance(s, Static):
                 _show(s, "")
+                s.remove_class("advice")
         lists: dict[str, list[str]] = {"persons": [], "incidents": []}
         rest: list[str] = []
         for path, problem in problems:
