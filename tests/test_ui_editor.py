@@ -97,7 +97,7 @@ async def test_removing_a_person_unlinks_it(tmp_path: Path) -> None:
         editor = await new_record(pilot, app)
         await two_persons(pilot, editor)
         editor.query_one("#p-related", Select).value = "p1"
-        editor.query_one("#p-role", Select).value = "relative"
+        editor.query_one("#p-roles", MarkedSelectionList).select("relative")
         await type_into(pilot, "#p-relationship", "brother")
         assert editor.doc["persons"][1]["related_to"] == "p1"
         await pilot.press("alt+3")
@@ -124,11 +124,20 @@ async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
         editor = await new_record(pilot, app)
         await two_persons(pilot, editor)
         assert option_texts(editor, "#persons")[1] == "p2: K-9 brother (victim)"
-        editor.query_one("#p-role", Select).value = "witness"
+        # A second role ticked from the keyboard: the side list names both, main first.
+        roles = editor.query_one("#p-roles", MarkedSelectionList)
+        roles.focus()
         await pilot.pause()
+        await pilot.press("home", "down", "down", "down", "space")
+        await pilot.pause()
+        assert editor.doc["persons"][1]["roles"] == ["victim", "witness"]
         await type_into(pilot, "#p-pseudonym", "B-1")
-        assert option_texts(editor, "#persons") == ["p1: K-9 (victim)", "p2: B-1 (witness)"]
-        assert "p2: B-1 (witness)" in screen_text(app)
+        assert option_texts(editor, "#persons") == [
+            "p1: K-9 (victim)",
+            "p2: B-1 (victim, witness)",
+        ]
+        # The side list is 20 columns wide: the entry wraps after the pseudonym.
+        assert "p2: B-1 (victim," in screen_text(app)
         await pilot.press("alt+3")
         await pilot.pause()
         await pilot.click("#add-incident")
@@ -139,7 +148,7 @@ async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
         assert option_texts(editor, "#incidents") == ["i1: Surveillance"]
         # The victims chooser names persons as they are now.
         victims = editor.query_one("#i-victims", MarkedSelectionList)
-        assert str(victims.get_option_at_index(1).prompt) == "p2: B-1 (witness)"
+        assert str(victims.get_option_at_index(1).prompt) == "p2: B-1 (victim, witness)"
 
 
 async def test_state_and_focus_read_without_colour(tmp_path: Path) -> None:
@@ -245,7 +254,9 @@ async def test_add_file_on_an_unsaved_record_asks_to_save(tmp_path: Path) -> Non
         await pilot.press("alt+6")
         await pilot.pause()
         await pilot.click("#add-attachment")
+        # The dialog's buttons exist only once it is composed, a moment after it is pushed.
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: bool(app.screen.query("#yes")))
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
         assert editor.record_id is not None
@@ -258,7 +269,7 @@ async def test_opening_a_record_changes_nothing_in_it(tmp_path: Path) -> None:
     editor's record must equal the stored one, and closing saves no new version."""
     v = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0]
     doc = model.template()
-    assert doc["persons"][0]["role"] == "informant"
+    assert doc["persons"][0]["roles"] == ["informant", "victim"]
     rid = RecordService(v.db).add(doc)
     stored = RecordService(v.db).get(rid).doc
     v.lock()
@@ -283,3 +294,49 @@ async def test_opening_a_record_changes_nothing_in_it(tmp_path: Path) -> None:
     with Vault.unlock(tmp_path / "vault", PASSPHRASE) as v2:
         assert RecordService(v2.db).get(rid).version == 1
         assert RecordService(v2.db).get(rid).doc == stored
+
+
+async def test_consent_is_recorded_with_how_when_and_by_whom(tmp_path: Path) -> None:
+    """Consent obtained (yes/no/not recorded), its method, day and taker, from the keyboard's
+    reach at 80x24; 'yes' without a method is refused on the Method line, and one without
+    a day or a taker is saved with a recommendation on their lines."""
+    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_record(pilot, app)
+        await type_into(pilot, "#f-pseudonym", "Witness K-9")
+        await pilot.press("alt+4")
+        await pilot.pause()
+        shown = screen_text(app)
+        for label in ("Obtained", "not recorded", "Method", "Obtained on", "Obtained by"):
+            assert label in shown, label
+        assert editor.doc["consent"]["obtained"] is None
+        editor.query_one("#f-obtained", Select).value = "yes"
+        await pilot.pause()
+        assert editor.doc["consent"]["obtained"] is True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "oral or written" in str(editor.query_one("#e-consent-method").render())
+        assert editor.record_id is None
+        assert "say when" not in screen_text(app)
+        editor.query_one("#f-method", Select).value = "oral"
+        await pilot.pause()
+        # When and by whom are recommended: the record saves, and their lines say so.
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: editor.record_id is not None)
+        await pilot.pause()
+        assert "say when" in str(editor.query_one("#e-consent-obtained-on").render())
+        assert "say who" in str(editor.query_one("#e-consent-obtained-by").render())
+        await type_into(pilot, "#f-obtained-on", "2026-05-14")
+        await type_into(pilot, "#f-obtained-by", "FW-03")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not editor.query_one("#e-consent-obtained-on").has_class("shown")
+        assert app.vault is not None and editor.record_id is not None
+        consent = RecordService(app.vault.db).get(editor.record_id).doc["consent"]
+        assert (consent["obtained"], consent["method"]) == (True, "oral")
+        assert (consent["obtained_on"], consent["obtained_by"]) == ("2026-05-14", "FW-03")
+        assert not model.lacks_consent({"consent": consent})
+        editor.query_one("#f-obtained", Select).value = "no"
+        await pilot.pause()
+        assert editor.doc["consent"]["obtained"] is False

@@ -92,15 +92,15 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
         assert isinstance(editor, EditorScreen)
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
         await type_into(pilot, "#f-date", "2026-05-14")
-        await type_into(pilot, "#f-language", "tg")
+        await type_into(pilot, "#f-languages", "tg, ru")
         # a relative
         editor.query_one("#tabs").active = "tab-persons"
         await pilot.pause()
         await pilot.click("#add-person")
         await type_into(pilot, "#p-pseudonym", "K-9")
-        editor.query_one("#p-role").value = "informant"
+        editor.query_one("#p-roles").select("informant")
         await pilot.click("#add-person")
-        editor.query_one("#p-role").value = "relative"
+        editor.query_one("#p-roles").deselect("victim").select("relative")
         await pilot.pause()
         await type_into(pilot, "#p-relationship", "mother")
         editor.query_one("#p-related").value = "p1"
@@ -141,6 +141,8 @@ async def test_add_testimony_and_search(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
         assert app.vault is not None
         rec = RecordService(app.vault.db).get(rid).doc
+        assert rec["interview"]["languages"] == ["tg", "ru"]
+        assert [p["roles"] for p in rec["persons"]] == [["victim", "informant"], ["relative"]]
         assert rec["persons"][1]["relationship"] == "mother"
         assert rec["persons"][1]["sensitive"]["real_name"] == "Гулноза Раҳимова"
         assert rec["persons"][1]["related_to"] == "p1"

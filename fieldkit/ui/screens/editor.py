@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widget import Widget
+from textual.message import Message
 from textual.widgets import (
     Button,
     Checkbox,
@@ -20,7 +20,6 @@ from textual.widgets import (
     Footer,
     Header,
     Input,
-    Label,
     OptionList,
     ProgressBar,
     Select,
@@ -31,125 +30,24 @@ from textual.widgets import (
     Tabs,
     TextArea,
 )
-from textual.widgets.selection_list import Selection
 
 from fieldkit.errors import FieldkitError, InvalidInput
 from fieldkit.services import media, model
+from fieldkit.services import record_form as rf
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.drafts import Draft, DraftService
 from fieldkit.services.records import RecordService
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
+from fieldkit.ui.screens import editor_fields as fields
 from fieldkit.ui.screens import editor_form as form
 from fieldkit.ui.screens import media_found
 from fieldkit.ui.screens.dialogs import ConfirmScreen, FilePickerScreen
-from fieldkit.ui.text import SAFE_INPUT, LiteralTable, SafeTextArea, fill, literal, printable
-from fieldkit.ui.widgets import MarkedCheckbox, MarkedSelectionList
-
-# Simple fields: widget id -> path in the record document.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "f-pseudonym": ("pseudonym",),
-    "f-status": ("status",),
-    "f-risk": ("risk",),
-    "f-date": ("interview", "date"),
-    "f-place": ("interview", "place"),
-    "f-language": ("interview", "language"),
-    "f-interviewer": ("interview", "interviewer"),
-    "f-interpreter": ("interview", "interpreter"),
-    "f-scope": ("consent", "scope"),
-    "f-contact": ("consent", "contact_allowed"),
-    "f-withdrawn": ("consent", "withdrawn"),
-    "f-withdrawn-on": ("consent", "withdrawn_on"),
-    "f-consent-notes": ("consent", "notes"),
-}
-PERSON_FIELDS: dict[str, tuple[str, ...]] = {
-    "p-role": ("role",),
-    "p-pseudonym": ("pseudonym",),
-    "p-relationship": ("relationship",),
-    "p-gender": ("gender",),
-    "p-birth": ("birth_year",),
-    "p-nationality": ("nationality",),
-    "p-real-name": ("sensitive", "real_name"),
-    "p-contacts": ("sensitive", "contacts"),
-    "p-address": ("sensitive", "exact_address"),
-}
-INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "i-type": ("type",),
-    "i-type-other": ("type_other",),
-    "i-country": ("place", "country"),
-    "i-locality": ("place", "locality"),
-    "i-detail": ("place", "detail"),
-    "i-actor": ("perpetrator", "actor_type"),
-    "i-perp-country": ("perpetrator", "country"),
-    "i-unit": ("perpetrator", "unit"),
-    "i-description": ("description",),
-    "i-charge": ("legal", "charge"),
-    "i-court": ("legal", "court"),
-    "i-case": ("legal", "case_number"),
-    "i-outcome": ("legal", "outcome"),
-    "i-expulsion": ("legal", "expulsion"),
-}
-TAB_OF = {
-    "interview": "tab-interview",
-    "pseudonym": "tab-interview",
-    "status": "tab-interview",
-    "risk": "tab-interview",
-    "tags": "tab-interview",
-    "persons": "tab-persons",
-    "incidents": "tab-incidents",
-    "consent": "tab-consent",
-    "narrative": "tab-narrative",
-}
+from fieldkit.ui.text import SAFE_INPUT, LiteralTable, fill, literal, printable
 
 
 class _Form(VerticalScroll, can_focus=False):
     """A form scrolls to the field that has the cursor; it is no stop for Tab itself."""
-
-
-def row(label: str, widget: Widget, err: str, *, sensitive: bool = False) -> ComposeResult:
-    """A labelled field with the line under it where its validation message goes."""
-    with Horizontal(classes="form-row"):
-        yield Label(("⚠ " if sensitive else "") + label, classes="sensitive" if sensitive else "")
-        yield widget
-    yield Static("", id=err, classes="field-error")
-
-
-def text_row(
-    label: str,
-    field_id: str,
-    err: str,
-    *,
-    placeholder: str = "",
-    integer: bool = False,
-    sensitive: bool = False,
-) -> ComposeResult:
-    field = Input(
-        compact=True,
-        placeholder=placeholder,
-        id=field_id,
-        type="integer" if integer else "text",
-        highlighter=SAFE_INPUT,
-    )
-    yield from row(label, field, err, sensitive=sensitive)
-
-
-def choice_row(
-    label: str, field_id: str, err: str, options: list[tuple[str, str]], value: str
-) -> ComposeResult:
-    field = Select(options, compact=True, id=field_id, allow_blank=False, value=value)
-    yield from row(label, field, err)
-
-
-def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
-    for key in path:
-        d = d.get(key) if isinstance(d, dict) else None  # type: ignore[assignment]
-    return d
-
-
-def _set(d: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        d = d.setdefault(key, {})
-    d[path[-1]] = value
 
 
 class EditorScreen(FieldkitScreen):
@@ -196,33 +94,14 @@ class EditorScreen(FieldkitScreen):
         self.person_index: int | None = None
         self.incident_index: int | None = None
         self._leave_unsaved = False
+        self._owners = fields.owners()
 
     # ---- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="tab-interview", id="tabs"):
             with TabPane(_("Interview"), id="tab-interview"), _Form():
-                yield from text_row(_("Pseudonym"), "f-pseudonym", "e-pseudonym")
-                yield from choice_row(
-                    _("Status"),
-                    "f-status",
-                    "e-status",
-                    [(_(s), s) for s in model.USER_STATUSES],
-                    "draft",
-                )
-                yield from choice_row(
-                    _("Risk"), "f-risk", "e-risk", [(_(r), r) for r in model.RISK_LEVELS], "medium"
-                )
-                yield from text_row(_("Tags"), "f-tags", "e-tags", placeholder=_("comma separated"))
-                yield from text_row(
-                    _("Interview date"), "f-date", "e-interview-date", placeholder="YYYY-MM-DD"
-                )
-                yield from text_row(_("Place"), "f-place", "e-interview-place")
-                yield from text_row(
-                    _("Language"), "f-language", "e-interview-language", placeholder="ru, tg, en…"
-                )
-                yield from text_row(_("Interviewer"), "f-interviewer", "e-interview-interviewer")
-                yield from text_row(_("Interpreter"), "f-interpreter", "e-interview-interpreter")
+                yield from fields.compose_section(rf.INTERVIEW)
             with TabPane(_("Persons"), id="tab-persons"), Horizontal():
                 with Vertical(classes="list-side"):
                     yield OptionList(id="persons")
@@ -230,46 +109,7 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Remove"), compact=True, id="remove-person", variant="error")
                     yield Static("", id="e-persons", classes="field-error list-errors")
                 with _Form(id="person-form", classes="item-form"):
-                    yield from choice_row(
-                        _("Role"),
-                        "p-role",
-                        "e-p-role",
-                        [(_(r), r) for r in model.PERSON_ROLES],
-                        "victim",
-                    )
-                    yield from text_row(_("Pseudonym"), "p-pseudonym", "e-p-pseudonym")
-                    yield from text_row(
-                        _("Relationship"),
-                        "p-relationship",
-                        "e-p-relationship",
-                        placeholder=_("e.g. mother"),
-                    )
-                    yield from row(
-                        _("Relative of"),
-                        Select[str]([], compact=True, id="p-related", prompt="—"),
-                        "e-p-related-to",
-                    )
-                    yield from text_row(_("Gender"), "p-gender", "e-p-gender")
-                    yield from text_row(_("Birth year"), "p-birth", "e-p-birth-year", integer=True)
-                    yield from text_row(
-                        _("Nationality"), "p-nationality", "e-p-nationality", placeholder="TJ"
-                    )
-                    yield Static(
-                        _("Sensitive: identifying details, kept from analysts on request"),
-                        classes="sensitive section",
-                    )
-                    yield from text_row(
-                        _("Real name"), "p-real-name", "e-p-sensitive-real-name", sensitive=True
-                    )
-                    yield from text_row(
-                        _("Contacts"), "p-contacts", "e-p-sensitive-contacts", sensitive=True
-                    )
-                    yield from text_row(
-                        _("Exact address"),
-                        "p-address",
-                        "e-p-sensitive-exact-address",
-                        sensitive=True,
-                    )
+                    yield from fields.compose_section(rf.PERSONS)
             with TabPane(_("Incidents"), id="tab-incidents"), Horizontal():
                 with Vertical(classes="list-side"):
                     yield OptionList(id="incidents")
@@ -277,85 +117,11 @@ class EditorScreen(FieldkitScreen):
                     yield Button(_("Remove"), compact=True, id="remove-incident", variant="error")
                     yield Static("", id="e-incidents", classes="field-error list-errors")
                 with _Form(id="incident-form", classes="item-form"):
-                    yield from choice_row(
-                        _("Type"),
-                        "i-type",
-                        "e-i-type",
-                        [(_(label), code) for code, label in model.INCIDENT_TYPES.items()],
-                        "arbitrary_detention",
-                    )
-                    yield from text_row(_("If other"), "i-type-other", "e-i-type-other")
-                    yield from row(_("Victims"), MarkedSelectionList(id="i-victims"), "e-i-victims")
-                    yield Static(
-                        _("Add the persons on the Persons tab, then tick the victims here."),
-                        id="i-victims-none",
-                        classes="muted hint",
-                    )
-                    yield from text_row(
-                        _("Date"),
-                        "i-date",
-                        "e-i-date",
-                        placeholder=_("2026-04-02, 2026-04, or 2026-04-01..2026-04-10"),
-                    )
-                    yield from text_row(
-                        _("Date as said"),
-                        "i-date-text",
-                        "e-i-date-text",
-                        placeholder=_("e.g. early April"),
-                    )
-                    yield from text_row(
-                        _("Country"), "i-country", "e-i-place-country", placeholder="RU"
-                    )
-                    yield from text_row(_("Locality"), "i-locality", "e-i-place-locality")
-                    yield from text_row(_("Place detail"), "i-detail", "e-i-place-detail")
-                    yield from choice_row(
-                        _("Perpetrator"),
-                        "i-actor",
-                        "e-i-perpetrator-actor-type",
-                        [(_(label), code) for code, label in model.ACTOR_TYPES.items()],
-                        "unknown",
-                    )
-                    yield from text_row(
-                        _("Their country"), "i-perp-country", "e-i-perpetrator-country"
-                    )
-                    yield from text_row(_("Unit"), "i-unit", "e-i-perpetrator-unit")
-                    yield from text_row(_("Description"), "i-description", "e-i-description")
-                    yield from text_row(_("Charge"), "i-charge", "e-i-legal-charge")
-                    yield from text_row(_("Court"), "i-court", "e-i-legal-court")
-                    yield from text_row(_("Case number"), "i-case", "e-i-legal-case-number")
-                    yield from text_row(_("Outcome"), "i-outcome", "e-i-legal-outcome")
-                    yield from text_row(_("Fine amount"), "i-fine-amount", "e-i-legal-fine-amount")
-                    yield from text_row(
-                        _("Fine currency"),
-                        "i-fine-currency",
-                        "e-i-legal-fine-currency",
-                        placeholder="RUB",
-                    )
-                    yield MarkedCheckbox(_("Expulsion ordered"), compact=True, id="i-expulsion")
+                    yield from fields.compose_section(rf.INCIDENTS)
             with TabPane(_("Consent"), id="tab-consent"), _Form():
-                yield from choice_row(
-                    _("Scope"),
-                    "f-scope",
-                    "e-consent-scope",
-                    [
-                        (_("HQ only"), "hq_only"),
-                        (_("anonymised publication"), "anonymised_publication"),
-                        (_("named publication"), "named_publication"),
-                    ],
-                    "hq_only",
-                )
-                yield MarkedCheckbox(_("Contact allowed"), compact=True, id="f-contact")
-                yield MarkedCheckbox(_("Consent withdrawn"), compact=True, id="f-withdrawn")
-                yield from text_row(
-                    _("Withdrawn on"),
-                    "f-withdrawn-on",
-                    "e-consent-withdrawn-on",
-                    placeholder="YYYY-MM-DD",
-                )
-                yield from text_row(_("Notes"), "f-consent-notes", "e-consent-notes")
+                yield from fields.compose_section(rf.CONSENT)
             with TabPane(_("Narrative"), id="tab-narrative"):
-                yield SafeTextArea(id="f-narrative", soft_wrap=True, show_line_numbers=False)
-                yield Static("", id="e-narrative", classes="field-error")
+                yield from fields.compose_section(rf.NARRATIVE)
             with TabPane(_("Attachments"), id="tab-attachments"), Vertical():
                 with Horizontal(id="att-unsaved", classes="buttons"):
                     yield Static(
@@ -414,43 +180,43 @@ class EditorScreen(FieldkitScreen):
 
     @staticmethod
     def _merge(doc: Any) -> dict[str, Any]:
+        """A draft as the form shows it: a schema-1 draft (saved before schema 2) is
+        upgraded like a stored version; anything missing comes from a blank record."""
         base = form.blank_record()
         if isinstance(doc, dict):
+            try:
+                doc = model.upgrade(doc)
+            except InvalidInput:
+                pass  # kept as it is: saving names what is wrong
             base.update(doc)
         return base
 
     def load_form(self) -> None:
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed):
-            for wid, path in FIELDS.items():
-                self._put(wid, _get(self.doc, path))
-            self.query_one("#f-tags", Input).value = ", ".join(self.doc.get("tags") or [])
-            self.query_one("#f-narrative", TextArea).text = self.doc.get("narrative") or ""
+        for section in (rf.INTERVIEW, rf.CONSENT, rf.NARRATIVE):
+            fields.write_section(self, section, self.doc, self.doc)
         self.refresh_lists()
-
-    def _put(self, wid: str, value: Any) -> None:
-        w = self.query_one(f"#{wid}")
-        if isinstance(w, Input):
-            w.value = "" if value is None else str(value)
-        elif isinstance(w, Select):
-            if value is not None:
-                w.value = value
-        elif isinstance(w, Checkbox):
-            w.value = bool(value)
 
     def refresh_lists(self) -> None:
         """Rebuild the side lists and every choice of a person, after a person or an
         incident was added or removed."""
         persons = self.query_one("#persons", OptionList)
-        persons.set_options(_person_label(p) for p in self.doc["persons"])
+        persons.set_options(fields.person_label(p) for p in self.doc["persons"])
         incidents = self.query_one("#incidents", OptionList)
         incidents.set_options(_incident_label(i) for i in self.doc["incidents"])
         self._select_person(self.person_index if self.doc["persons"] else None)
         self._select_incident(self.incident_index if self.doc["incidents"] else None)
 
+    def _item(self, section: rf.Section) -> dict[str, Any] | None:
+        """What a form edits: the record, or the person or incident shown."""
+        if section.items is None:
+            return self.doc
+        index = self.person_index if section.items == "persons" else self.incident_index
+        return None if index is None else self.doc[section.items][index]
+
     def _relabel(self, kind: str) -> None:
         """A side list follows what is typed: a person's name or role, an incident's type."""
         if kind == "persons" and self.person_index is not None:
-            label = _person_label(self.doc["persons"][self.person_index])
+            label = fields.person_label(self.doc["persons"][self.person_index])
             self.query_one("#persons", OptionList).replace_option_prompt_at_index(
                 self.person_index, label
             )
@@ -483,69 +249,37 @@ class EditorScreen(FieldkitScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
-    def field_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
-        wid = event.control.id or ""
-        value: Any = event.value
-        # A Changed message can arrive after the form was filled from the record: a Select's
-        # default posts one when it mounts. Only the widget's value now counts; a stale
-        # message would overwrite what the fieldworker saved (the first person's role was
-        # silently changed to the Select's default).
-        if getattr(event.control, "value", value) != value:
+    @on(SelectionList.SelectedChanged)
+    @on(TextArea.Changed)
+    def field_changed(self, event: Message) -> None:
+        """Any field: what its widgets show now goes into the document, if it differs.
+        The widgets are read, not the message: one can arrive after the form was filled
+        (a Select posts its default when it mounts; an Input its last keystroke after
+        another person was chosen), and its value would overwrite testimony."""
+        control = getattr(event, "control", None)
+        owner = self._owners.get(getattr(control, "id", None) or "")
+        if owner is None:
             return
-        if wid == "p-related" and self.person_index is not None:
-            person = self.doc["persons"][self.person_index]
-            person["related_to"] = value if isinstance(value, str) else None
-            self._changed()
+        section, field = owner
+        item = self._item(section)
+        if item is None:
             return
-        if isinstance(event, Select.Changed) and not isinstance(value, str):
+        value = fields.read(self, field, self.doc, item)
+        if value is fields.KEEP or value == fields.get(item, field.path):
             return
-        if wid in FIELDS:
-            if wid in ("f-date", "f-withdrawn-on") and value == "":
-                value = None
-            _set(self.doc, FIELDS[wid], value)
-        elif wid == "f-tags":
-            self.doc["tags"] = form.split_list(str(value))
-        elif wid in PERSON_FIELDS and self.person_index is not None:
-            person = self.doc["persons"][self.person_index]
-            if wid == "p-birth":
-                value = int(value) if str(value).strip().lstrip("-").isdigit() else None
-            _set(person, PERSON_FIELDS[wid], value)
-            if wid in ("p-pseudonym", "p-role"):
-                self._relabel("persons")
-        elif wid in INCIDENT_FIELDS and self.incident_index is not None:
-            inc = self.doc["incidents"][self.incident_index]
-            _set(inc, INCIDENT_FIELDS[wid], value)
-            if wid == "i-type":
-                self._relabel("incidents")
-        elif wid in ("i-date", "i-date-text") and self.incident_index is not None:
-            inc = self.doc["incidents"][self.incident_index]
-            inc["date"] = form.date_from_input(
-                self.query_one("#i-date", Input).value, self.query_one("#i-date-text", Input).value
-            )
-        elif wid in ("i-fine-amount", "i-fine-currency") and self.incident_index is not None:
-            inc = self.doc["incidents"][self.incident_index]
-            amount = self.query_one("#i-fine-amount", Input).value.strip()
-            currency = self.query_one("#i-fine-currency", Input).value.strip()
-            inc["legal"]["fine"] = (
-                {"amount": amount, "currency": currency} if amount or currency else None
-            )
-        else:
-            return
+        before = self._side_label(section, item)
+        fields.put(item, field.path, value)
+        if section.items is not None and self._side_label(section, item) != before:
+            self._relabel(section.items)
         self._changed()
 
-    @on(SelectionList.SelectedChanged, "#i-victims")
-    def victims_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
-        if self.incident_index is None:
-            return
-        chosen = set(event.selection_list.selected)
-        inc = self.doc["incidents"][self.incident_index]
-        inc["victims"] = [p["id"] for p in self.doc["persons"] if p.get("id") in chosen]
-        self._changed()
-
-    @on(TextArea.Changed, "#f-narrative")
-    def narrative_changed(self, event: TextArea.Changed) -> None:
-        self.doc["narrative"] = event.text_area.text
-        self._changed()
+    @staticmethod
+    def _side_label(section: rf.Section, item: dict[str, Any]) -> str:
+        if section.items == "persons":
+            return fields.person_label(item).plain
+        if section.items == "incidents":
+            return _incident_label(item).plain
+        return ""
 
     # ---- persons and incidents -----------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#persons")
@@ -564,17 +298,7 @@ class EditorScreen(FieldkitScreen):
         self.query_one("#person-form").display = self.person_index is not None
         if self.person_index is None:
             return
-        p = persons[self.person_index]
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
-            for wid, path in PERSON_FIELDS.items():
-                self._put(wid, _get(p, path))
-            related = self.query_one("#p-related", Select)
-            others = [o for o in persons if o is not p and o.get("id")]
-            related.set_options((_person_label(o), str(o["id"])) for o in others)
-            if any(o["id"] == p.get("related_to") for o in others):
-                related.value = p["related_to"]
-            else:
-                related.clear()
+        fields.write_section(self, rf.PERSONS, persons[self.person_index], self.doc)
 
     def _select_incident(self, index: int | None) -> None:
         incs = self.doc["incidents"]
@@ -584,36 +308,15 @@ class EditorScreen(FieldkitScreen):
         self.query_one("#incident-form").display = self.incident_index is not None
         if self.incident_index is None:
             return
-        inc = incs[self.incident_index]
-        self._fill_victims()
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
-            for wid, path in INCIDENT_FIELDS.items():
-                self._put(wid, _get(inc, path))
-            date_value, date_text = form.date_to_input(inc.get("date"))
-            self._put("i-date", date_value)
-            self._put("i-date-text", date_text)
-            fine = (inc.get("legal") or {}).get("fine") or {}
-            self._put("i-fine-amount", fine.get("amount", ""))
-            self._put("i-fine-currency", fine.get("currency", ""))
+        fields.write_section(self, rf.INCIDENTS, incs[self.incident_index], self.doc)
 
     def _fill_victims(self) -> None:
         """The victims of the incident shown: one tick box per person of the record."""
         if self.incident_index is None:
             return
-        victims = set(self.doc["incidents"][self.incident_index].get("victims") or [])
-        persons = [p for p in self.doc["persons"] if p.get("id")]
-        chooser = self.query_one("#i-victims", MarkedSelectionList)
-        highlighted = chooser.highlighted
-        with self.prevent(SelectionList.SelectedChanged):
-            chooser.clear_options()
-            chooser.add_options(
-                Selection(_person_label(p), str(p["id"]), p["id"] in victims) for p in persons
-            )
-        if persons:  # the cursor on a person, so Space ticks one at once
-            keep = highlighted is not None and highlighted < len(persons)
-            chooser.highlighted = highlighted if keep else 0
-        chooser.display = bool(persons)
-        self.query_one("#i-victims-none").display = not persons
+        inc = self.doc["incidents"][self.incident_index]
+        victims = next(f for f in rf.INCIDENTS.fields if isinstance(f.kind, rf.PersonTicks))
+        fields.write(self, victims, inc, self.doc)
 
     @on(Button.Pressed, "#add-person")
     def action_add_person(self) -> None:
@@ -698,16 +401,29 @@ class EditorScreen(FieldkitScreen):
         self.dirty = False
         self.draft_id = ds.new_id()
         self.show_problems([])
+        self.show_advice(model.consent_warnings(RecordService(self.db).get(rid).doc))
         version = RecordService(self.db).summary(rid).version
         self._subtitle()
         self.notify(_("Saved (version {n}).").format(n=version))
         self.load_attachments()
         self.load_history()
 
+    def show_advice(self, advice: list[tuple[str, str]]) -> None:
+        """Recommendations that do not stop a save (consent obtained, but not when or by
+        whom), each on its field's line, in the warning colour."""
+        for path, text in advice:
+            top = rf.section_of(path)
+            hit = rf.field_for(top, path) if top is not None else None
+            if top is not None and hit is not None:
+                line = self.query_one(f"#{rf.error_id(top, *hit)}", Static)
+                _show(line, text)
+                line.add_class("advice")
+
     def show_problems(self, problems: list[tuple[str, str]]) -> None:
         for s in self.query(".field-error"):
             if isinstance(s, Static):
                 _show(s, "")
+                s.remove_class("advice")
         lists: dict[str, list[str]] = {"persons": [], "incidents": []}
         rest: list[str] = []
         for path, english in problems:
@@ -716,14 +432,15 @@ class EditorScreen(FieldkitScreen):
             if kind is not None and index is not None:
                 lists[kind].append(f"{kind[:-1]} {index + 1}: {sub or ''} {problem}".strip())
                 current = self.person_index if kind == "persons" else self.incident_index
-                prefix = "e-p-" if kind == "persons" else "e-i-"
-                target = self.query(f"#{prefix}{form.slug(sub)}") if sub else None
-                if index == current and target:
-                    _show(target.first(Static), problem)
+                section = rf.PERSONS if kind == "persons" else rf.INCIDENTS
+                hit = rf.field_for(section, sub) if sub else None
+                if index == current and hit:
+                    _show(self.query_one(f"#{rf.error_id(section, *hit)}", Static), problem)
                 continue
-            found = self.query(f"#e-{form.slug(path)}")
-            if found:
-                _show(found.first(Static), problem)
+            top = rf.section_of(path)
+            hit = rf.field_for(top, path) if top is not None else None
+            if top is not None and hit is not None:
+                _show(self.query_one(f"#{rf.error_id(top, *hit)}", Static), problem)
             else:
                 rest.append(f"{path}: {problem}")
         for kind, items in lists.items():
@@ -736,8 +453,9 @@ class EditorScreen(FieldkitScreen):
                     + "; ".join(rest)
                 )
             )
-            first = problems[0][0].split(".")[0].split("[")[0]
-            self.query_one("#tabs", TabbedContent).active = TAB_OF.get(first, "tab-interview")
+            first = rf.section_of(problems[0][0])
+            tab = first.tab if first is not None else "tab-interview"
+            self.query_one("#tabs", TabbedContent).active = tab
         else:
             _show(summary, "")
 
@@ -915,10 +633,6 @@ class EditorScreen(FieldkitScreen):
             return
         for e in RecordService(self.db).history(self.record_id):
             table.add_row(str(e.seq), e.at, _(e.action), str(e.version), e.entry_hash.hex()[:16])
-
-
-def _person_label(p: dict[str, Any]) -> Text:
-    return literal(f"{p.get('id')}: {p.get('pseudonym') or '—'} ({_(p.get('role', ''))})")
 
 
 def _incident_label(i: dict[str, Any]) -> Text:

@@ -19,7 +19,7 @@ def blank_record() -> dict[str, Any]:
         "interview": {
             "date": None,
             "place": "",
-            "language": "",
+            "languages": [],
             "interviewer": "",
             "interpreter": "",
         },
@@ -32,6 +32,10 @@ def blank_record() -> dict[str, Any]:
             "withdrawn": False,
             "withdrawn_on": None,
             "notes": "",
+            "obtained": None,
+            "method": "",
+            "obtained_on": None,
+            "obtained_by": "",
         },
     }
 
@@ -39,7 +43,7 @@ def blank_record() -> dict[str, Any]:
 def blank_person(n: int) -> dict[str, Any]:
     return {
         "id": f"p{n}",
-        "role": "victim",
+        "roles": ["victim"],
         "pseudonym": "",
         "relationship": "",
         "related_to": None,
