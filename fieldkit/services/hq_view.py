@@ -93,7 +93,8 @@ OBTAINED_LABELS: dict[bool | None, str] = {
     False: N_("no"),
     None: N_("not recorded"),
 }
-METHOD_LABELS = {"oral": N_("oral"), "written": N_("written")}
+# "in writing", as the editor says: the msgid "written" means bytes written.
+METHOD_LABELS = {"oral": N_("oral"), "written": N_("in writing")}
 
 
 @dataclass(frozen=True)
@@ -190,11 +191,12 @@ def sections(view: RecordView) -> list[Section]:
             else Words(N_("yes"))
         )
     scope = c.get("scope")
+    method = c.get("method")
     out.append(
         _section(
             N_("Consent"),
             (N_("Obtained"), Words(OBTAINED_LABELS.get(c.get("obtained"), N_("not recorded")))),
-            (N_("Method"), _code(c.get("method"), METHOD_LABELS)),
+            (N_("Method"), Words(METHOD_LABELS[method]) if method in METHOD_LABELS else method),
             (N_("Obtained on"), c.get("obtained_on")),
             (N_("Obtained by"), c.get("obtained_by")),
             (N_("Scope"), Words(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else scope),
