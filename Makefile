@@ -47,8 +47,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# -n auto: one pytest worker a core (pytest-xdist); the UI tests spend much of their
+# time waiting for the app, so the workers overlap those waits.
 test: lint typecheck $(INTEROP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow

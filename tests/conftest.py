@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,9 +66,33 @@ def vault_dir(tmp_path: Path) -> Path:
     return tmp_path / "vault"
 
 
+@functools.cache
+def _vault_template() -> Path:
+    """One field vault made per test process (PASSPHRASE, WEAK), locked; the `vault` and
+    `cli_vault` fixtures copy it, several times cheaper than making one. Tests about
+    making a vault, or that need vaults with different keys, call Vault.create or init."""
+    root = Path(tempfile.mkdtemp(prefix="fk-vault-template-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    Vault.create(root / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    return root / "vault"
+
+
+@pytest.fixture(scope="session")
+def _vault_template_made() -> None:
+    """The template is made before any test's own fixtures run (none of them patches it)."""
+    _vault_template()
+
+
+def copied_vault(root: Path) -> Path:
+    """A new field vault at `root`, locked, as `fieldkit init` leaves it: a copy of the
+    template."""
+    shutil.copytree(_vault_template(), root)
+    return root
+
+
 @pytest.fixture
-def vault(vault_dir: Path) -> Iterator[Vault]:
-    v, _code = Vault.create(vault_dir, PASSPHRASE, kdf_params=WEAK)
+def vault(vault_dir: Path, _vault_template_made: None) -> Iterator[Vault]:
+    v = Vault.unlock(copied_vault(vault_dir), PASSPHRASE)
     yield v
     if not v.is_locked:
         v.lock()
@@ -97,9 +124,8 @@ def pass_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli_vault(vault_dir: Path, pass_file: Path) -> list[str]:
-    """A created vault; returns the global options that address it."""
-    opts = ["--vault", str(vault_dir), "--passphrase-file", str(pass_file)]
-    r = cli(["init", *opts])
-    assert r.code == 0, r.err
-    return opts
+def cli_vault(vault_dir: Path, pass_file: Path, _vault_template_made: None) -> list[str]:
+    """A created vault (as `init` makes it: a copy of the template); returns the global
+    options that address it."""
+    copied_vault(vault_dir)
+    return ["--vault", str(vault_dir), "--passphrase-file", str(pass_file)]

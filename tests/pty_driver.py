@@ -35,12 +35,24 @@ TAKE_TERMINAL = "import fcntl, termios\nfcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
 
 
 class PtyProcess:
-    def __init__(self, argv: list[str], *, script: str = CLI_SCRIPT, cwd: Path = ROOT) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        script: str = CLI_SCRIPT,
+        cwd: Path = ROOT,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Run `script` (the CLI) with `argv` at a new pty, as the session's terminal; or,
+        where `command` is given, that program as it is, in exactly the environment `env`."""
         master, slave = os.openpty()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "C.UTF-8"}
-        env.pop("FIELDKIT_VAULT", None)
+        if command is None:
+            command = [sys.executable, "-c", TAKE_TERMINAL + script, *argv]
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "C.UTF-8"}
+            env.pop("FIELDKIT_VAULT", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", TAKE_TERMINAL + script, *argv],
+            command,
             stdin=slave,
             stdout=slave,
             stderr=slave,

@@ -7,7 +7,6 @@ or an edit can set: a receipt covers the (record, version) pairs and the attachm
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from fieldkit.errors import FileAccessError, InvalidInput, NotFound
 from fieldkit.formats import bundle
-from fieldkit.services import delivery, hq_import, purge, receipts
+from fieldkit.services import delivery, hq_import, purge
 from fieldkit.services import export as export_svc
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
@@ -26,42 +25,16 @@ from tests.bundle_fixtures import Pair
 from tests.conftest import PASSPHRASE, cli
 
 
-def _export(pair: Pair, name: str) -> Path:
-    out = pair.tmp / name
-    assert export_svc.export(pair.field.db, out) is not None
-    return out
-
-
-def _deliver(pair: Pair, bundle_path: Path) -> receipts.ReceiptResult:
-    """HQ imports the bundle and writes a receipt; the laptop imports the receipt."""
-    rdir = pair.tmp / f"receipts-{bundle_path.stem}"
-    rdir.mkdir()
-    rep = hq_import.import_bundle(pair.hq.db, bundle_path, receipts_dir=rdir)
-    assert rep.receipt is not None
-    return receipts.import_receipt(pair.field.db, rep.receipt)
-
-
-def _attach(pair: Pair, rid: str, data: bytes) -> str:
-    row = AttachmentService(pair.field.db).add_stream(
-        rid, io.BytesIO(data), filename="page.jpg", media_type="image/jpeg"
-    )
-    return row.id
-
-
-def _state(pair: Pair, rid: str) -> delivery.DeliveryState:
-    return delivery.state_of(pair.field.db, RecordService(pair.field.db).summary(rid))
-
-
 def test_an_attachment_added_after_export_is_not_purged(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    b1 = _export(pair, "1.age")
-    aid = _attach(pair, rid, b"photo of the expulsion order")
-    got = _deliver(pair, b1)
+    b1 = pair.export("1.age")
+    aid = pair.attach(rid, b"photo of the expulsion order")
+    got = pair.deliver(b1)
     assert (got.delivered, got.superseded, got.pending) == (0, 0, 1)
     res = purge.purge_delivered(pair.field.db)
     assert (res.records, res.attachments) == (0, 0)
     assert AttachmentService(pair.field.db).get(aid).record_id == rid
-    assert _state(pair, rid).kind == "changed"
+    assert pair.state(rid).kind == "changed"
     # It still owes HQ the attachment, and the next export carries it.
     p = export_svc.plan(pair.field.db)
     assert p.attachments == [aid]
@@ -69,15 +42,15 @@ def test_an_attachment_added_after_export_is_not_purged(pair: Pair) -> None:
 
 def test_a_record_edited_after_delivery_is_not_purged(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    _deliver(pair, _export(pair, "1.age"))
-    rs = RecordService(pair.field.db)
-    assert _state(pair, rid).kind == "delivered"
-    doc = rs.get(rid).doc
-    doc["narrative"] = "v2, said after the first interview"
-    assert rs.edit(rid, doc) == 2
-    assert _state(pair, rid).kind == "changed"
+    pair.deliver(pair.export("1.age"))
+    assert pair.state(rid).kind == "delivered"
+    assert pair.edit(rid, "v2, said after the first interview") == 2
+    assert pair.state(rid).kind == "changed"
     assert purge.purge_delivered(pair.field.db).records == 0
-    assert rs.get(rid).doc["narrative"] == "v2, said after the first interview"
+    assert (
+        RecordService(pair.field.db).get(rid).doc["narrative"]
+        == "v2, said after the first interview"
+    )
     assert export_svc.plan(pair.field.db).records == [(rid, 2)]
 
 
@@ -87,7 +60,7 @@ def test_delivery_statuses_cannot_be_set_by_hand(pair: Pair, status: str) -> Non
     `delivered` and let purge remove the unsent new version)."""
     rs = RecordService(pair.field.db)
     rid = pair.add_testimony("v1")
-    _deliver(pair, _export(pair, "1.age"))
+    pair.deliver(pair.export("1.age"))
     doc = rs.get(rid).doc
     doc["status"] = status
     with pytest.raises(InvalidInput):
@@ -104,12 +77,12 @@ def test_attachments_spilled_into_an_unreceipted_bundle_keep_the_record(
 ) -> None:
     monkeypatch.setattr(bundle, "MAX_ATTACHMENTS", 1)  # stands in for a full bundle
     rid = pair.add_testimony("two scans")
-    _attach(pair, rid, b"scan one")
-    late = _attach(pair, rid, b"scan two")
-    b1 = _export(pair, "1.age")
-    _export(pair, "2.age")  # carries the second scan; its receipt never comes back
-    _deliver(pair, b1)
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 2)
+    pair.attach(rid, b"scan one")
+    late = pair.attach(rid, b"scan two")
+    b1 = pair.export("1.age")
+    pair.export("2.age")  # carries the second scan; its receipt never comes back
+    pair.deliver(b1)
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 2)
     res = purge.purge_delivered(pair.field.db)
     assert (res.records, res.attachments) == (0, 0)
     assert AttachmentService(pair.field.db).get(late).record_id == rid
@@ -117,58 +90,57 @@ def test_attachments_spilled_into_an_unreceipted_bundle_keep_the_record(
 
 def test_an_attachment_whose_hash_differs_is_not_covered(pair: Pair) -> None:
     rid = pair.add_testimony("v1", attachment=b"the scan HQ received")
-    _deliver(pair, _export(pair, "1.age"))
-    assert _state(pair, rid).kind == "delivered"
+    pair.deliver(pair.export("1.age"))
+    assert pair.state(rid).kind == "delivered"
     with pair.field.db.transaction():
         pair.field.db.execute("UPDATE attachments SET sha256=? WHERE record_id=?", (bytes(32), rid))
-    assert _state(pair, rid).kind == "changed"
+    assert pair.state(rid).kind == "changed"
     assert purge.purge_delivered(pair.field.db).records == 0
 
 
 def test_purge_removes_exactly_what_receipts_cover(pair: Pair) -> None:
     done = pair.add_testimony("delivered", attachment=b"its scan")
     waiting = pair.add_testimony("in the lost bundle")
-    _deliver(pair, _export(pair, "1.age"))  # carries both records... and is receipted
-    rs = RecordService(pair.field.db)
-    doc = rs.get(waiting).doc
-    doc["narrative"] = "edited"
-    rs.edit(waiting, doc)
-    _export(pair, "2.age")  # v2 of `waiting`: no receipt yet
+    pair.deliver(pair.export("1.age"))  # carries both records... and is receipted
+    pair.edit(waiting, "edited")
+    pair.export("2.age")  # v2 of `waiting`: no receipt yet
     fresh = pair.add_testimony("never exported")
     res = purge.purge_delivered(pair.field.db)
     assert (res.records, res.attachments) == (1, 1)
     assert res.kept == {"waiting": 1, "not_sent": 1}
-    assert sorted(r.id for r in rs.list_records()) == sorted([waiting, fresh])
+    assert sorted(r.id for r in RecordService(pair.field.db).list_records()) == sorted(
+        [waiting, fresh]
+    )
     assert pair.field.db.scalar("SELECT count(*) FROM records WHERE id=?", (done,)) == 0
 
 
 def test_delivery_states_follow_the_lifecycle(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    assert _state(pair, rid) == delivery.DeliveryState("not_sent", None)
-    assert _state(pair, rid).label() == "not sent"
-    b1 = _export(pair, "1.age")
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
-    assert _state(pair, rid).label() == "in bundle 1, waiting for receipt"
-    _deliver(pair, b1)
-    assert _state(pair, rid).label() == "delivered"
-    _attach(pair, rid, b"late scan")
-    assert _state(pair, rid).label() == "changed since delivery"
-    b2 = _export(pair, "2.age")
-    assert _state(pair, rid).label() == "in bundle 2, waiting for receipt"
-    _deliver(pair, b2)
-    assert _state(pair, rid).kind == "delivered"
+    assert pair.state(rid) == delivery.DeliveryState("not_sent", None)
+    assert pair.state(rid).label() == "not sent"
+    b1 = pair.export("1.age")
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
+    assert pair.state(rid).label() == "in bundle 1, waiting for receipt"
+    pair.deliver(b1)
+    assert pair.state(rid).label() == "delivered"
+    pair.attach(rid, b"late scan")
+    assert pair.state(rid).label() == "changed since delivery"
+    b2 = pair.export("2.age")
+    assert pair.state(rid).label() == "in bundle 2, waiting for receipt"
+    pair.deliver(b2)
+    assert pair.state(rid).kind == "delivered"
     assert purge.purge_delivered(pair.field.db).attachments == 1
 
 
 def test_a_receipt_for_a_later_bundle_covers_only_that_bundle(pair: Pair) -> None:
     first = pair.add_testimony("first")
-    b1 = _export(pair, "1.age")
+    b1 = pair.export("1.age")
     second = pair.add_testimony("second")
-    b2 = _export(pair, "2.age")
+    b2 = pair.export("2.age")
     hq_import.import_bundle(pair.hq.db, b1)  # HQ has both; only bundle 2's receipt arrives
-    _deliver(pair, b2)
-    assert _state(pair, first) == delivery.DeliveryState("waiting", 1)
-    assert _state(pair, second).kind == "delivered"
+    pair.deliver(b2)
+    assert pair.state(first) == delivery.DeliveryState("waiting", 1)
+    assert pair.state(second).kind == "delivered"
     res = purge.purge_delivered(pair.field.db)
     assert res.records == 1
     assert [r.id for r in RecordService(pair.field.db).list_records()] == [first]
@@ -211,12 +183,12 @@ def _four_states(pair: Pair) -> tuple[list[str], dict[str, str]]:
     """One record in each delivery state; the vaults locked for the CLI. Returns the
     field vault's CLI options and the ids by state."""
     ids = {"delivered": pair.add_testimony("delivered")}
-    _deliver(pair, _export(pair, "1.age"))
+    pair.deliver(pair.export("1.age"))
     ids["waiting"] = pair.add_testimony("waiting")
-    _export(pair, "2.age")
+    pair.export("2.age")
     ids["changed"] = pair.add_testimony("changed")
-    _deliver(pair, _export(pair, "3.age"))
-    _attach(pair, ids["changed"], b"late scan")
+    pair.deliver(pair.export("3.age"))
+    pair.attach(ids["changed"], b"late scan")
     ids["not_sent"] = pair.add_testimony("fresh")
     pair.field.lock()
     pair.hq.lock()
@@ -275,15 +247,13 @@ def test_purge_says_what_stays_and_why(pair: Pair) -> None:
 
 
 async def test_the_apps_records_list_shows_each_records_delivery_state(pair: Pair) -> None:
-    from fieldkit.ui.screens.records import RecordsScreen, RecordTable
-    from tests.ui_helpers import make_app, type_into, wait_for
+    from fieldkit.ui.screens.records import RecordTable
+    from tests.ui_helpers import make_app, unlock
 
     _field, ids = _four_states(pair)
     app = make_app(pair.tmp / "field", pair.tmp)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await unlock(pilot, app)
         table = app.screen.query_one(RecordTable)
         shown = {kind: str(table.get_cell(rid, "delivery")) for kind, rid in ids.items()}
     assert shown == {
@@ -296,15 +266,12 @@ async def test_the_apps_records_list_shows_each_records_delivery_state(pair: Pai
 
 async def test_the_app_says_what_purge_kept(pair: Pair) -> None:
     from fieldkit.ui.screens.receipts import ReceiptsScreen
-    from fieldkit.ui.screens.records import RecordsScreen
-    from tests.ui_helpers import make_app, type_into, wait_for
+    from tests.ui_helpers import make_app, unlock, wait_for
 
     _four_states(pair)
     app = make_app(pair.tmp / "field", pair.tmp)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await unlock(pilot, app)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: isinstance(app.screen, ReceiptsScreen))
         assert "1 record(s) are delivered" in str(app.screen.query_one("#delivered").render())
@@ -318,18 +285,15 @@ async def test_the_app_says_what_purge_kept(pair: Pair) -> None:
 
 def test_an_old_receipt_after_a_newer_one_counts_the_record_once(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    b1 = _export(pair, "1.age")
-    rs = RecordService(pair.field.db)
-    doc = rs.get(rid).doc
-    doc["narrative"] = "v2"
-    rs.edit(rid, doc)
-    got2 = _deliver(pair, _export(pair, "2.age"))
+    b1 = pair.export("1.age")
+    pair.edit(rid, "v2")
+    got2 = pair.deliver(pair.export("2.age"))
     # v2 is acknowledged, v1 is not yet: the record waits for bundle 1's receipt.
     assert (got2.delivered, got2.superseded, got2.pending) == (0, 0, 1)
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
-    got1 = _deliver(pair, b1)  # bundle 1's receipt comes back last
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
+    got1 = pair.deliver(b1)  # bundle 1's receipt comes back last
     assert (got1.delivered, got1.superseded, got1.pending, got1.already) == (1, 0, 0, False)
-    assert _state(pair, rid).kind == "delivered"
+    assert pair.state(rid).kind == "delivered"
 
 
 def test_purge_keeps_a_delivered_record_with_an_unsaved_draft(pair: Pair) -> None:
@@ -339,7 +303,7 @@ def test_purge_keeps_a_delivered_record_with_an_unsaved_draft(pair: Pair) -> Non
 
     rid = pair.add_testimony("delivered, then reopened in the editor")
     other = pair.add_testimony("delivered, untouched")
-    _deliver(pair, _export(pair, "1.age"))
+    pair.deliver(pair.export("1.age"))
     doc = RecordService(pair.field.db).get(rid).doc
     drafts = DraftService(pair.field.db)
     drafts.save(drafts.new_id(), rid, {**doc, "narrative": "typed, not saved"})
@@ -356,8 +320,8 @@ def test_export_counts_no_record_left_over_when_one_travels_again_for_its_attach
     pair: Pair,
 ) -> None:
     rid = pair.add_testimony("sent, then a photo added")
-    _export(pair, "1.age")
-    _attach(pair, rid, b"late scan")
+    pair.export("1.age")
+    pair.attach(rid, b"late scan")
     p = export_svc.plan(pair.field.db)
     assert (len(p.record_entries), len(p.attachment_entries)) == (1, 1)
     assert (p.left_records, p.left_attachments) == (0, 0)

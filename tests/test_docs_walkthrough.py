@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.pty_driver import PtyProcess
 
 FIELDKIT = ROOT / ".venv" / "bin" / "fieldkit"
 MEDIA_FIXTURE = ROOT / "tests" / "fixtures" / "media" / "tagged.ogg"
@@ -55,7 +56,7 @@ def _guide_sections() -> list[str]:
     return sh_blocks(ROOT / "docs" / "hq-guide.md")
 
 
-class Terminal:
+class Terminal(PtyProcess):
     """bash at a pseudo-terminal, answering fieldkit's prompts as a person would."""
 
     PROMPTS = re.compile(
@@ -64,51 +65,30 @@ class Terminal:
     )
 
     def __init__(self, script: Path, home: Path) -> None:
-        import pty
-
-        master, slave = pty.openpty()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
             "TERM": "xterm",
             "LANG": "C.UTF-8",
         }
-        self.proc = subprocess.Popen(
-            [shutil.which("bash") or "/bin/bash", str(script)],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.fd = master
-        self.output = ""
+        bash = shutil.which("bash") or "/bin/bash"
+        super().__init__([], command=[bash, str(script)], env=env)
         self.new_passphrases = [P2, P1]  # passphrase change, then recover back to P1
         self.chosen = P1
 
     def run(self) -> int:
-        import select
-        import time
-
+        """Answer each prompt as it appears until bash exits; return its exit code."""
         pos = 0
         end = time.monotonic() + TIMEOUT
         while time.monotonic() < end:
-            ready, _, _ = select.select([self.fd], [], [], 1.0)
-            if ready:
-                try:
-                    data = os.read(self.fd, 4096)
-                except OSError:
-                    data = b""
-                if not data:
-                    break
-                self.output += data.decode("utf-8", "replace")
+            self._read_some(1.0)
+            if self._eof:
+                break
             m = self.PROMPTS.search(self.output, pos)
             if m is None:
                 continue
             pos = m.end()
-            os.write(self.fd, self._answer(m).encode() + b"\r")
+            self.send(self._answer(m))
         else:
             self.proc.kill()
             raise AssertionError(f"the walkthrough hung; terminal:\n{self.output}")

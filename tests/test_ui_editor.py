@@ -27,13 +27,11 @@ from fieldkit.ui.screens.editor import EditorScreen
 from fieldkit.ui.screens.records import RecordsScreen
 from fieldkit.ui.widgets import MarkedSelectionList
 from tests.conftest import PASSPHRASE, WEAK
-from tests.ui_helpers import make_app, screen_text, type_into, wait_for
+from tests.ui_helpers import locked_vault, make_app, screen_text, type_into, unlock, wait_for
 
 
 async def new_record(pilot: Pilot[None], app: FieldkitApp) -> EditorScreen:
-    await type_into(pilot, "#passphrase", PASSPHRASE)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+    await unlock(pilot, app)
     await pilot.press("ctrl+n")
     await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
     await pilot.pause()
@@ -42,12 +40,23 @@ async def new_record(pilot: Pilot[None], app: FieldkitApp) -> EditorScreen:
 
 
 async def two_persons(pilot: Pilot[None], editor: EditorScreen) -> None:
-    await pilot.press("alt+2")
-    await pilot.pause()
+    await show_tab(pilot, "alt+2")
     await pilot.click("#add-person")
     await type_into(pilot, "#p-pseudonym", "K-9")
     await pilot.click("#add-person")
     await type_into(pilot, "#p-pseudonym", "K-9 brother")
+
+
+async def show_tab(pilot: Pilot[None], key: str) -> None:
+    """Alt+digit: show that tab of the editor."""
+    await pilot.press(key)
+    await pilot.pause()
+
+
+async def add_incident(pilot: Pilot[None]) -> None:
+    await show_tab(pilot, "alt+3")
+    await pilot.click("#add-incident")
+    await pilot.pause()
 
 
 def option_texts(editor: EditorScreen, selector: str) -> list[str]:
@@ -56,21 +65,16 @@ def option_texts(editor: EditorScreen, selector: str) -> list[str]:
 
 
 async def test_victims_are_ticked_from_the_persons_and_save(tmp_path: Path) -> None:
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    app = make_app(tmp_path / "vault", tmp_path)
+    app = make_app(locked_vault(tmp_path / "vault"), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
         # Before there is a person, the incident says where victims come from.
-        await pilot.press("alt+3")
-        await pilot.pause()
-        await pilot.click("#add-incident")
-        await pilot.pause()
+        await add_incident(pilot)
         assert "[]" not in screen_text(app)
         assert "Add the persons on the Persons tab" in screen_text(app)
         await two_persons(pilot, editor)
-        await pilot.press("alt+3")
-        await pilot.pause()
+        await show_tab(pilot, "alt+3")
         victims = editor.query_one("#i-victims", MarkedSelectionList)
         assert [str(victims.get_option_at_index(i).prompt) for i in range(2)] == [
             "p1: K-9 (victim)",
@@ -91,8 +95,7 @@ async def test_victims_are_ticked_from_the_persons_and_save(tmp_path: Path) -> N
 
 
 async def test_removing_a_person_unlinks_it(tmp_path: Path) -> None:
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    app = make_app(tmp_path / "vault", tmp_path)
+    app = make_app(locked_vault(tmp_path / "vault"), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
         await two_persons(pilot, editor)
@@ -100,15 +103,11 @@ async def test_removing_a_person_unlinks_it(tmp_path: Path) -> None:
         editor.query_one("#p-roles", MarkedSelectionList).select("relative")
         await type_into(pilot, "#p-relationship", "brother")
         assert editor.doc["persons"][1]["related_to"] == "p1"
-        await pilot.press("alt+3")
-        await pilot.pause()
-        await pilot.click("#add-incident")
-        await pilot.pause()
+        await add_incident(pilot)
         editor.query_one("#i-victims", MarkedSelectionList).select("p1")
         await pilot.pause()
         assert editor.doc["incidents"][0]["victims"] == ["p1"]
-        await pilot.press("alt+2")
-        await pilot.pause()
+        await show_tab(pilot, "alt+2")
         editor.query_one("#persons", OptionList).highlighted = 0
         await pilot.pause()
         await pilot.click("#remove-person")
@@ -118,8 +117,7 @@ async def test_removing_a_person_unlinks_it(tmp_path: Path) -> None:
 
 
 async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    app = make_app(tmp_path / "vault", tmp_path)
+    app = make_app(locked_vault(tmp_path / "vault"), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
         await two_persons(pilot, editor)
@@ -138,10 +136,7 @@ async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
         ]
         # The side list is 20 columns wide: the entry wraps after the pseudonym.
         assert "p2: B-1 (victim," in screen_text(app)
-        await pilot.press("alt+3")
-        await pilot.pause()
-        await pilot.click("#add-incident")
-        await pilot.pause()
+        await add_incident(pilot)
         assert option_texts(editor, "#incidents") == ["i1: Arbitrary arrest or detention"]
         editor.query_one("#i-type", Select).value = "surveillance"
         await pilot.pause()
@@ -154,20 +149,17 @@ async def test_side_lists_follow_role_name_and_type(tmp_path: Path) -> None:
 async def test_state_and_focus_read_without_colour(tmp_path: Path) -> None:
     """A ticked box shows X and an unticked one a blank; the focused field's label is
     reversed; Tab does not stop on the tab bar, and Alt+digits reach every tab."""
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    app = make_app(tmp_path / "vault", tmp_path)
+    app = make_app(locked_vault(tmp_path / "vault"), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
-        await pilot.press("alt+4")
-        await pilot.pause()
+        await show_tab(pilot, "alt+4")
         contact = editor.query_one("#f-contact", Checkbox)
         assert "▐ ▌ Contact allowed" in screen_text(app)
         contact.value = True
         await pilot.pause()
         assert "▐X▌ Contact allowed" in screen_text(app)
         # Alt+4 put the cursor on the Consent tab's first field; its label is reversed.
-        await pilot.press("alt+1")
-        await pilot.pause()
+        await show_tab(pilot, "alt+1")
         assert app.focused is editor.query_one("#f-pseudonym")
         label = editor.query_one("#f-pseudonym").parent.query_one(Label)  # type: ignore[union-attr]
         assert label.rich_style.reverse
@@ -210,15 +202,14 @@ async def test_radio_buttons_show_the_choice_without_colour(tmp_path: Path) -> N
 
 
 async def test_attachments_before_the_first_save_offer_to_save(tmp_path: Path) -> None:
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
+    locked_vault(tmp_path / "vault")
     (tmp_path / "a.jpg").write_bytes(b"\xff\xd8" + bytes(100))
     (tmp_path / "b.jpg").write_bytes(b"\xff\xd8" + bytes(200))
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
-        await pilot.press("alt+6")
-        await pilot.pause()
+        await show_tab(pilot, "alt+6")
         assert "Save this one now?" in screen_text(app)
         assert await pilot.click("#att-save")
         await wait_for(pilot, lambda: editor.record_id is not None)
@@ -246,17 +237,16 @@ async def test_attachments_before_the_first_save_offer_to_save(tmp_path: Path) -
 
 
 async def test_add_file_on_an_unsaved_record_asks_to_save(tmp_path: Path) -> None:
-    Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)[0].lock()
-    app = make_app(tmp_path / "vault", tmp_path)
+    app = make_app(locked_vault(tmp_path / "vault"), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await new_record(pilot, app)
         await type_into(pilot, "#f-pseudonym", "Witness K-9")
-        await pilot.press("alt+6")
-        await pilot.pause()
+        await show_tab(pilot, "alt+6")
         await pilot.click("#add-attachment")
-        # The dialog's buttons exist only once it is composed, a moment after it is pushed.
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await wait_for(pilot, lambda: bool(app.screen.query("#yes")))
+        # The dialog's buttons, not only the dialog: a loaded machine composes it later.
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#yes"))
+        )
         await pilot.click("#yes")
         await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen))
         assert editor.record_id is not None
@@ -275,9 +265,7 @@ async def test_opening_a_record_changes_nothing_in_it(tmp_path: Path) -> None:
     v.lock()
     app = make_app(tmp_path / "vault", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
+        await unlock(pilot, app)
         app.screen.query_one("#table").focus()
         await pilot.pause()
         await pilot.press("enter")

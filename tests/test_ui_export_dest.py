@@ -8,19 +8,19 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from fieldkit import locations
 from fieldkit.services import identity, model, trust
 from fieldkit.services.records import RecordService
 from fieldkit.services.vault import Vault
 from fieldkit.ui.app import FieldkitApp
-from fieldkit.ui.context import AppContext
 from fieldkit.ui.screens.dialogs import FolderPickerScreen
 from fieldkit.ui.screens.export import ExportScreen
-from fieldkit.ui.screens.records import RecordsScreen
 from tests.conftest import PASSPHRASE, WEAK
 from tests.test_ui_reachable import visible_region_ok
-from tests.ui_helpers import FakeClock, screen_text, type_into, wait_for
+from tests.ui_helpers import make_app, screen_text, type_into, unlock, wait_for
 
 
 def test_removable_drives_in_order(tmp_path: Path) -> None:
@@ -51,25 +51,24 @@ def test_user_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def _app(tmp_path: Path) -> FieldkitApp:
+    """A field vault holding one record, trusting an HQ; home is the start folder and
+    drives are looked for under tmp_path/root."""
     v, _ = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK, name="FW-03")
     hq, _ = Vault.create(tmp_path / "hq", PASSPHRASE, kdf_params=WEAK, kind="hq", name="HQ A")
     trust.trust_hq(v.db, identity.hq(hq.db).card_text())
     hq.lock()
     RecordService(v.db).add(model.template())
     v.lock()
-    clock = FakeClock()
-    return FieldkitApp(
-        AppContext(
-            tmp_path / "vault",
-            kdf_params=WEAK,
-            now=clock,
-            monotonic=clock,
-            start_dir=tmp_path / "home",
-            removable_root=tmp_path / "root",
-            autosave_seconds=0.2,
-            idle_check_seconds=0.1,
-        )
-    )
+    return make_app(tmp_path / "vault", tmp_path / "home", removable_root=tmp_path / "root")
+
+
+async def _open_export(pilot: Pilot[None], app: FieldkitApp) -> Path:
+    """Unlock, press Ctrl+T; returns the destination the export screen offers."""
+    await unlock(pilot, app)
+    await pilot.press("ctrl+t")
+    await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+    await pilot.pause()
+    return Path(app.screen.query_one("#dest", Input).value)
 
 
 async def test_export_to_the_stick_and_read_the_result(
@@ -81,13 +80,7 @@ async def test_export_to_the_stick_and_read_the_result(
     (tmp_path / "home").mkdir()
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
-        await pilot.pause()
-        dest = Path(app.screen.query_one("#dest").value)  # type: ignore[attr-defined]
+        dest = await _open_export(pilot, app)
         assert dest.parent == stick and dest.suffix == ".age"
         assert "USB drive STICK" in screen_text(app)
         await pilot.click("#go")
@@ -107,14 +100,8 @@ async def test_browse_to_another_folder(tmp_path: Path) -> None:
     (tmp_path / "home/bundles").mkdir(parents=True)
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await type_into(pilot, "#passphrase", PASSPHRASE)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RecordsScreen))
-        await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
-        await pilot.pause()
         # No drive mounted: the home folder is the place offered.
-        dest = Path(app.screen.query_one("#dest").value)  # type: ignore[attr-defined]
+        dest = await _open_export(pilot, app)
         assert dest.parent == tmp_path / "home"
         await pilot.click("#browse")
         await wait_for(pilot, lambda: isinstance(app.screen, FolderPickerScreen))

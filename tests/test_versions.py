@@ -30,36 +30,11 @@ from tests.bundle_fixtures import Pair
 from tests.conftest import PASSPHRASE, cli
 
 
-def _export(pair: Pair, name: str) -> Path:
-    out = pair.tmp / name
-    assert export_svc.export(pair.field.db, out) is not None
-    return out
-
-
-def _deliver(pair: Pair, path: Path) -> receipts.ReceiptResult:
-    rdir = pair.tmp / f"receipts-{path.stem}"
-    rdir.mkdir()
-    rep = hq_import.import_bundle(pair.hq.db, path, receipts_dir=rdir)
-    assert rep.receipt is not None
-    return receipts.import_receipt(pair.field.db, rep.receipt)
-
-
-def _edit(pair: Pair, rid: str, text: str) -> int:
-    rs = RecordService(pair.field.db)
-    doc = rs.get(rid).doc
-    doc["narrative"] = text
-    return rs.edit(rid, doc)
-
-
 def _versions(db: Database, rid: str) -> dict[int, bytes]:
     return {
         int(str(r[0])): bytes(r[1])  # type: ignore[arg-type]
         for r in db.all("SELECT version, doc_hash FROM record_versions WHERE record_id=?", (rid,))
     }
-
-
-def _state(pair: Pair, rid: str) -> delivery.DeliveryState:
-    return delivery.state_of(pair.field.db, RecordService(pair.field.db).summary(rid))
 
 
 def _carried(pair: Pair, path: Path) -> list[tuple[str, int]]:
@@ -70,35 +45,35 @@ def _carried(pair: Pair, path: Path) -> list[tuple[str, int]]:
 
 def test_edit_edit_export_sends_every_version_oldest_first(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    _edit(pair, rid, "v3")
+    pair.edit(rid, "v2")
+    pair.edit(rid, "v3")
     saved = _versions(pair.field.db, rid)
-    b1 = _export(pair, "1.age")
+    b1 = pair.export("1.age")
     assert _carried(pair, b1) == [(rid, 1), (rid, 2), (rid, 3)]
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
-    got = _deliver(pair, b1)
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
+    got = pair.deliver(b1)
     assert (got.delivered, got.superseded, got.pending) == (1, 0, 0)
     assert _versions(pair.hq.db, rid) == saved
     assert RecordService(pair.hq.db).summary(rid).version == 3
-    assert _state(pair, rid).kind == "delivered"
+    assert pair.state(rid).kind == "delivered"
     assert purge.purge_delivered(pair.field.db).records == 1
     assert export_svc.plan(pair.field.db).empty
 
 
 def test_export_edit_edit_export_sends_the_versions_in_between(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    b1 = _export(pair, "1.age")
-    _edit(pair, rid, "v2")
-    _edit(pair, rid, "v3")
-    b2 = _export(pair, "2.age")
+    b1 = pair.export("1.age")
+    pair.edit(rid, "v2")
+    pair.edit(rid, "v3")
+    b2 = pair.export("2.age")
     assert _carried(pair, b2) == [(rid, 2), (rid, 3)]
     # Bundle 2's receipt covers v2 and v3; v1 waits for bundle 1's.
-    got = _deliver(pair, b2)
+    got = pair.deliver(b2)
     assert (got.delivered, got.superseded, got.pending) == (0, 0, 1)
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
     assert purge.purge_delivered(pair.field.db).kept == {"waiting": 1}
-    _deliver(pair, b1)
-    assert _state(pair, rid).kind == "delivered"
+    pair.deliver(b1)
+    assert pair.state(rid).kind == "delivered"
     assert _versions(pair.hq.db, rid) == _versions(pair.field.db, rid)
     assert RecordService(pair.hq.db).summary(rid).version == 3  # v1 came last
     assert purge.purge_delivered(pair.field.db).records == 1
@@ -106,20 +81,20 @@ def test_export_edit_edit_export_sends_the_versions_in_between(pair: Pair) -> No
 
 def test_a_lost_bundle_with_versions_keeps_them_until_it_is_sent_again(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    b1 = _export(pair, "1.age")
+    pair.edit(rid, "v2")
+    b1 = pair.export("1.age")
     b1.unlink()  # the stick was lost
-    _edit(pair, rid, "v3")
-    b2 = _export(pair, "2.age")
+    pair.edit(rid, "v3")
+    b2 = pair.export("2.age")
     assert _carried(pair, b2) == [(rid, 3)]  # v1 and v2 wait in bundle 1
-    _deliver(pair, b2)
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
+    pair.deliver(b2)
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
     res = purge.purge_delivered(pair.field.db)
     assert (res.records, res.kept) == (0, {"waiting": 1})
     assert sorted(_versions(pair.field.db, rid)) == [1, 2, 3]
     again = pair.tmp / "1-again.age"
     export_svc.resend(pair.field.db, 1, again)
-    _deliver(pair, again)
+    pair.deliver(again)
     assert _versions(pair.hq.db, rid) == _versions(pair.field.db, rid)
     assert purge.purge_delivered(pair.field.db).records == 1
 
@@ -129,31 +104,31 @@ def test_receipts_covering_only_some_versions_keep_the_record(
 ) -> None:
     monkeypatch.setattr(bundle, "MAX_RECORDS", 2)  # stands in for a full bundle
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    _edit(pair, rid, "v3")
+    pair.edit(rid, "v2")
+    pair.edit(rid, "v3")
     p = export_svc.plan(pair.field.db)
     assert (p.records, p.left_records) == ([(rid, 1), (rid, 2)], 1)
-    b1 = _export(pair, "1.age")
-    b2 = _export(pair, "2.age")  # the spill-over: v3
+    b1 = pair.export("1.age")
+    b2 = pair.export("2.age")  # the spill-over: v3
     assert _carried(pair, b2) == [(rid, 3)]
     assert export_svc.plan(pair.field.db).empty
-    _deliver(pair, b2)  # HQ gets v3 first: its summary follows the highest version
+    pair.deliver(b2)  # HQ gets v3 first: its summary follows the highest version
     assert RecordService(pair.hq.db).summary(rid).version == 3
-    assert _state(pair, rid) == delivery.DeliveryState("waiting", 1)
+    assert pair.state(rid) == delivery.DeliveryState("waiting", 1)
     assert purge.purge_delivered(pair.field.db).records == 0
-    _deliver(pair, b1)
+    pair.deliver(b1)
     assert RecordService(pair.hq.db).summary(rid).version == 3
     assert _versions(pair.hq.db, rid) == _versions(pair.field.db, rid)
-    assert _state(pair, rid).kind == "delivered"
+    assert pair.state(rid).kind == "delivered"
 
 
 def test_a_version_not_yet_in_a_bundle_makes_a_record_changed(pair: Pair) -> None:
     """Delivered until it is edited; then changed, and the CLI says so."""
     rid = pair.add_testimony("v1")
-    _deliver(pair, _export(pair, "1.age"))
-    assert _state(pair, rid).kind == "delivered"
-    _edit(pair, rid, "v2")
-    assert _state(pair, rid).kind == "changed"
+    pair.deliver(pair.export("1.age"))
+    assert pair.state(rid).kind == "delivered"
+    pair.edit(rid, "v2")
+    assert pair.state(rid).kind == "changed"
     pair.field.lock()
     pair.hq.lock()
     pf = pair.tmp / "pass"
@@ -174,10 +149,10 @@ def test_the_attachments_of_a_record_travel_with_its_versions(
     every bundle that carries an attachment carries a version of its record."""
     monkeypatch.setattr(bundle, "MAX_RECORDS", 2)
     rid = pair.add_testimony("v1", attachment=b"scan")
-    _edit(pair, rid, "v2")
-    _edit(pair, rid, "v3")
-    b1 = _export(pair, "1.age")
-    b2 = _export(pair, "2.age")
+    pair.edit(rid, "v2")
+    pair.edit(rid, "v3")
+    b1 = pair.export("1.age")
+    b2 = pair.export("2.age")
     assert _carried(pair, b1) == [(rid, 1), (rid, 2)]
     assert _carried(pair, b2) == [(rid, 3)]
     rep = hq_import.import_bundle(pair.hq.db, b2)  # any order: the scan is with v3
@@ -200,9 +175,9 @@ def _reseal(pair: Pair, container: bytes) -> Path:
 
 def test_hq_stores_versions_listed_in_any_order(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    _edit(pair, rid, "v3")
-    b1 = _export(pair, "1.age")
+    pair.edit(rid, "v2")
+    pair.edit(rid, "v3")
+    b1 = pair.export("1.age")
     container = forge.decrypt(b1.read_bytes(), identity.hq(pair.hq.db).age)
     _mb, m, _sig, _rest = forge.split(container)
     sections = forge.sections_of(container)
@@ -221,10 +196,10 @@ def test_hq_stores_versions_listed_in_any_order(pair: Pair) -> None:
 
 def test_a_version_hq_holds_sent_again_with_other_content_is_a_fork(pair: Pair) -> None:
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    hq_import.import_bundle(pair.hq.db, _export(pair, "1.age"))
-    _edit(pair, rid, "v3")
-    b2 = _export(pair, "2.age")
+    pair.edit(rid, "v2")
+    hq_import.import_bundle(pair.hq.db, pair.export("1.age"))
+    pair.edit(rid, "v3")
+    b2 = pair.export("2.age")
     container = forge.decrypt(b2.read_bytes(), identity.hq(pair.hq.db).age)
     _mb, m, _sig, _rest = forge.split(container)
     v3 = forge.sections_of(container)[0]
@@ -277,8 +252,8 @@ def test_absurd_version_numbers_are_refused(version: int) -> None:
 
 def _signed_hostile(pair: Pair, change: str) -> Path:
     rid = pair.add_testimony("v1")
-    _edit(pair, rid, "v2")
-    b1 = _export(pair, "1.age")
+    pair.edit(rid, "v2")
+    b1 = pair.export("1.age")
     container = forge.decrypt(b1.read_bytes(), identity.hq(pair.hq.db).age)
     _mb, m, _sig, _rest = forge.split(container)
     sections = forge.sections_of(container)
@@ -334,11 +309,11 @@ def test_a_receipt_for_a_bundle_whose_manifest_purge_emptied_is_refused_cleanly(
     refused with one clear error (it used to fail as "manifest is not valid msgpack",
     exit 27, a bundle error for a receipt), nothing changed."""
     rid = pair.add_testimony("v1")
-    b1 = _export(pair, "1.age")
+    b1 = pair.export("1.age")
     AttachmentService(pair.field.db).add_stream(
         rid, io.BytesIO(b"late scan"), filename="scan.jpg", media_type="image/jpeg"
     )
-    _deliver(pair, _export(pair, "2.age"))
+    pair.deliver(pair.export("2.age"))
     assert purge.purge_delivered(pair.field.db).records == 1
     rdir = pair.tmp / "receipts-late"
     rdir.mkdir()

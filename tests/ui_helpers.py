@@ -8,9 +8,11 @@ from pathlib import Path
 from textual.app import App
 from textual.pilot import Pilot
 
+from fieldkit.services.vault import Vault
 from fieldkit.ui.app import FieldkitApp
 from fieldkit.ui.context import AppContext
-from tests.conftest import WEAK
+from fieldkit.ui.screens.records import RecordsScreen
+from tests.conftest import PASSPHRASE, WEAK
 
 
 class FakeClock:
@@ -35,8 +37,15 @@ def deterministic_random() -> object:
 
 
 def make_app(
-    vault_dir: Path, start_dir: Path, *, clock: FakeClock | None = None, deterministic: bool = False
+    vault_dir: Path,
+    start_dir: Path,
+    *,
+    clock: FakeClock | None = None,
+    deterministic: bool = False,
+    removable_root: Path | None = None,
 ) -> FieldkitApp:
+    """The app on `vault_dir`, with a fake clock and short timers. Drives are looked for
+    under `removable_root` (by default a folder that does not exist: no drive mounted)."""
     clock = clock or FakeClock()
     kwargs: dict[str, object] = {}
     if deterministic:
@@ -49,7 +58,7 @@ def make_app(
             monotonic=clock,
             start_dir=start_dir,
             # Never the real "/": a test must not offer (or write to) a mounted USB stick.
-            removable_root=start_dir / "no-drives",
+            removable_root=removable_root or start_dir / "no-drives",
             autosave_seconds=0.2,
             idle_check_seconds=0.1,
             wipe_tick_seconds=0.05,
@@ -73,6 +82,21 @@ async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
 
 
 KEY_NAMES = {" ": "space"}
+
+
+def locked_vault(root: Path, *, kind: str = "field", name: str | None = None) -> Path:
+    """A new vault at `root` (PASSPHRASE, the tests' weak Argon2id), locked again, as the
+    app finds it at start."""
+    Vault.create(root, PASSPHRASE, kdf_params=WEAK, kind=kind, name=name)[0].lock()
+    return root
+
+
+async def unlock(pilot: Pilot[None], app: App[None], screen: type = RecordsScreen) -> None:
+    """Type PASSPHRASE at the unlock screen, press Enter and wait for `screen` (the
+    records list unless another is named, e.g. the HQ desk)."""
+    await type_into(pilot, "#passphrase", PASSPHRASE)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, screen))
 
 
 async def wait_for(pilot: Pilot[None], condition: object, timeout: float = 10.0) -> None:
