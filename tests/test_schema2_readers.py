@@ -237,7 +237,11 @@ def test_cli_add_edit_show_round_trip_several_languages_and_roles(
     assert again["persons"][0]["roles"] == ["informant"]
     assert again["interview"]["languages"] == ["ru"]
     plain = cli(["record", "show", rid, *cli_vault])
-    assert "Consent: obtained (written)" in plain.out
+    assert "Consent: obtained (in writing)" in plain.out
+    # The method's label, not the code: the msgid "written" means bytes written.
+    ru = cli(["record", "show", rid, "--lang", "ru", *cli_vault])
+    assert ru.code == 0, ru.err
+    assert "(письменно" in ru.out, ru.out
     assert "\u202e" not in plain.out and "[@click=app.quit]x[/] \\u202eevil" in plain.out
     # A schema-1 style document names the new field in its refusal.
     old = model.template()

@@ -12,7 +12,7 @@ from fieldkit.cli.context import Context
 from fieldkit.cli.progress import upgrade_reporter
 from fieldkit.errors import IntegrityError, InvalidInput
 from fieldkit.i18n import N_, _, code_label, ngettext, status_label
-from fieldkit.services import delivery, model
+from fieldkit.services import delivery, hq_view, model
 from fieldkit.services.attachments import AttachmentService
 from fieldkit.services.history import verify
 from fieldkit.services.records import RecordService
@@ -341,7 +341,9 @@ def consent_line(doc: dict[str, Any], *, field: bool = True) -> str:
     record lacking it is marked with '!' as in `record list`."""
     c = doc.get("consent") or {}
     if c.get("obtained") is True:
-        parts = [_("obtained ({method})").format(method=_(c.get("method") or "?"))]
+        # The label, not the code: the msgid "written" means bytes written.
+        method = hq_view.METHOD_LABELS.get(c.get("method") or "", "?")
+        parts = [_("obtained ({method})").format(method=_(method))]
         if c.get("obtained_on"):
             parts.append(_("on {date}").format(date=c["obtained_on"]))
         if c.get("obtained_by"):
