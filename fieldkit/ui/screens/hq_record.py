@@ -20,6 +20,7 @@ from fieldkit.services.types import AttachmentRow
 from fieldkit.ui.base import FieldkitModal, FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.text import SAFE_INPUT, fill, literal, printable
+from fieldkit.ui.widgets import MarkedCheckbox
 
 
 def section_text(sec: hq_view.Section) -> Text:
@@ -165,7 +166,7 @@ class ExtractScreen(FieldkitModal):
             )
             yield Input(str(self.default), id="extract-path", highlighter=SAFE_INPUT)
             yield Input(placeholder=_("Reason (required)"), id="extract-reason")
-            yield Checkbox(
+            yield MarkedCheckbox(
                 _("Unaltered original, with its metadata (GPS, serial…)"),
                 id="extract-original",
                 compact=True,
