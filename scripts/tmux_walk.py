@@ -181,7 +181,9 @@ def make_vaults(root: Path) -> None:
     doc.update(pseudonym="Свидетель Б-5", risk="high", narrative="Задержали у рынка.")
     doc["incidents"] = [dict(doc["incidents"][0], type="expulsion_order")]
     # Consent not recorded yet: the export asks about it and the walk holds it back.
-    doc["consent"] = dict(doc["consent"], obtained=None, method="", obtained_on=None, obtained_by="")
+    doc["consent"] = dict(
+        doc["consent"], obtained=None, method="", obtained_on=None, obtained_by=""
+    )
     rid = RecordService(field.db).add(doc)
     AttachmentService(field.db).add_stream(
         rid, io.BytesIO(b"\xff\xd8" + bytes(3000)), filename="povestka.jpg",
@@ -333,9 +335,19 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         hq.wait("Свидетель А-1")
         hq.settle()  # the search field has the focus
         hq.keys("Tab", "Tab")  # the device filter, then the table
-        hq.settle()
-        hq.keys("Enter")
-        hq.wait(_("Person {id}: {role}").format(id="p1", role=_("victim")))
+        person = _("Person {id}: {role}").format(id="p1", role=f"{_('victim')}, {_('informant')}")
+        for attempt in range(3):  # on a loaded machine the second Tab can land late
+            hq.settle()
+            hq.keys("Enter")
+            try:
+                hq.wait(person, timeout=10)
+                break
+            except Stuck:
+                if attempt == 2:
+                    raise
+                hq.keys("Escape")  # an open device list, if Enter landed there
+                hq.settle()
+                hq.keys("Tab")
         save(hq, "hq-record")
         hq.keys("C-k")  # the custody report of the record and its attachments
         made = _("fieldkit custody report (format {v}), made {at}").split("{v}")[0]
@@ -350,7 +362,9 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         hq.settle()
         hq.type("сверка повестки с оригиналом")
         original = _("Unaltered original, with its metadata (GPS, serial…)")[:20]
-        if any("X" in line.split(original)[0] for line in hq.text().splitlines() if original in line):
+        if any(
+            "X" in line.split(original)[0] for line in hq.text().splitlines() if original in line
+        ):
             raise Stuck("the unaltered original is ticked by default:\n" + hq.text())
         hq.keys("Enter")  # the default: a copy stripped of its metadata
         written = _(
@@ -385,7 +399,11 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.settle()
         field.type(str(receipt))
         field.keys("Enter")
-        field.wait(_("Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since.").split("{hq}")[0])
+        field.wait(
+            _(
+                "Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since."
+            ).split("{hq}")[0]
+        )
         field.tab_to(_("Purge delivered records…"))
         field.keys("Enter")
         field.wait(_("Purge"))
@@ -408,7 +426,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fieldkit-walk-") as tmp:
         try:
-            for path in walk(args.lang, out, Path(tmp), args.socket or f"fieldkit-walk-{args.lang}"):
+            for path in walk(
+                args.lang, out, Path(tmp), args.socket or f"fieldkit-walk-{args.lang}"
+            ):
                 print(path)
         except Stuck as exc:
             print(f"stuck: {exc}", file=sys.stderr)

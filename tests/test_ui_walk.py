@@ -31,8 +31,10 @@ def test_walk_in_tmux(tmp_path: Path, lang: str) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(
         f"{lang}-{n}.txt"
-        for n in ("unlock", "records", "editor-persons", "export-result",
-                  "hq-import-report", "hq-record", "hq-extracted", "hq-counts", "receipt-purge")
+        for n in ("unlock", "records", "editor-persons", "editor-consent",
+                  "editor-metadata-found", "export-without-consent", "export-result",
+                  "hq-import-report", "hq-record", "hq-custody", "hq-extracted", "hq-counts",
+                  "receipt-purge")
     )  # fmt: skip
     for path in tmp_path.iterdir():
         lines = path.read_text(encoding="utf-8").splitlines()
