@@ -5,6 +5,7 @@ one after the other, driven through tmux)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ pytestmark = [
 def test_walk_in_tmux(tmp_path: Path, lang: str) -> None:
     r = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "tmux_walk.py"), "--lang", lang,
-         "--out", str(tmp_path)],
+         "--out", str(tmp_path), "--socket", f"fieldkit-walk-{lang}-{os.getpid()}"],
         capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
