@@ -9,9 +9,12 @@ demo, not a vault to keep); everything shown is invented. Each step sends keys w
 `tmux send-keys` and waits until the expected text (in the chosen language) is on the
 screen, so a key that does nothing or a string left in English stops the walk with the
 screen it got stuck on. What it walks: unlock, the records list, a new record with a
-person (Alt+2), save, export to a USB stick (a fake /media/$USER/STICK), then at HQ:
-import the bundle with a receipt, the received record, the counts. tests/test_ui_walk.py
-runs it (slow marker).
+person ticked informant as well as victim (Alt+2), consent obtained (Alt+4), a photo with
+GPS attached (Alt+6, the dialog listing its metadata), save, export to a USB stick (a fake
+/media/$USER/STICK; the earlier record lacks consent and is held back from the dialog),
+then at HQ: import the bundle with a receipt, the received record, its custody report
+(Ctrl+K), a stripped copy of the photo extracted with a reason, the counts; back on the
+laptop the receipt and the purge. tests/test_ui_walk.py runs it (slow marker).
 """
 
 from __future__ import annotations
