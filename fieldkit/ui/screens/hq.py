@@ -37,6 +37,7 @@ from fieldkit.ui.screens.dialogs import CardCheckScreen, ConfirmScreen, FilePick
 from fieldkit.ui.screens.hq_record import RecordViewScreen
 from fieldkit.ui.screens.records import SHOWN, RecordTable
 from fieldkit.ui.text import SAFE_INPUT, LiteralTable, fill, literal, printable
+from fieldkit.ui.widgets import MarkedCheckbox
 
 __all__ = ["HqScreen", "RecordViewScreen", "report_line"]
 
@@ -111,10 +112,12 @@ class HqScreen(FieldkitScreen):
                         allow_blank=False,
                         value="hq",
                     )
-                yield Checkbox(
+                yield MarkedCheckbox(
                     _("Leave out real names, contacts and exact addresses"), id="omit", value=True
                 )
-                yield Checkbox(_("CSV for Excel (UTF-8 byte order mark)"), id="bom", value=True)
+                yield MarkedCheckbox(
+                    _("CSV for Excel (UTF-8 byte order mark)"), id="bom", value=True
+                )
                 yield Label(_("Filters (also for Counts): incidents…"), classes="muted")
                 with Horizontal(classes="line"):
                     yield Input(placeholder=_("from YYYY-MM-DD"), id="f-from")
