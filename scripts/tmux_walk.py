@@ -9,9 +9,12 @@ demo, not a vault to keep); everything shown is invented. Each step sends keys w
 `tmux send-keys` and waits until the expected text (in the chosen language) is on the
 screen, so a key that does nothing or a string left in English stops the walk with the
 screen it got stuck on. What it walks: unlock, the records list, a new record with a
-person (Alt+2), save, export to a USB stick (a fake /media/$USER/STICK), then at HQ:
-import the bundle with a receipt, the received record, the counts. tests/test_ui_walk.py
-runs it (slow marker).
+person ticked informant as well as victim (Alt+2), consent obtained (Alt+4), a photo with
+GPS attached (Alt+6, the dialog listing its metadata), save, export to a USB stick (a fake
+/media/$USER/STICK; the earlier record lacks consent and is held back from the dialog),
+then at HQ: import the bundle with a receipt, the received record, its custody report
+(Ctrl+K), a stripped copy of the photo extracted with a reason, the counts; back on the
+laptop the receipt and the purge. tests/test_ui_walk.py runs it (slow marker).
 """
 
 from __future__ import annotations
@@ -142,12 +145,36 @@ class Pane:
         subprocess.run([*self.tmux, "kill-session", "-t", self.session], check=False)  # noqa: S603
 
 
+def row(screen: str, label: str, value: str) -> bool:
+    """True when one line of the screen shows the label and, after it, the value."""
+    return any(label in line and value in line.split(label, 1)[1] for line in screen.splitlines())
+
+
+def column(screen: str, start: int, end: int) -> str:
+    """The text in columns [start, end) of every line, as one line of words."""
+    return " ".join(" ".join(line[start:end] for line in screen.splitlines()).split())
+
+
+def gps_photo() -> bytes:
+    """A small JPEG with what a phone writes: GPS, make, model and a body serial."""
+    from PIL import Image  # a test dependency, as tmux is
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "EOS 5D"
+    exif.get_ifd(0x8769)[0xA431] = "SN-4242"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (55.0, 45.0, 20.88), "E", (37.0, 37.0, 2.28)
+    out = io.BytesIO()
+    Image.new("RGB", (48, 32), (200, 30, 30)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
 def make_vaults(root: Path) -> None:
     """A field laptop with one earlier record and an attachment, an HQ that trusts it
     and is trusted by it; a USB stick folder."""
     (root / "start").mkdir()
     (root / "camera").mkdir()  # the attachment comes from here; extracts go to start/
-    (root / "camera" / "scan.jpg").write_bytes(b"\xff\xd8" + bytes(2000))
+    (root / "camera" / "scan.jpg").write_bytes(gps_photo())
     (root / "removable" / "media" / USER / "STICK").mkdir(parents=True)
     field, _ = Vault.create(root / "field", PASS, kdf_params=WEAK, name="FW-03 ноутбук")
     hq, _ = Vault.create(root / "hq", PASS, kdf_params=WEAK, kind="hq", name="Штаб Алматы")
@@ -156,6 +183,10 @@ def make_vaults(root: Path) -> None:
     doc = model.template()
     doc.update(pseudonym="Свидетель Б-5", risk="high", narrative="Задержали у рынка.")
     doc["incidents"] = [dict(doc["incidents"][0], type="expulsion_order")]
+    # Consent not recorded yet: the export asks about it and the walk holds it back.
+    doc["consent"] = dict(
+        doc["consent"], obtained=None, method="", obtained_on=None, obtained_by=""
+    )
     rid = RecordService(field.db).add(doc)
     AttachmentService(field.db).add_stream(
         rid, io.BytesIO(b"\xff\xd8" + bytes(3000)), filename="povestka.jpg",
@@ -204,11 +235,33 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.keys("Enter")
         field.wait("p1:")
         field.tab_to(_("Remove"))
-        field.keys("Tab", "Tab")  # the role, then the pseudonym
+        field.keys("Tab")  # the Roles tick list: victim is ticked, the cursor on informant
+        field.settle()
+        field.keys("Space")  # tick informant as well
+        field.keys("Tab")  # the pseudonym
         field.settle()
         field.type("Брат")
-        field.wait("p1: Брат")
+        roles = f"{_('victim')}, {_('informant')}"  # the first role ticked stays the main one
+        field.wait(lambda s: f"p1: Брат ({roles})" in column(s, 1, 21))  # the list wraps it
         save(field, "editor-persons")
+
+        field.keys("M-4")  # Alt+4: the Consent tab; the cursor on Obtained
+        field.wait(_("Obtained by"))
+        field.settle()
+        field.keys("Enter", "Down", "Enter")  # Obtained: not recorded -> yes
+        field.wait(lambda s: row(s, _("Obtained"), _("yes")))
+        field.keys("Tab")
+        field.settle()
+        field.keys("Enter", "Down", "Enter")  # Method: not said -> oral
+        field.wait(lambda s: row(s, _("Method"), _("oral")))
+        field.keys("Tab")  # Obtained on
+        field.settle()
+        field.type("2026-11-28")
+        field.keys("Tab")  # Obtained by
+        field.settle()
+        field.type("FW-03")
+        field.wait(lambda s: row(s, _("Obtained by"), "FW-03") and "2026-11-28" in s)
+        save(field, "editor-consent")
         field.keys("C-s")
         field.wait(_("Saved (version {n}).").format(n=1))
         field.keys("M-6")  # Alt+6: Attachments
@@ -220,7 +273,12 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.keys("Tab")  # from the folder tree to the path
         field.type(str(root / "camera" / "scan.jpg"))
         field.keys("Enter")
-        field.wait(lambda screen: "scan.jpg" in screen and _("or type a path") not in screen)
+        field.wait(_("This photo carries identifying metadata:"))  # GPS, camera, serial
+        field.settle()
+        save(field, "editor-metadata-found")
+        field.keys("Enter")  # OK has the focus
+        field.wait(lambda screen: "scan.jpg" in screen and _("or type a path") not in screen
+                   and _("This photo carries identifying metadata:") not in screen)  # fmt: skip
         field.keys("Escape")
         field.wait(f"^n {_('New')}")  # back in the list
         field.settle()
@@ -230,7 +288,22 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.wait("STICK")
         field.tab_to(_("Export"))
         field.keys("Enter")
-        field.wait(lambda s: ".age" in s and "STICK" in s and _("Export a bundle for HQ") in s
+        # Свидетель Б-5 has no recorded consent (Свидетель А-1 has): hold it back.
+        field.wait(_("Hold them back"))
+        field.wait("Свидетель Б-5")
+        if "Свидетель А-1" in field.text():
+            raise Stuck("the record with consent is listed as lacking it:\n" + field.text())
+        field.settle()
+        if _("Hold them back") not in field.focused_label():
+            raise Stuck("the dialog does not focus 'Hold them back':\n" + field.text())
+        save(field, "export-without-consent")
+        field.keys("Enter")
+        held = _(
+            "HELD BACK, without recorded consent: {n} record(s). They stay on this laptop "
+            "and go in a later export once consent is recorded, or when you confirm:"
+        ).split("{n}")[0]
+        field.wait(lambda s: ".age" in s and "STICK" in s and held.strip() in s
+                   and "Свидетель Б-5" in s.split(held.strip())[1]
                    and len(list((root / "removable" / "media" / USER / "STICK").glob("*.age"))) == 1)  # fmt: skip
         time.sleep(1.5)
         save(field, "export-result")
@@ -265,16 +338,42 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         hq.wait("Свидетель А-1")
         hq.settle()  # the search field has the focus
         hq.keys("Tab", "Tab")  # the device filter, then the table
-        hq.settle()
-        hq.keys("Enter")
-        hq.wait(_("Person {id}: {role}").format(id="p1", role=_("victim")))
+        person = _("Person {id}: {role}").format(id="p1", role=f"{_('victim')}, {_('informant')}")
+        for attempt in range(3):  # on a loaded machine the second Tab can land late
+            hq.settle()
+            hq.keys("Enter")
+            try:
+                hq.wait(person, timeout=10)
+                break
+            except Stuck:
+                if attempt == 2:
+                    raise
+                hq.keys("Escape")  # an open device list, if Enter landed there
+                hq.settle()
+                hq.keys("Tab")
         save(hq, "hq-record")
+        hq.keys("C-k")  # the custody report of the record and its attachments
+        made = _("fieldkit custody report (format {v}), made {at}").split("{v}")[0]
+        hq.wait(lambda s: made.strip() in s and _("Extract…") not in s)
+        hq.settle()
+        save(hq, "hq-custody")
+        hq.keys("Escape")
+        hq.wait(_("Extract…"))
+        hq.settle()
         hq.keys("C-e")  # extract the attachment, with a reason that is logged
         hq.wait(_("Reason (required)"))
         hq.settle()
         hq.type("сверка повестки с оригиналом")
-        hq.keys("Enter")
-        written = _("{name} written to {path} (not encrypted); the reason is logged.")
+        original = _("Unaltered original, with its metadata (GPS, serial…)")[:20]
+        if any(
+            "X" in line.split(original)[0] for line in hq.text().splitlines() if original in line
+        ):
+            raise Stuck("the unaltered original is ticked by default:\n" + hq.text())
+        hq.keys("Enter")  # the default: a copy stripped of its metadata
+        written = _(
+            "{name} written to {path} (not encrypted) without its metadata ({what}); "
+            "the reason is logged."
+        )
         hq.wait(written.split("{path}")[1].strip()[:12])
         save(hq, "hq-extracted")
         hq.keys("Escape")
@@ -283,7 +382,8 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         hq.wait(_("Save table"))
         hq.tab_to(_("Count"))
         hq.keys("Enter")
-        hq.wait("█")
+        # Only Свидетель А-1 came (with no incident): the tables say so, with no bars.
+        hq.wait(lambda s: _("Incidents by type") in s and _("Incidents by month") in s)
         save(hq, "hq-counts")
     finally:
         hq.kill()
@@ -302,7 +402,11 @@ def walk(lang: str, out: Path, root: Path, socket: str) -> list[Path]:
         field.settle()
         field.type(str(receipt))
         field.keys("Enter")
-        field.wait(_("Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since.").split("{hq}")[0])
+        field.wait(
+            _(
+                "Receipt from {hq} for bundle {seq}: {d} record(s) delivered, {s} edited since."
+            ).split("{hq}")[0]
+        )
         field.tab_to(_("Purge delivered records…"))
         field.keys("Enter")
         field.wait(_("Purge"))
@@ -319,12 +423,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", default="ru", choices=sorted(i18n.LANGUAGES))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--socket", help="tmux socket name (-L); default fieldkit-walk-LANG")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fieldkit-walk-") as tmp:
         try:
-            for path in walk(args.lang, out, Path(tmp), f"fieldkit-walk-{args.lang}"):
+            for path in walk(
+                args.lang, out, Path(tmp), args.socket or f"fieldkit-walk-{args.lang}"
+            ):
                 print(path)
         except Stuck as exc:
             print(f"stuck: {exc}", file=sys.stderr)

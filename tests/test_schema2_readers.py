@@ -134,7 +134,7 @@ def test_languages_roles_and_consent_travel_to_hq_show_csv_and_jsonl(
     assert "Languages: tg, ru, uz" in lines
     assert "Person p1: victim, informant, witness" in lines
     assert "Person p2: relative, witness" in lines
-    assert "Obtained: yes" in lines and "Method: written" in lines
+    assert "Obtained: yes" in lines and "Method: in writing" in lines
     assert "Obtained on: 2026-05-15" in lines
     # Shown literally: markup stays text, controls are escapes.
     assert "Obtained by: [b]FW[/b] [@click=app.quit]x[/] \\u202eevil" in lines

@@ -165,7 +165,7 @@ async def test_custody_view_shows_a_hostile_reason_literally(tmp_path: Path) -> 
     reason = "[b]appeal[/b] [@click=app.quit]x \u202egpj.exe"
     hq = Vault.unlock(tmp_path / "hq", PASSPHRASE)
     aid = str(hq.db.scalar("SELECT id FROM attachments"))
-    extraction.extract(hq.db, aid, tmp_path / "copy.bin", reason)
+    extraction.extract(hq.db, aid, tmp_path / "copy.bin", reason, original=True)
     hq.lock()
     app = make_app(tmp_path / "hq", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

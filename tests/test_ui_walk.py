@@ -5,6 +5,7 @@ one after the other, driven through tmux)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -24,15 +25,17 @@ pytestmark = [
 def test_walk_in_tmux(tmp_path: Path, lang: str) -> None:
     r = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "tmux_walk.py"), "--lang", lang,
-         "--out", str(tmp_path)],
+         "--out", str(tmp_path), "--socket", f"fieldkit-walk-{lang}-{os.getpid()}"],
         capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(
         f"{lang}-{n}.txt"
-        for n in ("unlock", "records", "editor-persons", "export-result",
-                  "hq-import-report", "hq-record", "hq-extracted", "hq-counts", "receipt-purge")
+        for n in ("unlock", "records", "editor-persons", "editor-consent",
+                  "editor-metadata-found", "export-without-consent", "export-result",
+                  "hq-import-report", "hq-record", "hq-custody", "hq-extracted", "hq-counts",
+                  "receipt-purge")
     )  # fmt: skip
     for path in tmp_path.iterdir():
         lines = path.read_text(encoding="utf-8").splitlines()

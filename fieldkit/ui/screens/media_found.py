@@ -75,7 +75,7 @@ class MetadataFoundScreen(FieldkitModal):
                 )
             )
             with Horizontal(classes="buttons"):
-                yield Button(_("OK"), variant="primary", id="found-ok")
+                yield Button(_("Close"), variant="primary", id="found-ok")
 
     def on_mount(self) -> None:
         self.query_one("#found-ok", Button).focus()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,7 +27,10 @@ from fieldkit.ui.screens.dialogs import (
 from fieldkit.ui.screens.duress import DuressSection
 from fieldkit.ui.screens.unlock import strength_text
 from fieldkit.ui.screens.wipe_after import WipeAfterSection
-from fieldkit.ui.text import LiteralTable, fill, literal
+from fieldkit.ui.text import LiteralTable, fill, literal, printable
+
+# The trusted HQ cards' name column: wide enough for a long name at 80 columns.
+NAME_WIDTH = 44
 
 
 class SettingsScreen(FieldkitScreen):
@@ -85,10 +89,6 @@ class SettingsScreen(FieldkitScreen):
         if self.vault.kind == "field":
             table = self.query_one("#hq-cards", LiteralTable)
             table.cursor_type = "row"
-            # Fixed widths: a card trusted from a dialog is added while the screen waits
-            # under it, and auto widths then stayed at the headings' ("Шта", "D7R2-413Q").
-            table.add_column(_("Name"), width=32)
-            table.add_column(_("Fingerprint"), width=24)
             self.load_cards()
 
     # ---- this vault's own card (enrolment: HQ compares its fingerprint) -------------
@@ -123,8 +123,16 @@ class SettingsScreen(FieldkitScreen):
 
     def load_cards(self) -> None:
         table = self.query_one("#hq-cards", LiteralTable)
-        table.clear()
-        for c in trust.trusted_hq_cards(self.db):
+        cards = trust.trusted_hq_cards(self.db)
+        # Widths set here, from the names: a card trusted from a dialog is added while the
+        # screen waits under it, and auto widths then stayed at the headings' ("Шта",
+        # "D7R2-413Q"). A long name is shown whole up to NAME_WIDTH columns.
+        name = _("Name")
+        width = max([cell_len(name)] + [cell_len(printable(c.name)) for c in cards])
+        table.clear(columns=True)
+        table.add_column(name, width=min(width, NAME_WIDTH))
+        table.add_column(_("Fingerprint"), width=24)
+        for c in cards:
             table.add_row(c.name, c.short_code, key=c.short_code)
 
     def confirmed(self, what: str, then: Callable[[], object]) -> None:
