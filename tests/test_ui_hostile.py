@@ -278,7 +278,7 @@ async def test_every_screen_shows_hostile_text_literally(
         await pilot.click("#count")
         await wait_for(pilot, lambda: screen.counts is not None)
         await pilot.pause()
-        shows(app, "incident(s) in 2 record(s)", "[/b]H")
+        shows(app, "incidents in 2 records", "[/b]H")
         app.set_focus(None)
         screen.query_one("#tabs", TabbedContent).active = "tab-export"
         await pilot.pause()
