@@ -13,11 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from fieldkit.errors import FieldkitError
-from fieldkit.services import passphrase_policy
 from fieldkit.ui.base import error_text
 from fieldkit.ui.i18n import _
 from fieldkit.ui.screens.dialogs import PassphraseCheckScreen
-from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.screens.unlock import new_passphrase_refusal, strength_text
 from fieldkit.ui.text import literal
 
 if TYPE_CHECKING:
@@ -75,12 +74,9 @@ class DuressSection(Vertical):
     def set_duress(self) -> None:
         new = self.query_one("#duress-new", Input).value
         result = self.query_one("#duress-result", Static)
-        if new != self.query_one("#duress-again", Input).value:
-            result.update(_("The two passphrases differ."))
-            return
-        problem = passphrase_policy.strength_problem(new)
-        if problem:
-            result.update(literal(_("Passphrase refused: ") + _(problem)))
+        refusal = new_passphrase_refusal(new, self.query_one("#duress-again", Input).value)
+        if refusal is not None:
+            result.update(refusal)
             return
 
         def answered(ok: bool | None) -> None:

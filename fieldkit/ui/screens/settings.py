@@ -15,7 +15,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from fieldkit import i18n, locations
 from fieldkit.errors import FieldkitError, FileAccessError
-from fieldkit.services import identity, passphrase_policy, settings, trust
+from fieldkit.services import identity, settings, trust
 from fieldkit.ui.base import FieldkitScreen, error_text
 from fieldkit.ui.i18n import N_, _
 from fieldkit.ui.screens.dialogs import (
@@ -25,9 +25,9 @@ from fieldkit.ui.screens.dialogs import (
     SecretOnceScreen,
 )
 from fieldkit.ui.screens.duress import DuressSection
-from fieldkit.ui.screens.unlock import strength_text
+from fieldkit.ui.screens.unlock import new_passphrase_refusal, strength_text
 from fieldkit.ui.screens.wipe_after import WipeAfterSection
-from fieldkit.ui.text import LiteralTable, fill, literal, printable
+from fieldkit.ui.text import LiteralTable, fill, printable
 
 # The trusted HQ cards' name column: wide enough for a long name at 80 columns.
 NAME_WIDTH = 44
@@ -197,12 +197,9 @@ class SettingsScreen(FieldkitScreen):
     def change(self) -> None:
         new = self.query_one("#new", Input).value
         result = self.query_one("#pass-result", Static)
-        if new != self.query_one("#again", Input).value:
-            result.update(_("The two passphrases differ."))
-            return
-        problem = passphrase_policy.strength_problem(new)
-        if problem:
-            result.update(literal(_("Passphrase refused: ") + _(problem)))
+        refusal = new_passphrase_refusal(new, self.query_one("#again", Input).value)
+        if refusal is not None:
+            result.update(refusal)
             return
 
         def change() -> None:

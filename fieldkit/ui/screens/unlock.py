@@ -180,3 +180,14 @@ def strength_text(value: str) -> Text:
     label = passphrase_policy.label_for(problem, guesses)
     strength = _("Strength")
     return literal(f"{strength}: {_(label)}" + (f" ({_(problem)})" if problem else ""))
+
+
+def new_passphrase_refusal(new: str, again: str) -> Text | None:
+    """Why a new passphrase typed twice (Settings: the passphrase, the duress passphrase)
+    is refused, as the screen shows it; None when it is accepted."""
+    if new != again:
+        return Text(_("The two passphrases differ."))
+    problem = passphrase_policy.strength_problem(new)
+    if problem:
+        return literal(_("Passphrase refused: ") + _(problem))
+    return None
