@@ -152,3 +152,44 @@ async def test_security_settings_ask_for_the_passphrase(tmp_path: Path, start: S
             n = len(trust.trusted_hq_cards(app.vault.db))
             assert n == (2 if name == "_trust" else 0)
         await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ("#new", "#again", "#change", "#pass-result"),
+        ("#duress-new", "#duress-again", "#duress-set", "#duress-result"),
+    ],
+    ids=["passphrase", "duress"],
+)
+@pytest.mark.parametrize(
+    "typed,said",
+    [
+        ((DURESS_PASSPHRASE, DURESS_PASSPHRASE + "x"), "The two passphrases differ."),
+        (("short", "short"), "Passphrase refused: "),
+    ],
+    ids=["differ", "weak"],
+)
+async def test_a_new_passphrase_is_refused_before_anything_is_asked(
+    tmp_path: Path, ids: tuple[str, str, str, str], typed: tuple[str, str], said: str
+) -> None:
+    """The passphrase and the duress passphrase are checked the same way: typed twice
+    alike and strong enough, else the section says why and asks nothing."""
+    new, again, button, result = ids
+    field, _ = Vault.create(tmp_path / "vault", PASSPHRASE, kdf_params=WEAK)
+    field.lock()
+    app = make_app(tmp_path / "vault", tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _settings(pilot, app)
+        screen = app.screen
+        for name, value in zip((new, again), typed, strict=True):
+            screen.query_one(name).scroll_visible(animate=False)
+            await pilot.pause()
+            await type_into(pilot, name, value)
+        screen.query_one(button).scroll_visible(animate=False)
+        await pilot.pause()
+        await pilot.click(button)
+        await pilot.pause()
+        assert app.screen is screen  # no passphrase dialog
+        shown = str(screen.query_one(result).render())
+        assert shown.startswith(said), shown
